@@ -1,0 +1,1 @@
+//! The network interface (being written).

@@ -1,0 +1,26 @@
+//! `net`: a `no_std`, allocation-free TCP/IP stack driven by an explicit poll
+//! model.
+//!
+//! Layers, each usable and testable alone:
+//! - [`wire`]: stateless parse/emit views over byte slices.
+//! - [`phy`]: the device trait and test devices (loopback, fault injection,
+//!   pcap capture, and with feature `std` a Linux TAP device).
+//! - [`iface`]: an Ethernet interface: addresses, routes, neighbour cache,
+//!   IPv4 fragmentation and reassembly, ICMP, socket dispatch.
+//! - [`socket`]: protocol state machines over caller-provided buffers.
+//! - [`storage`]: the ring buffers sockets keep their data in.
+//!
+//! The embedding program owns every buffer; the stack never allocates.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_debug_implementations)]
+
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+pub mod iface;
+pub mod phy;
+pub mod socket;
+pub mod storage;
+pub mod time;
+pub mod wire;
