@@ -6,7 +6,7 @@
 //! this stack uses (everything else is skipped). Only Ethernet hardware
 //! addresses are handled.
 
-use super::{EthernetAddress, Error, Ipv4Address, Result};
+use super::{Error, EthernetAddress, Ipv4Address, Result};
 
 /// The UDP port DHCP servers (and relays) listen on.
 pub const SERVER_PORT: u16 = 67;
@@ -476,7 +476,9 @@ impl<'a> Repr<'a> {
                     repr.dns_servers = Some(servers);
                 }
                 option::LEASE_TIME => repr.lease_duration = Some(u32::from_be_bytes(exact(data)?)),
-                option::RENEWAL_TIME => repr.renew_duration = Some(u32::from_be_bytes(exact(data)?)),
+                option::RENEWAL_TIME => {
+                    repr.renew_duration = Some(u32::from_be_bytes(exact(data)?))
+                }
                 option::REBINDING_TIME => {
                     repr.rebind_duration = Some(u32::from_be_bytes(exact(data)?))
                 }
@@ -810,8 +812,8 @@ mod tests {
     fn keeps_three_dns_servers_and_first_router() {
         let mut bytes = dnsmasq_offer();
         let opts: &[u8] = &[
-            53, 1, 2, 3, 8, 10, 0, 0, 1, 10, 0, 0, 2, 6, 16, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3,
-            4, 4, 4, 4, 255,
+            53, 1, 2, 3, 8, 10, 0, 0, 1, 10, 0, 0, 2, 6, 16, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4,
+            4, 4, 4, 255,
         ];
         bytes[240..240 + opts.len()].copy_from_slice(opts);
         let repr = parse(&bytes).unwrap();

@@ -233,8 +233,7 @@ impl<'a> NameWalker<'a> {
                         self.done = true;
                         return Ok(NameStep::Root);
                     }
-                    let label =
-                        self.message.get(start..start + len).ok_or(Error::Truncated)?;
+                    let label = self.message.get(start..start + len).ok_or(Error::Truncated)?;
                     self.pos = start + len;
                     return Ok(NameStep::Label(label));
                 }
@@ -245,8 +244,7 @@ impl<'a> NameWalker<'a> {
                     // Strictly backwards and past the header: a loop needs a
                     // forward pointer somewhere, so this alone ends every
                     // walk; the jump bound caps the work on long chains.
-                    if target >= self.pos || target < HEADER_LEN || self.jumps > MAX_POINTER_JUMPS
-                    {
+                    if target >= self.pos || target < HEADER_LEN || self.jumps > MAX_POINTER_JUMPS {
                         return Err(Error::Malformed);
                     }
                     self.pos = target;
@@ -796,8 +794,8 @@ mod tests {
     fn response() -> Vec<u8> {
         let mut m = vec![
             0xbe, 0xef, 0x81, 0x80, 0, 1, 0, 3, 0, 1, 0, 1, // header
-            3, b'w', b'w', b'w', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o',
-            b'm', 0, 0, 1, 0, 1, // question at 12; "example" at 16
+            3, b'w', b'w', b'w', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm',
+            0, 0, 1, 0, 1, // question at 12; "example" at 16
         ];
         // answer 1 (at 33): www.example.com CNAME example.com
         m.extend_from_slice(&[0xc0, 12, 0, 5, 0, 1, 0, 0, 0x0e, 0x10, 0, 2, 0xc0, 16]);
@@ -950,7 +948,9 @@ mod tests {
         match entries[2] {
             Entry::Record(Section::Answer, r) => {
                 assert!(r.name.eq_text("example.com"));
-                assert!(matches!(r.data, RecordData::A(a) if a == Ipv4Address::new(93, 184, 216, 34)));
+                assert!(
+                    matches!(r.data, RecordData::A(a) if a == Ipv4Address::new(93, 184, 216, 34))
+                );
             }
             ref other => panic!("{other:?}"),
         }

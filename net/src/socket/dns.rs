@@ -1,0 +1,1 @@
+//! A sans-IO DNS stub resolver (being written).
