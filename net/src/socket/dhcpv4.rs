@@ -665,6 +665,58 @@ mod tests {
         assert!(poll(&mut c, secs(1000)).is_none());
     }
 
+    /// The whole exchange against replies laid out as QEMU user-mode
+    /// networking (slirp) sends them: broadcast from 10.0.2.2, no T1/T2,
+    /// and a NAK without a server identifier.
+    #[test]
+    fn works_with_qemu_slirp_replies() {
+        use crate::wire::dhcpv4::tests::slirp_reply;
+        let mut c = DhcpClient::new(MAC, 3);
+        let xid = poll(&mut c, secs(0)).unwrap().repr().transaction_id;
+        c.process(secs(0), SERVER, &slirp_reply(2, xid, MAC));
+        assert_eq!(c.state(), DhcpState::Requesting);
+        let sent = poll(&mut c, secs(0)).unwrap();
+        assert_eq!(sent.repr().requested_ip, Some(OFFERED));
+        c.process(secs(0), SERVER, &slirp_reply(5, xid, MAC));
+        let config = DhcpConfig { lease: Duration::from_secs(86400), ..expected_config() };
+        assert_eq!(c.take_event(), Some(DhcpEvent::Configured(config)));
+        // Default T1: half the lease.
+        assert_eq!(c.poll_at(), Some(secs(43200)));
+        let xid = poll(&mut c, secs(43200)).unwrap().repr().transaction_id;
+        c.process(secs(43200), SERVER, &slirp_reply(6, xid, MAC));
+        assert_eq!(c.take_event(), Some(DhcpEvent::Deconfigured));
+        assert_eq!(c.state(), DhcpState::Discovering);
+    }
+
+    /// Corrupted replies with the right xid, in every state: the client
+    /// never panics and never leaves a state it should not.
+    #[test]
+    fn corrupted_replies_never_panic() {
+        use crate::wire::dhcpv4::tests::slirp_reply;
+        let mut rng = 0x0d0c_0b0au32;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 17;
+            rng ^= rng << 5;
+            rng
+        };
+        let mut c = DhcpClient::new(MAC, 11);
+        let mut now = secs(0);
+        for _ in 0..2000 {
+            if let Some(sent) = poll(&mut c, now) {
+                let xid = sent.repr().transaction_id;
+                let kind = [2, 5, 6][next() as usize % 3];
+                let mut bytes = slirp_reply(kind, xid, MAC);
+                let at = 236 + next() as usize % 60;
+                bytes[at] = next() as u8;
+                c.process(now, SERVER, &bytes);
+                c.take_event();
+            }
+            now = c.poll_at().unwrap_or(now).max(now)
+                + Duration::from_millis(u64::from(next() % 5000));
+        }
+    }
+
     #[test]
     fn retransmits_discover_with_backoff() {
         let mut c = DhcpClient::new(MAC, 12345);

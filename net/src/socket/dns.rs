@@ -849,6 +849,33 @@ mod tests {
     }
 
     #[test]
+    fn corrupted_responses_never_panic() {
+        let mut rng = 0x5eed_1234u32;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 17;
+            rng ^= rng << 5;
+            rng
+        };
+        let mut slots = [DnsQuerySlot::EMPTY; 1];
+        let mut r = resolver(&mut slots);
+        for _ in 0..500 {
+            let h = r.start_query("www.example.com", QueryKind::A, secs(0)).unwrap();
+            let (_, query) = sent(&mut r, secs(0)).unwrap();
+            let mut m = response_head(query_id(&query), 0x8180, "www.example.com", 1, 2);
+            record(&mut m, &[0xc0, 12], 5, &[3, b'w', b'e', b'b', 0xc0, 16]);
+            record(&mut m, &[0xc0, 45], 1, &[1, 2, 3, 4]);
+            for _ in 0..1 + next() % 3 {
+                let at = 12 + next() as usize % (m.len() - 12);
+                m[at] = if next() % 2 == 0 { 0xc0 | (next() as u8 & 0x3f) } else { next() as u8 };
+            }
+            r.process(secs(0), from(SERVER_A), &m);
+            while sent(&mut r, secs(0)).is_some() {}
+            r.cancel_query(h).unwrap();
+        }
+    }
+
+    #[test]
     fn concurrent_queries_get_distinct_ids() {
         let mut slots = [DnsQuerySlot::EMPTY; 3];
         let mut r = resolver(&mut slots);

@@ -663,7 +663,7 @@ fn non_empty(data: &[u8], min: usize) -> Result<&[u8]> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::vec;
     use std::vec::Vec;
@@ -928,6 +928,86 @@ mod tests {
             opts.extend_from_slice(case);
             opts.push(255);
             assert_eq!(parse(&offer_with_options(&opts)), Err(Error::Malformed), "{case:?}");
+        }
+    }
+
+    /// A reply laid out the way QEMU's user-mode network (slirp) sends it:
+    /// the whole 548-byte BOOTP payload (312-byte options area), `siaddr`
+    /// set, lease time but no T1/T2; a NAK carries only the message type and
+    /// a text message (option 56), no server identifier.
+    pub(crate) fn slirp_reply(kind: u8, xid: u32, mac: EthernetAddress) -> Vec<u8> {
+        let mut b = vec![0u8; 548];
+        b[..4].copy_from_slice(&[2, 1, 6, 0]);
+        b[4..8].copy_from_slice(&xid.to_be_bytes());
+        if kind != 6 {
+            b[16..20].copy_from_slice(&[10, 0, 2, 15]);
+        }
+        b[20..24].copy_from_slice(&[10, 0, 2, 2]);
+        b[28..34].copy_from_slice(&mac.0);
+        b[236..240].copy_from_slice(&[0x63, 0x82, 0x53, 0x63]);
+        let mut opts = vec![53, 1, kind];
+        if kind == 6 {
+            opts.extend_from_slice(&[56, 31]);
+            opts.extend_from_slice(b"requested address not available");
+        } else {
+            opts.extend_from_slice(&[
+                54, 4, 10, 0, 2, 2, // server identifier
+                1, 4, 255, 255, 255, 0, // subnet mask
+                3, 4, 10, 0, 2, 2, // router
+                6, 4, 10, 0, 2, 3, // DNS server
+                51, 4, 0x00, 0x01, 0x51, 0x80, // lease 86400 s
+            ]);
+        }
+        opts.push(255);
+        b[240..240 + opts.len()].copy_from_slice(&opts);
+        b
+    }
+
+    #[test]
+    fn parses_slirp_ack_and_nak() {
+        let bytes = slirp_reply(5, XID, MAC);
+        let repr = parse(&bytes).unwrap();
+        assert_eq!(repr.message_type, MessageType::Ack);
+        assert_eq!(repr.your_ip, Ipv4Address::new(10, 0, 2, 15));
+        assert_eq!(repr.server_identifier, Some(Ipv4Address::new(10, 0, 2, 2)));
+        assert_eq!(repr.lease_duration, Some(86400));
+        assert_eq!((repr.renew_duration, repr.rebind_duration), (None, None));
+        assert_eq!(repr.dns_servers, Some([Some(Ipv4Address::new(10, 0, 2, 3)), None, None]));
+
+        let bytes = slirp_reply(6, XID, MAC);
+        let repr = parse(&bytes).unwrap();
+        assert_eq!(repr.message_type, MessageType::Nak);
+        assert_eq!(repr.your_ip, Ipv4Address::UNSPECIFIED);
+        assert_eq!(repr.server_identifier, None);
+    }
+
+    /// Random corruptions of real messages: parsing returns, never panics,
+    /// and whatever parses re-emits and parses to the same meaning.
+    #[test]
+    fn corrupted_messages_never_panic() {
+        let mut rng = 0x1234_5678u32;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 17;
+            rng ^= rng << 5;
+            rng
+        };
+        let seeds = [dnsmasq_offer(), slirp_reply(5, XID, MAC), slirp_reply(6, XID, MAC)];
+        for round in 0..3000 {
+            let mut bytes = seeds[round % seeds.len()].clone();
+            for _ in 0..1 + next() % 4 {
+                // Mostly hit the options area, where the lengths are.
+                let at = if next() % 4 == 0 { next() as usize } else { 236 + next() as usize % 40 };
+                let at = at % bytes.len();
+                bytes[at] = next() as u8;
+            }
+            bytes.truncate(next() as usize % (bytes.len() + 1));
+            if let Ok(repr) = parse(&bytes) {
+                let mut out = vec![0u8; repr.buffer_len()];
+                if repr.emit(&mut Packet::new_unchecked(&mut out[..])).is_ok() {
+                    assert_eq!(parse(&out).unwrap(), repr);
+                }
+            }
         }
     }
 

@@ -1131,6 +1131,39 @@ mod tests {
         assert_eq!(p.rcode(), Rcode::NoError);
     }
 
+    /// Random corruptions of a real response: checking returns, never
+    /// panics, and a message that checks walks without an error.
+    #[test]
+    fn corrupted_messages_never_panic() {
+        let mut rng = 0x0bad_cafeu32;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 17;
+            rng ^= rng << 5;
+            rng
+        };
+        let seed = response();
+        let mut text = [0u8; 300];
+        for _ in 0..3000 {
+            let mut m = seed.clone();
+            for _ in 0..1 + next() % 4 {
+                let at = next() as usize % m.len();
+                // Pointer-looking bytes are the interesting ones.
+                m[at] = if next() % 2 == 0 { 0xc0 | (next() as u8 & 0x3f) } else { next() as u8 };
+            }
+            m.truncate(m.len() - next() as usize % 8);
+            let Ok(p) = Packet::new_checked(&m[..]) else { continue };
+            for entry in p.entries() {
+                let name = match entry.unwrap() {
+                    Entry::Question(q) => q.name,
+                    Entry::Record(_, r) => r.name,
+                };
+                let _ = name.copy_text(&mut text);
+                assert!(name.labels().count() <= 127);
+            }
+        }
+    }
+
     #[test]
     fn text_copy_refuses_unprintable_labels() {
         let mut m = header_only(0x8180, 1, 0);
