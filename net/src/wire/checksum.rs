@@ -13,25 +13,29 @@
 
 use super::{IpAddress, IpProtocol, Ipv4Address, Ipv6Address};
 
-/// Folds a wide ones' complement accumulator down to 16 bits.
-const fn fold(mut acc: u64) -> u16 {
-    while acc > 0xffff {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    acc as u16
+/// Folds a wide ones' complement accumulator down to 16 bits. Since
+/// 2^16 = 1 (mod 0xffff), adding the halves keeps the value mod 0xffff.
+const fn fold(acc: u64) -> u16 {
+    let a = (acc & 0xffff_ffff) + (acc >> 32); // < 2^33
+    let a = (a & 0xffff) + (a >> 16); // < 2^18
+    let a = (a & 0xffff) + (a >> 16); // < 2^16 + 4
+    let a = (a & 0xffff) + (a >> 16); // <= 0xffff
+    a as u16
 }
 
-/// Bytes summed per block before the accumulator is folded: each 8-byte
-/// word adds less than 2^33, so 2^30 bytes (2^27 words) stay below 2^60
-/// and can never overflow the u64.
-const BLOCK: usize = 1 << 30;
+/// Bytes summed per block before the accumulators are folded: each 8-byte
+/// word adds less than 2^32 to each of two accumulators, so 2^30 bytes
+/// (2^27 words) keep both below 2^59 and their sum can never overflow.
+/// Unit tests use a small block so their random lengths cross blocks.
+const BLOCK: usize = if cfg!(test) { 1 << 10 } else { 1 << 30 };
 
-/// Adds `block` (at most [`BLOCK`] bytes, starting at an even offset of the
-/// message) into a native-endian accumulator, 8 bytes per step.
+/// The native-endian ones' complement sum of `block` (at most [`BLOCK`]
+/// bytes, starting at an even offset of the message), not yet folded.
 fn sum_block_ne(block: &[u8]) -> u64 {
-    // Two independent accumulators let the two adds of each step overlap;
-    // splitting each u64 into u32 halves means no carry is ever lost, so
-    // carries are folded once at the end rather than on every add.
+    // Each u64 is split into u32 halves added to two accumulators, so no
+    // carry is ever lost and carries are folded once at the end instead of
+    // on every add; the loop has no dependency on carry flags and the
+    // compiler can vectorise it.
     let mut chunks = block.chunks_exact(8);
     let (mut lo, mut hi) = (0u64, 0u64);
     for chunk in &mut chunks {
@@ -41,18 +45,23 @@ fn sum_block_ne(block: &[u8]) -> u64 {
         lo += w & 0xffff_ffff;
         hi += w >> 32;
     }
-    // The tail is padded with zeros to a whole word. It starts at a multiple
-    // of 8, so a lone last byte lands in the high half of its 16-bit word,
-    // as RFC 1071 requires for odd lengths.
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        let w = u64::from_ne_bytes(word);
-        lo += w & 0xffff_ffff;
-        hi += w >> 32;
+    // The tail starts at a multiple of 8. Any native-endian 16- or 32-bit
+    // read at an even offset adds its 16-bit words (mod 0xffff), and a lone
+    // last byte is read as the word [byte, 0]: the high half in big-endian
+    // terms, as RFC 1071 pads odd lengths.
+    let mut rest = chunks.remainder();
+    if let [a, b, c, d, tail @ ..] = rest {
+        lo += u64::from(u32::from_ne_bytes([*a, *b, *c, *d]));
+        rest = tail;
     }
-    u64::from(fold(lo)) + u64::from(fold(hi))
+    if let [a, b, tail @ ..] = rest {
+        lo += u64::from(u16::from_ne_bytes([*a, *b]));
+        rest = tail;
+    }
+    if let [a] = rest {
+        lo += u64::from(u16::from_ne_bytes([*a, 0]));
+    }
+    lo + hi
 }
 
 /// The ones' complement sum of `data` as big-endian 16-bit words (an odd
@@ -61,13 +70,18 @@ fn sum_block_ne(block: &[u8]) -> u64 {
 /// Works on any length and alignment. To sum a message in parts, every
 /// part but the last must have an even length (see [`combine`]).
 pub fn data(data: &[u8]) -> u16 {
-    let mut acc = 0u64;
-    for block in data.chunks(BLOCK) {
-        acc += u64::from(fold(sum_block_ne(block)));
-    }
+    let folded = if data.len() <= BLOCK {
+        fold(sum_block_ne(data))
+    } else {
+        let mut acc = 0u64;
+        for block in data.chunks(BLOCK) {
+            acc += u64::from(fold(sum_block_ne(block)));
+        }
+        fold(acc)
+    };
     // The native-endian sum is the big-endian sum with its bytes swapped on
     // little-endian machines (RFC 1071 2(B)); `from_be` undoes exactly that.
-    u16::from_be(fold(acc))
+    u16::from_be(folded)
 }
 
 /// Adds partial sums (ones' complement addition).
