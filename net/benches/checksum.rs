@@ -65,8 +65,8 @@ fn main() {
         })
         .collect();
 
-    let round = Duration::from_millis(25);
-    let rounds = 5;
+    let round = Duration::from_millis(10);
+    let rounds = 15;
     println!("checksum throughput (best of {rounds} rounds, same data for both)");
     println!("{:>8}  {:>14}  {:>14}  {:>6}", "size", "fast", "byte-pair", "ratio");
     for size in [64usize, 1500, 65536] {
