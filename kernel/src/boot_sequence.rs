@@ -12,8 +12,8 @@ use log::{info, warn};
 #[no_mangle]
 extern "C" fn kernel_main(dtb: usize, entry_el: u64) -> ! {
     exception::install();
-    // SAFETY: first thing on the boot core, IRQs masked; the board's map
-    // covers the image, its stack, the DTB and every device we touch.
+    // The board's map covers the image, its stack, the DTB and every device.
+    // SAFETY: first thing on the boot core, IRQs masked, as `enable` requires.
     unsafe { mmu::enable(bsp::MEMORY_MAP) };
 
     let platform = platform::discover(dtb);
@@ -47,11 +47,12 @@ extern "C" fn kernel_main(dtb: usize, entry_el: u64) -> ! {
 
 fn make_gic(platform: &Platform) -> Gic {
     match platform.gic {
-        // SAFETY: the addresses come from the device tree (or the board's
-        // defaults) and lie in the device memory the MMU maps.
-        GicConfig::V2 { distributor, cpu_interface } => Gic::V2(unsafe { GicV2::new(distributor, cpu_interface) }),
-        // SAFETY: as above.
+        GicConfig::V2 { distributor, cpu_interface } => {
+            // SAFETY: addresses from the device tree (or board defaults), mapped as device memory.
+            Gic::V2(unsafe { GicV2::new(distributor, cpu_interface) })
+        }
         GicConfig::V3 { distributor, redistributors, redistributors_size } => {
+            // SAFETY: addresses from the device tree (or board defaults), mapped as device memory.
             Gic::V3(unsafe { GicV3::new(distributor, redistributors, redistributors_size) })
         }
     }
@@ -93,8 +94,8 @@ fn banner(p: &Platform, entry_el: u64) {
 fn log_devices(p: &Platform) {
     let mut found = 0;
     for slot in p.virtio_slots() {
-        // SAFETY: the window comes from the device tree and is mapped as
-        // device memory; reading its ID registers has no side effects.
+        // Reading the ID registers has no side effects.
+        // SAFETY: the window comes from the device tree and is mapped as device memory.
         if let Some(dev) = unsafe { virtio_probe::probe(slot.base) } {
             found += 1;
             info!(
@@ -122,8 +123,8 @@ fn log_devices(p: &Platform) {
             }
             );
             if pci.ecam_size >= 1 << 20 {
-                // SAFETY: the ECAM window comes from the device tree and is
-                // mapped as device memory; bus 0 is its first megabyte.
+                // Bus 0 is the window's first megabyte.
+                // SAFETY: the ECAM window comes from the device tree and is mapped as device memory.
                 unsafe {
                     pci_probe::scan_bus0(pci.ecam_base, |f| {
                         info!(

@@ -91,14 +91,14 @@ const FDT_MAGIC: u32 = 0xd00d_feed;
 pub fn discover(dtb: usize) -> Platform {
     let address = if dtb == 0 { bsp::DEFAULT_DTB_ADDRESS } else { dtb };
     let mut platform = bsp::defaults();
-    // SAFETY: `address` is inside RAM, which the early memory map covers;
-    // reading four bytes there is harmless even when no DTB is present.
+    // Reading four bytes there is harmless even when no DTB is present.
+    // SAFETY: `address` is inside RAM, which the early memory map covers.
     let magic = u32::from_be(unsafe { core::ptr::read_volatile(address as *const u32) });
     if magic != FDT_MAGIC {
         return platform;
     }
-    // SAFETY: a DTB header is present (magic checked); the blob stays in
-    // place for the whole run (the heap excludes it), so 'static holds.
+    // The blob stays in place for the whole run (the heap excludes it), so 'static holds.
+    // SAFETY: a DTB header is present (magic checked) in mapped RAM.
     let fdt = match unsafe { fdt::Fdt::from_ptr(address as *const u8) } {
         Ok(fdt) => fdt,
         Err(_) => return platform,

@@ -17,10 +17,11 @@ pub fn run(test: SelfTest, timer_intid: u32) -> ! {
             power::exit(crate::EXIT_SUCCESS)
         }
         SelfTest::Timer => timer_deadlines(timer_intid),
+        SelfTest::Panic => panic!("selftest panic: the panic handler must report this"),
         SelfTest::Fault => {
             info!("selftest fault: reading unmapped address {UNMAPPED_ADDRESS:#x}");
-            // SAFETY: deliberately invalid: the read must fault, and the
-            // exception handler ends the run before it could return.
+            // Deliberately invalid: the read must fault.
+            // SAFETY: the exception handler ends the run before the read could return.
             let value = unsafe { core::ptr::read_volatile(UNMAPPED_ADDRESS as *const u64) };
             error!("selftest fault: the read returned {value:#x} instead of faulting");
             power::exit(crate::EXIT_SELFTEST_FAILED)

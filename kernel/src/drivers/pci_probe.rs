@@ -31,8 +31,8 @@ impl PciFunction {
 pub unsafe fn scan_bus0(ecam_base: usize, mut f: impl FnMut(PciFunction)) {
     for device in 0..32u8 {
         let config = ecam_base + ((device as usize) << 15);
-        // SAFETY: inside bus 0 of the mapped ECAM window (contract);
-        // configuration reads of absent functions return all ones.
+        // Configuration reads of absent functions return all ones.
+        // SAFETY: inside bus 0 of the mapped ECAM window (this function's contract).
         let (id, class) = unsafe {
             (ptr::read_volatile(config as *const u32), ptr::read_volatile((config + 8) as *const u32))
         };
