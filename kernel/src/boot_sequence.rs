@@ -1,9 +1,9 @@
 //! From the entry assembly to the event loop.
 use crate::arch::{cpu, exception, mmu, power, timer};
 use crate::drivers::gic::{Gic, GicV2, GicV3, Trigger};
-use crate::drivers::{pci_probe, virtio_probe};
+use crate::drivers::{pci, virtio_probe};
 use crate::platform::{self, GicConfig, Platform, Source};
-use crate::{bsp, event_loop, heap, irq, logger, selftest};
+use crate::{bsp, event_loop, heap, irq, logger, nic, selftest, stack_guard};
 use kernel::bootargs::BootArgs;
 use log::{info, warn};
 
@@ -16,6 +16,7 @@ extern "C" fn kernel_main(dtb: usize, entry_el: u64) -> ! {
     // SAFETY: first thing on the boot core, IRQs masked, as `enable` requires.
     unsafe { mmu::enable(bsp::MEMORY_MAP) };
 
+    stack_guard::arm();
     let platform = platform::discover(dtb);
     let args = BootArgs::parse(platform.bootargs);
     power::set_conduit(platform.psci);
@@ -37,12 +38,16 @@ extern "C" fn kernel_main(dtb: usize, entry_el: u64) -> ! {
     cpu::enable_irqs();
 
     log_devices(&platform);
+    let nic = nic::probe(&platform);
+    if nic.is_none() {
+        warn!("nic: no network device found; running without network");
+    }
 
     if let Some(test) = args.selftest {
-        selftest::run(test, platform.timer_intid);
+        selftest::run(test, platform.timer_intid, nic);
     }
     info!("ready: idle in the event loop");
-    event_loop::EventLoop::new(platform.timer_intid).run()
+    event_loop::EventLoop::new(platform.timer_intid, nic).run()
 }
 
 fn make_gic(platform: &Platform) -> Gic {
@@ -112,32 +117,29 @@ fn log_devices(p: &Platform) {
     let slots = p.virtio_slots().count();
     info!("virtio-mmio: {found} device(s) in {slots} slot(s)");
     match &p.pci {
-        Some(pci) => {
+        Some(host) => {
             info!(
-            "device: PCIe host bridge, ECAM {:#x} ({} MiB){}",
-            pci.ecam_base,
-            pci.ecam_size >> 20,
-            match pci.mmio32 {
-                Some((base, size)) => alloc::format!(", 32-bit window {base:#x} ({} MiB)", size >> 20),
-                None => alloc::string::String::new(),
-            }
+                "device: PCIe host bridge, ECAM {:#x} ({} MiB){}",
+                host.ecam_base,
+                host.ecam_size >> 20,
+                match host.mmio32 {
+                    Some((base, size)) => alloc::format!(", 32-bit window {base:#x} ({} MiB)", size >> 20),
+                    None => alloc::string::String::new(),
+                }
             );
-            if pci.ecam_size >= 1 << 20 {
-                // Bus 0 is the window's first megabyte.
-                // SAFETY: the ECAM window comes from the device tree and is mapped as device memory.
-                unsafe {
-                    pci_probe::scan_bus0(pci.ecam_base, |f| {
-                        info!(
-                            "device: PCI 00:{:02x}.0 {:04x}:{:04x} class {:06x}: {}",
-                            f.device,
-                            f.vendor_id,
-                            f.device_id,
-                            f.class,
-                            f.description()
-                        )
-                    })
-                };
-            }
+            // SAFETY: the ECAM window comes from the device tree and is mapped as device memory.
+            unsafe {
+                pci::scan_bus0(host, |f| {
+                    info!(
+                        "device: PCI 00:{:02x}.0 {:04x}:{:04x} class {:06x}: {}",
+                        f.device,
+                        f.vendor_id,
+                        f.device_id,
+                        f.class,
+                        f.description()
+                    )
+                })
+            };
         }
         None => info!("no PCIe host bridge"),
     }

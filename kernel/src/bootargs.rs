@@ -8,7 +8,7 @@
 //! | `gw=A.B.C.D` | default gateway for a static address | none |
 //! | `log=error\|warn\|info\|debug\|trace\|off` | log level | `info` |
 //! | `exit=semihosting` | QEMU runs with `-semihosting`: power-off carries the exit status | PSCI only |
-//! | `selftest=boot\|timer\|fault\|panic` | run a kernel self-test, then power off (tests only) | none |
+//! | `selftest=boot\|timer\|fault\|panic\|nic` | run a kernel self-test, then power off (tests only) | none |
 use log::LevelFilter;
 use net::wire::{Ipv4Address, Ipv4Cidr};
 
@@ -30,6 +30,9 @@ pub enum SelfTest {
     Fault,
     /// Panic: the panic handler must report message and location.
     Panic,
+    /// Exchange ARP with QEMU's user-mode gateway (10.0.2.2) through the
+    /// NIC driver and its interrupt.
+    Nic,
 }
 
 /// Why a word was not used.
@@ -145,6 +148,7 @@ fn parse_selftest(value: &str) -> Option<SelfTest> {
         "timer" => SelfTest::Timer,
         "fault" => SelfTest::Fault,
         "panic" => SelfTest::Panic,
+        "nic" => SelfTest::Nic,
         _ => return None,
     })
 }
@@ -219,6 +223,7 @@ mod tests {
         assert_eq!(BootArgs::parse("selftest=fault").selftest, Some(SelfTest::Fault));
         assert_eq!(BootArgs::parse("selftest=boot").selftest, Some(SelfTest::Boot));
         assert_eq!(BootArgs::parse("selftest=panic").selftest, Some(SelfTest::Panic));
+        assert_eq!(BootArgs::parse("selftest=nic").selftest, Some(SelfTest::Nic));
     }
 
     #[test]

@@ -56,6 +56,7 @@ struct TableStorage(UnsafeCell<Tables>);
 // is on and before any other code can observe the tables.
 unsafe impl Sync for TableStorage {}
 
+#[link_section = ".page_tables"]
 static TABLES: TableStorage = TableStorage(UnsafeCell::new(Tables {
     l1: Table([0; ENTRIES]),
     l2: [const { Table([0; ENTRIES]) }; L2_TABLES],
