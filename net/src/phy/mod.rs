@@ -122,3 +122,9 @@ pub trait TxToken {
     /// writes every byte. `len` must not exceed the device's frame size.
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R;
 }
+
+mod frame_queue;
+pub mod loopback;
+
+pub use frame_queue::FrameQueue;
+pub use loopback::{Link, LinkEnd, Loopback, Side};
