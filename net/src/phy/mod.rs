@@ -128,3 +128,5 @@ pub mod loopback;
 
 pub use frame_queue::FrameQueue;
 pub use loopback::{Link, LinkEnd, Loopback, Side};
+pub mod fault_injector;
+pub use fault_injector::{FaultConfig, FaultCounters, FaultInjector, RateLimit};
