@@ -130,3 +130,5 @@ pub use frame_queue::FrameQueue;
 pub use loopback::{Link, LinkEnd, Loopback, Side};
 pub mod fault_injector;
 pub use fault_injector::{FaultConfig, FaultCounters, FaultInjector, RateLimit};
+pub mod pcap;
+pub use pcap::{PcapMode, PcapSink, PcapWriter, SliceSink};
