@@ -420,6 +420,19 @@ impl<D: Device, S: AsRef<[u8]> + AsMut<[u8]>> FaultInjector<D, S> {
         }
     }
 
+    /// Whether the receive queue is full: until frames are delivered, no
+    /// more are taken from the inner device (a hosted loop should not wait
+    /// on the inner device's readiness meanwhile).
+    pub fn rx_is_full(&self) -> bool {
+        self.rx.queue.is_full()
+    }
+
+    /// Whether the transmit queue is full ([`Device::transmit`] then
+    /// returns `None` until frames leave).
+    pub fn tx_is_full(&self) -> bool {
+        self.tx.queue.is_full()
+    }
+
     /// Sends transmitted frames that are due to the inner device (also done
     /// on every receive and transmit).
     pub fn flush(&mut self, now: Instant) {
@@ -791,7 +804,11 @@ mod tests {
             let tx = dev.transmit(Instant::ZERO).unwrap();
             tx.consume(60, |buf| buf.copy_from_slice(&frame(n)));
         }
+        assert!(dev.tx_is_full());
         assert!(dev.transmit(Instant::ZERO).is_none());
+        dev.flush(Instant::from_secs(1));
+        assert!(!dev.tx_is_full());
+        assert!(dev.transmit(Instant::ZERO).is_some());
     }
 
     #[test]
