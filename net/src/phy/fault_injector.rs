@@ -828,6 +828,40 @@ mod tests {
         assert_eq!(dev.rx_counters().oversized, 1);
     }
 
+    #[test]
+    fn wraps_a_link_end_for_a_whole_simulation() {
+        use crate::phy::loopback::Link;
+        let link = Link::with_capacity(8, DeviceCapabilities::ethernet());
+        let (a, mut b) = link.ends();
+        let mut a = FaultInjector::with_capacity(a, 8, 99);
+        a.set_tx_faults(FaultConfig {
+            drop_ppm: 500_000,
+            delay: Duration::from_millis(1),
+            ..FaultConfig::clean()
+        });
+        let mut got = Vec::new();
+        for n in 0..50u8 {
+            let now = Instant::from_millis(i64::from(n));
+            a.transmit(now)
+                .unwrap()
+                .consume(60, |buf| buf.copy_from_slice(&frame(n)));
+            a.flush(now);
+            while let Some((rx, _)) = b.receive(now) {
+                got.push(rx.consume(|f| f[0]));
+            }
+        }
+        a.flush(Instant::from_secs(1));
+        while let Some((rx, _)) = b.receive(Instant::from_secs(1)) {
+            got.push(rx.consume(|f| f[0]));
+        }
+        let c = a.tx_counters();
+        assert_eq!(c.frames, 50);
+        assert_eq!(got.len() as u64, c.delivered);
+        assert_eq!(c.dropped + c.delivered, 50);
+        assert!(c.dropped > 0 && c.delivered > 0);
+        assert!(got.windows(2).all(|w| w[0] < w[1]), "in order: {got:?}");
+    }
+
     /// Runs a fixed traffic pattern through every fault and returns what
     /// came out plus the counters.
     fn run(seed: u64) -> (Vec<Vec<u8>>, FaultCounters, FaultCounters) {

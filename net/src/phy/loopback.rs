@@ -8,6 +8,9 @@
 //! queue is dropped and counted, the way a receiving NIC drops frames when
 //! its ring is full.
 
+use core::cell::{RefCell, RefMut};
+use core::ops::DerefMut;
+
 use super::frame_queue::FrameQueue;
 use super::{Device, DeviceCapabilities, RxToken, TxToken};
 use crate::time::Instant;
@@ -19,6 +22,9 @@ fn slot_frame_len(caps: &DeviceCapabilities) -> usize {
 }
 
 /// A device whose transmitted frames come back on receive.
+///
+/// A receive takes the frame off the queue at once (so its reply token has
+/// room), so dropping the receive token unconsumed loses that frame.
 #[derive(Debug)]
 pub struct Loopback<S> {
     queue: FrameQueue<S>,
@@ -93,14 +99,19 @@ impl RxToken for LoopbackRxToken<'_> {
     }
 }
 
-/// Room for one frame in the queue the frame will be received from.
+/// Room for one frame in the queue the frame will be received from. `Q`
+/// is how the queue is borrowed (plainly, or out of a [`RefCell`]).
 #[derive(Debug)]
-pub struct QueueTxToken<'a, S> {
-    queue: &'a mut FrameQueue<S>,
+pub struct QueueTxToken<Q> {
+    queue: Q,
 }
 
-impl<S: AsRef<[u8]> + AsMut<[u8]>> TxToken for QueueTxToken<'_, S> {
-    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+impl<S, Q> TxToken for QueueTxToken<Q>
+where
+    S: AsRef<[u8]> + AsMut<[u8]>,
+    Q: DerefMut<Target = FrameQueue<S>>,
+{
+    fn consume<R, F: FnOnce(&mut [u8]) -> R>(mut self, len: usize, f: F) -> R {
         match self.queue.push_with(len, 0, f) {
             Some((_kept, result)) => result,
             None => panic!("transmit of {len} bytes exceeds the device frame size"),
@@ -114,7 +125,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> Device for Loopback<S> {
     where
         Self: 'a;
     type TxToken<'a>
-        = QueueTxToken<'a, S>
+        = QueueTxToken<&'a mut FrameQueue<S>>
     where
         Self: 'a;
 
@@ -153,13 +164,18 @@ pub enum Side {
 }
 
 /// A full-duplex in-memory wire between endpoints A and B, each direction
-/// a bounded queue. Borrow an endpoint as a [`Device`] with
-/// [`a`](Link::a)/[`b`](Link::b) (one at a time: a simulation polls its
-/// two stacks in turn).
+/// a bounded queue. [`ends`](Link::ends) gives both endpoints as devices at
+/// once (so each can be wrapped, e.g. in a fault injector, and kept for the
+/// whole simulation); the link itself is only borrowed shared.
+///
+/// Each direction's queue is in a [`RefCell`]: a device call on one end
+/// borrows its two queues only while its tokens live, and if the other end
+/// holds one of them at that moment the call reports no frame / no room
+/// rather than panicking.
 #[derive(Debug)]
 pub struct Link<S> {
-    a_to_b: FrameQueue<S>,
-    b_to_a: FrameQueue<S>,
+    a_to_b: RefCell<FrameQueue<S>>,
+    b_to_a: RefCell<FrameQueue<S>>,
     caps: DeviceCapabilities,
 }
 
@@ -177,27 +193,32 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> Link<S> {
     pub fn new(a_to_b: S, b_to_a: S, caps: DeviceCapabilities) -> Self {
         let slot = slot_frame_len(&caps);
         Link {
-            a_to_b: FrameQueue::new(a_to_b, slot),
-            b_to_a: FrameQueue::new(b_to_a, slot),
+            a_to_b: RefCell::new(FrameQueue::new(a_to_b, slot)),
+            b_to_a: RefCell::new(FrameQueue::new(b_to_a, slot)),
             caps,
         }
     }
 
+    /// Both endpoints as devices: `(A, B)`.
+    pub fn ends(&self) -> (LinkEnd<'_, S>, LinkEnd<'_, S>) {
+        (self.end(Side::A), self.end(Side::B))
+    }
+
     /// Endpoint A as a device.
-    pub fn a(&mut self) -> LinkEnd<'_, S> {
+    pub fn a(&self) -> LinkEnd<'_, S> {
         self.end(Side::A)
     }
 
     /// Endpoint B as a device.
-    pub fn b(&mut self) -> LinkEnd<'_, S> {
+    pub fn b(&self) -> LinkEnd<'_, S> {
         self.end(Side::B)
     }
 
     /// The given endpoint as a device.
-    pub fn end(&mut self, side: Side) -> LinkEnd<'_, S> {
+    pub fn end(&self, side: Side) -> LinkEnd<'_, S> {
         let (incoming, outgoing) = match side {
-            Side::A => (&mut self.b_to_a, &mut self.a_to_b),
-            Side::B => (&mut self.a_to_b, &mut self.b_to_a),
+            Side::A => (&self.b_to_a, &self.a_to_b),
+            Side::B => (&self.a_to_b, &self.b_to_a),
         };
         LinkEnd {
             incoming,
@@ -206,20 +227,23 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> Link<S> {
         }
     }
 
-    /// Frames dropped because the queue towards `side` was full.
-    pub fn dropped_towards(&self, side: Side) -> u64 {
+    fn towards(&self, side: Side) -> &RefCell<FrameQueue<S>> {
         match side {
-            Side::A => self.b_to_a.overflows(),
-            Side::B => self.a_to_b.overflows(),
+            Side::A => &self.b_to_a,
+            Side::B => &self.a_to_b,
         }
     }
 
-    /// Frames waiting to be received by `side`.
+    /// Frames dropped because the queue towards `side` was full (0 while
+    /// that queue is borrowed by a live token).
+    pub fn dropped_towards(&self, side: Side) -> u64 {
+        self.towards(side).try_borrow().map_or(0, |q| q.overflows())
+    }
+
+    /// Frames waiting to be received by `side` (0 while that queue is
+    /// borrowed by a live token).
     pub fn queued_towards(&self, side: Side) -> usize {
-        match side {
-            Side::A => self.b_to_a.len(),
-            Side::B => self.a_to_b.len(),
-        }
+        self.towards(side).try_borrow().map_or(0, |q| q.len())
     }
 }
 
@@ -233,22 +257,22 @@ impl Link<std::vec::Vec<u8>> {
     }
 }
 
-/// One endpoint of a [`Link`], borrowed as a device.
+/// One endpoint of a [`Link`] as a device.
 #[derive(Debug)]
 pub struct LinkEnd<'l, S> {
-    incoming: &'l mut FrameQueue<S>,
-    outgoing: &'l mut FrameQueue<S>,
+    incoming: &'l RefCell<FrameQueue<S>>,
+    outgoing: &'l RefCell<FrameQueue<S>>,
     caps: DeviceCapabilities,
 }
 
 /// A frame received on a [`LinkEnd`]; consuming it removes it from the wire.
 #[derive(Debug)]
 pub struct LinkRxToken<'a, S> {
-    queue: &'a mut FrameQueue<S>,
+    queue: RefMut<'a, FrameQueue<S>>,
 }
 
 impl<S: AsRef<[u8]> + AsMut<[u8]>> RxToken for LinkRxToken<'_, S> {
-    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+    fn consume<R, F: FnOnce(&[u8]) -> R>(mut self, f: F) -> R {
         let result = match self.queue.front() {
             Some((_, frame)) => f(frame),
             // receive() only hands out a token for a non-empty queue and
@@ -260,34 +284,31 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> RxToken for LinkRxToken<'_, S> {
     }
 }
 
-impl<S: AsRef<[u8]> + AsMut<[u8]>> Device for LinkEnd<'_, S> {
+impl<'l, S: AsRef<[u8]> + AsMut<[u8]>> Device for LinkEnd<'l, S> {
     type RxToken<'a>
         = LinkRxToken<'a, S>
     where
         Self: 'a;
     type TxToken<'a>
-        = QueueTxToken<'a, S>
+        = QueueTxToken<RefMut<'a, FrameQueue<S>>>
     where
         Self: 'a;
 
     fn receive(&mut self, _now: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
-        if self.incoming.is_empty() {
+        let incoming = self.incoming.try_borrow_mut().ok()?;
+        if incoming.is_empty() {
             return None;
         }
+        let outgoing = self.outgoing.try_borrow_mut().ok()?;
         Some((
-            LinkRxToken {
-                queue: self.incoming,
-            },
-            QueueTxToken {
-                queue: self.outgoing,
-            },
+            LinkRxToken { queue: incoming },
+            QueueTxToken { queue: outgoing },
         ))
     }
 
     fn transmit(&mut self, _now: Instant) -> Option<Self::TxToken<'_>> {
-        Some(QueueTxToken {
-            queue: self.outgoing,
-        })
+        let outgoing = self.outgoing.try_borrow_mut().ok()?;
+        Some(QueueTxToken { queue: outgoing })
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
@@ -374,7 +395,7 @@ mod tests {
 
     #[test]
     fn link_carries_each_direction() {
-        let mut link = Link::with_capacity(4, DeviceCapabilities::ethernet());
+        let link = Link::with_capacity(4, DeviceCapabilities::ethernet());
         send(&mut link.a(), &[0xa1]);
         send(&mut link.a(), &[0xa2]);
         send(&mut link.b(), &[0xb1]);
@@ -388,7 +409,7 @@ mod tests {
 
     #[test]
     fn link_reply_goes_to_the_peer() {
-        let mut link = Link::with_capacity(4, DeviceCapabilities::ethernet());
+        let link = Link::with_capacity(4, DeviceCapabilities::ethernet());
         send(&mut link.a(), &[1, 2]);
         {
             let mut b = link.b();
@@ -401,7 +422,7 @@ mod tests {
 
     #[test]
     fn link_unconsumed_rx_token_keeps_the_frame() {
-        let mut link = Link::with_capacity(4, DeviceCapabilities::ethernet());
+        let link = Link::with_capacity(4, DeviceCapabilities::ethernet());
         send(&mut link.a(), &[9]);
         {
             let mut b = link.b();
@@ -411,8 +432,33 @@ mod tests {
     }
 
     #[test]
+    fn link_ends_live_together() {
+        let link = Link::with_capacity(4, DeviceCapabilities::ethernet());
+        let (mut a, mut b) = link.ends();
+        send(&mut a, &[1]);
+        send(&mut b, &[2]);
+        assert_eq!(recv(&mut b), Some(std::vec![1]));
+        assert_eq!(recv(&mut a), Some(std::vec![2]));
+    }
+
+    #[test]
+    fn link_end_busy_while_peer_token_lives() {
+        let link = Link::with_capacity(4, DeviceCapabilities::ethernet());
+        let (mut a, mut b) = link.ends();
+        send(&mut a, &[1]);
+        let (rx, tx) = b.receive(NOW).unwrap();
+        // B's tokens borrow both queues: A can neither send nor receive.
+        assert!(a.transmit(NOW).is_none());
+        assert!(a.receive(NOW).is_none());
+        assert_eq!(link.queued_towards(Side::B), 0);
+        drop((rx, tx));
+        assert_eq!(link.queued_towards(Side::B), 1);
+        assert!(a.transmit(NOW).is_some());
+    }
+
+    #[test]
     fn link_counts_drops_per_direction() {
-        let mut link = Link::with_capacity(2, DeviceCapabilities::ethernet());
+        let link = Link::with_capacity(2, DeviceCapabilities::ethernet());
         for i in 0..3u8 {
             send(&mut link.a(), &[i]);
         }
