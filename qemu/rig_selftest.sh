@@ -88,7 +88,7 @@ rig_bg "$fwd" qemu-system-aarch64 -machine none -nographic -monitor none -serial
     -netdev tap,id=t0,ifname=nt-b,script=no,downscript=no \
     -netdev hubport,id=h0,hubid=0,netdev=d0 -netdev hubport,id=h1,hubid=0,netdev=t0
 qemu_pid=$RIG_PID
-rig_bg "$fwd" sh -c "exec $BIN/impair_forwarder --udp-local 127.0.0.1:47002 --udp-remote 127.0.0.1:47001 --tap nt-a --stop-file $RIG_STATE/stop --stats-s 0 >$LOG.fwd 2>&1"
+rig_bg "$fwd" sh -c "exec $BIN/impair_forwarder --udp-local 127.0.0.1:47002 --udp-remote 127.0.0.1:47001 --tap nt-a --pcap $RIG_STATE/fwd.pcap --stop-file $RIG_STATE/stop --stats-s 0 >$LOG.fwd 2>&1"
 fwd_pid=$RIG_PID
 rig_wait_until 10 rig_tap_attached "$fwd" nt-a && rig_wait_until 10 rig_tap_attached "$fwd" nt-b
 rig_tap_move "$fwd" nt-a "$a" 10.77.1.1/24
@@ -98,6 +98,11 @@ touch "$RIG_STATE/stop"
 rig_wait_pid "$fwd_pid" 5
 cat "$LOG.fwd"
 rig_stop "$qemu_pid"
+if command -v tcpdump >/dev/null; then
+    tcpdump -nr "$RIG_STATE/fwd.pcap" 2>/dev/null >"$LOG.pcap"
+    check "forwarder pcap holds the echo requests and replies" \
+        sh -c "grep -q 'ICMP echo request' $LOG.pcap && grep -q 'ICMP echo reply' $LOG.pcap"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -12,12 +12,17 @@
 //! `--seed N --loss PPM --dup PPM --reorder PPM --corrupt PPM --delay-us N
 //! --rate-bytes-per-s N`.
 //!
+//! `--pcap FILE` records the frames on the second side (the TAP in the
+//! first mode, `--tap-b` in the second) as they cross it, i.e. after the
+//! faults towards it and before the faults away from it.
+//!
 //! Stopping: after `--duration-s N`, when `--stop-file PATH` exists, or with
 //! `--stop-on-stdin-eof` when standard input closes. Counters are printed
 //! every `--stats-s N` seconds (default 5, 0 for never) and at the end; a
 //! signal ends the process without the final line, so scripts should stop
 //! it with the stop file.
 
+use std::fs::File;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
@@ -27,8 +32,8 @@ use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant as StdInstant};
 
 use net::phy::{
-    wait_readable, Device, FaultConfig, FaultCounters, FaultInjector, RateLimit, RxToken,
-    TapDevice, TxToken, UdpLink,
+    wait_readable, Device, FaultConfig, FaultCounters, FaultInjector, PcapWriter, RateLimit,
+    RxToken, TapDevice, TxToken, UdpLink,
 };
 use net::time::{Duration, Instant};
 
@@ -57,11 +62,13 @@ struct Options {
     stop_file: Option<PathBuf>,
     stop_on_stdin_eof: bool,
     stats_every: Option<StdDuration>,
+    pcap: Option<PathBuf>,
 }
 
 const USAGE: &str = "usage: impair_forwarder (--udp-local ADDR --udp-remote ADDR --tap NAME | --tap-a NAME --tap-b NAME)
     [--seed N] [--loss PPM] [--dup PPM] [--reorder PPM] [--corrupt PPM] [--delay-us N]
-    [--rate-bytes-per-s N] [--duration-s N] [--stop-file PATH] [--stop-on-stdin-eof] [--stats-s N]";
+    [--rate-bytes-per-s N] [--duration-s N] [--stop-file PATH] [--stop-on-stdin-eof] [--stats-s N]
+    [--pcap FILE]";
 
 fn parse_args() -> Result<Options, String> {
     fn num<T: std::str::FromStr>(flag: &str, v: String) -> Result<T, String> {
@@ -80,6 +87,7 @@ fn parse_args() -> Result<Options, String> {
         stop_file: None,
         stop_on_stdin_eof: false,
         stats_every: Some(StdDuration::from_secs(5)),
+        pcap: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -114,6 +122,7 @@ fn parse_args() -> Result<Options, String> {
             }
             "--duration-s" => opts.duration = Some(StdDuration::from_secs(num(&flag, value)?)),
             "--stop-file" => opts.stop_file = Some(PathBuf::from(value)),
+            "--pcap" => opts.pcap = Some(PathBuf::from(value)),
             "--stats-s" => {
                 let s: u64 = num(&flag, value)?;
                 opts.stats_every = (s > 0).then(|| StdDuration::from_secs(s));
@@ -243,6 +252,28 @@ where
     }
 }
 
+/// Runs the bridge, recording side B to the pcap file if one was asked
+/// for. The file is unbuffered so a killed forwarder leaves whole records.
+fn bridge_with_capture<A, B>(
+    a: A,
+    b: B,
+    a_name: &str,
+    b_name: &str,
+    opts: &Options,
+) -> Result<(), String>
+where
+    A: Device + AsRawFd,
+    B: Device + AsRawFd,
+{
+    match &opts.pcap {
+        None => bridge(a, b, a_name, b_name, opts),
+        Some(path) => {
+            let file = File::create(path).map_err(|e| format!("create {}: {e}", path.display()))?;
+            bridge(a, PcapWriter::new(b, file), a_name, b_name, opts)
+        }
+    }
+}
+
 fn run(opts: &Options) -> Result<(), String> {
     match &opts.sides {
         Sides::UdpTap { local, remote, tap } => {
@@ -252,13 +283,13 @@ fn run(opts: &Options) -> Result<(), String> {
                 "impair_forwarder: udp {local} <-> {remote} bridged with tap {tap}, seed {}",
                 opts.seed
             );
-            bridge(udp, tap_dev, "udp", tap, opts)
+            bridge_with_capture(udp, tap_dev, "udp", tap, opts)
         }
         Sides::TapTap { a, b } => {
             let dev_a = TapDevice::new(a).map_err(|e| format!("open TAP {a}: {e}"))?;
             let dev_b = TapDevice::new(b).map_err(|e| format!("open TAP {b}: {e}"))?;
             println!("impair_forwarder: tap {a} <-> tap {b}, seed {}", opts.seed);
-            bridge(dev_a, dev_b, a, b, opts)
+            bridge_with_capture(dev_a, dev_b, a, b, opts)
         }
     }
 }

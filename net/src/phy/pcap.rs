@@ -197,6 +197,14 @@ impl<D: Device, S: PcapSink> PcapWriter<D, S> {
     }
 }
 
+/// A hosted program can wait on the wrapped device's file descriptor.
+#[cfg(feature = "std")]
+impl<D: std::os::fd::AsRawFd, S> std::os::fd::AsRawFd for PcapWriter<D, S> {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.inner.as_raw_fd()
+    }
+}
+
 /// A received frame, recorded when consumed.
 #[derive(Debug)]
 pub struct PcapRxToken<'a, T, S> {
