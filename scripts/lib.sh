@@ -6,8 +6,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Which toolchain builds the kernel: "rustup" (the target's prebuilt core),
 # "debian" (Debian's rustc-web with build-std), or "none".
+# APPLIANCE_RUST_MODE=debian forces the fallback (to test it).
 rust_mode() {
-    if command -v rustup >/dev/null 2>&1 && (cd "$ROOT" && rustup target list --installed 2>/dev/null) | grep -qx "$TARGET"; then
+    if [ -n "${APPLIANCE_RUST_MODE:-}" ]; then
+        echo "$APPLIANCE_RUST_MODE"
+    elif command -v rustup >/dev/null 2>&1 && (cd "$ROOT" && rustup target list --installed 2>/dev/null) | grep -qx "$TARGET"; then
         echo rustup
     elif [ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ]; then
         echo debian
@@ -23,7 +26,11 @@ kernel_cargo() {
             (cd "$ROOT" && cargo "$@" --target "$TARGET")
             ;;
         debian)
-            (cd "$ROOT" && RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo "$@" --target "$TARGET" \
+            # Debian's rustc has no rust-lld: link with Debian's lld.
+            local lld
+            lld=$(command -v ld.lld-22 || command -v ld.lld || ls /usr/bin/ld.lld-* 2>/dev/null | tail -n1)
+            (cd "$ROOT" && RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_AARCH64_UNKNOWN_NONE_LINKER="$lld" \
+                /usr/bin/cargo "$@" --target "$TARGET" \
                 -Zbuild-std=core,alloc -Zbuild-std-features=compiler-builtins-mem)
             ;;
         *)

@@ -1,1 +1,4 @@
 //! Sockets (being written).
+
+pub mod dhcpv4;
+pub mod dns;

@@ -1,6 +1,7 @@
 //! Link and network addresses, for both IP families.
 
 use core::fmt;
+use core::str::FromStr;
 
 /// A 48-bit Ethernet MAC address.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -104,6 +105,37 @@ impl fmt::Display for Ipv4Address {
 impl fmt::Debug for Ipv4Address {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         fmt::Display::fmt(self, f)
+    }
+}
+
+/// Why text did not parse as an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddressParseError;
+
+impl fmt::Display for AddressParseError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("invalid address")
+    }
+}
+
+/// Dotted-quad text, e.g. `10.0.2.15` (no leading `+`, no empty parts,
+/// each part 0..=255 in at most three digits).
+impl FromStr for Ipv4Address {
+    type Err = AddressParseError;
+    fn from_str(s: &str) -> Result<Ipv4Address, AddressParseError> {
+        let mut bytes = [0u8; 4];
+        let mut parts = s.split('.');
+        for byte in bytes.iter_mut() {
+            let part = parts.next().ok_or(AddressParseError)?;
+            if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(AddressParseError);
+            }
+            *byte = part.parse().map_err(|_| AddressParseError)?;
+        }
+        if parts.next().is_some() {
+            return Err(AddressParseError);
+        }
+        Ok(Ipv4Address(bytes))
     }
 }
 
@@ -321,6 +353,19 @@ impl Ipv4Cidr {
     }
 }
 
+/// `A.B.C.D/N` text, e.g. `10.0.2.15/24`.
+impl FromStr for Ipv4Cidr {
+    type Err = AddressParseError;
+    fn from_str(s: &str) -> Result<Ipv4Cidr, AddressParseError> {
+        let (addr, len) = s.split_once('/').ok_or(AddressParseError)?;
+        if len.is_empty() || len.len() > 2 || !len.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AddressParseError);
+        }
+        let len: u8 = len.parse().map_err(|_| AddressParseError)?;
+        Ipv4Cidr::new(addr.parse()?, len).ok_or(AddressParseError)
+    }
+}
+
 impl fmt::Display for Ipv4Cidr {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "{}/{}", self.address, self.prefix_len)
@@ -407,6 +452,20 @@ mod tests {
         assert_eq!(Ipv6Address::UNSPECIFIED.to_string(), "::");
         let ep = IpEndpoint::new(Ipv4Address::new(10, 0, 2, 15).into(), 80);
         assert_eq!(ep.to_string(), "10.0.2.15:80");
+    }
+
+    #[test]
+    fn parses_text() {
+        assert_eq!("10.0.2.15".parse(), Ok(Ipv4Address::new(10, 0, 2, 15)));
+        assert_eq!("255.255.255.255".parse(), Ok(Ipv4Address::BROADCAST));
+        for bad in ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1..2.3", "a.b.c.d", "+1.2.3.4", "1.2.3.0004", " 1.2.3.4"] {
+            assert_eq!(bad.parse::<Ipv4Address>(), Err(AddressParseError), "{bad:?}");
+        }
+        let c: Ipv4Cidr = "10.0.2.15/24".parse().unwrap();
+        assert_eq!((c.address(), c.prefix_len()), (Ipv4Address::new(10, 0, 2, 15), 24));
+        for bad in ["10.0.2.15", "10.0.2.15/", "10.0.2.15/33", "10.0.2.15/-1", "10.0.2/24", "10.0.2.15/024"] {
+            assert_eq!(bad.parse::<Ipv4Cidr>(), Err(AddressParseError), "{bad:?}");
+        }
     }
 
     #[test]

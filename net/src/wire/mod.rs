@@ -17,7 +17,7 @@ pub mod tcp;
 pub mod udp;
 
 pub use address::{
-    EthernetAddress, IpAddress, IpEndpoint, IpListenEndpoint, IpProtocol, Ipv4Address, Ipv4Cidr,
+    AddressParseError, EthernetAddress, IpAddress, IpEndpoint, IpListenEndpoint, IpProtocol, Ipv4Address, Ipv4Cidr,
     Ipv6Address,
 };
 

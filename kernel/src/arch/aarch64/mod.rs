@@ -1,0 +1,7 @@
+//! AArch64: entry, exception vectors, MMU, generic timer, power control.
+pub mod boot;
+pub mod cpu;
+pub mod exception;
+pub mod mmu;
+pub mod power;
+pub mod timer;

@@ -1,0 +1,144 @@
+//! From the entry assembly to the event loop.
+use crate::arch::{cpu, exception, mmu, power, timer};
+use crate::drivers::gic::{Gic, GicV2, GicV3, Trigger};
+use crate::drivers::{pci_probe, virtio_probe};
+use crate::platform::{self, GicConfig, Platform, Source};
+use crate::{bsp, event_loop, heap, irq, logger, selftest};
+use kernel::bootargs::BootArgs;
+use log::{info, warn};
+
+/// Called by boot/entry.S on the boot core at EL1, stack set, BSS zeroed,
+/// IRQs masked. `entry_el` is the exception level the image was entered at.
+#[no_mangle]
+extern "C" fn kernel_main(dtb: usize, entry_el: u64) -> ! {
+    exception::install();
+    // The board's map covers the image, its stack, the DTB and every device.
+    // SAFETY: first thing on the boot core, IRQs masked, as `enable` requires.
+    unsafe { mmu::enable(bsp::MEMORY_MAP) };
+
+    let platform = platform::discover(dtb);
+    let args = BootArgs::parse(platform.bootargs);
+    power::set_conduit(platform.psci);
+    power::use_semihosting_exit(args.semihosting_exit);
+    timer::init(bsp::FALLBACK_TIMER_HZ);
+    logger::init(platform.uart_base, platform.uart_clock_hz, args.log_level);
+
+    banner(&platform, entry_el);
+    for problem in args.problems() {
+        warn!("{problem}");
+    }
+    let heap = heap::init(&platform);
+    info!("heap: {} MiB at {:#x}", heap.size >> 20, heap.start);
+
+    let gic = irq::install(make_gic(&platform));
+    gic.init();
+    info!("interrupts: GICv{} with {} lines", gic.version(), gic.lines());
+    irq::enable(platform.timer_intid, Trigger::Level);
+    cpu::enable_irqs();
+
+    log_devices(&platform);
+
+    if let Some(test) = args.selftest {
+        selftest::run(test, platform.timer_intid);
+    }
+    info!("ready: idle in the event loop");
+    event_loop::EventLoop::new(platform.timer_intid).run()
+}
+
+fn make_gic(platform: &Platform) -> Gic {
+    match platform.gic {
+        GicConfig::V2 { distributor, cpu_interface } => {
+            // SAFETY: addresses from the device tree (or board defaults), mapped as device memory.
+            Gic::V2(unsafe { GicV2::new(distributor, cpu_interface) })
+        }
+        GicConfig::V3 { distributor, redistributors, redistributors_size } => {
+            // SAFETY: addresses from the device tree (or board defaults), mapped as device memory.
+            Gic::V3(unsafe { GicV3::new(distributor, redistributors, redistributors_size) })
+        }
+    }
+}
+
+fn banner(p: &Platform, entry_el: u64) {
+    info!("network appliance {} ({})", kernel::VERSION, env!("APPLIANCE_GIT_REVISION"));
+    let (core, variant, revision) = cpu::description();
+    info!(
+        "board: {}{}{} | CPU {core} r{variant}p{revision}",
+        p.board,
+        if p.model.is_some() { ", model " } else { "" },
+        p.model.unwrap_or("")
+    );
+    info!("entered at EL{entry_el}, running at EL1, MMU {}", if mmu::is_enabled() { "on, caches on" } else { "off" });
+    match (p.source, p.dtb) {
+        (Source::DeviceTree, Some((addr, size))) => info!("device tree: {size} bytes at {addr:#x}"),
+        _ => warn!("no device tree: using the {} board defaults", p.board),
+    }
+    info!("RAM: {} MiB at {:#x}", p.ram_size >> 20, p.ram_base);
+    match p.gic {
+        GicConfig::V2 { distributor, cpu_interface } => {
+            info!("GIC: version 2, distributor {distributor:#x}, CPU interface {cpu_interface:#x}")
+        }
+        GicConfig::V3 { distributor, redistributors, .. } => {
+            info!("GIC: version 3, distributor {distributor:#x}, redistributors {redistributors:#x}")
+        }
+    }
+    let hz = timer::frequency_hz();
+    info!("timer: {}.{:03} MHz, deadline interrupt INTID {}", hz / 1_000_000, hz / 1000 % 1000, p.timer_intid);
+    info!("console: PL011 at {:#x}", p.uart_base);
+    info!("bootargs: {:?}", p.bootargs);
+    match p.rng_seed {
+        Some(_) => info!("entropy: 32-byte rng-seed from the device tree"),
+        None => warn!("entropy: no rng-seed in the device tree; falling back to timer jitter"),
+    }
+}
+
+fn log_devices(p: &Platform) {
+    let mut found = 0;
+    for slot in p.virtio_slots() {
+        // Reading the ID registers has no side effects.
+        // SAFETY: the window comes from the device tree and is mapped as device memory.
+        if let Some(dev) = unsafe { virtio_probe::probe(slot.base) } {
+            found += 1;
+            info!(
+                "device: virtio-mmio {:#x}+{:#x} (INTID {}): {} (device ID {}), {} transport",
+                slot.base,
+                slot.size,
+                slot.intid,
+                dev.device_name(),
+                dev.device_id,
+                if dev.version == 1 { "legacy" } else { "modern" }
+            );
+        }
+    }
+    let slots = p.virtio_slots().count();
+    info!("virtio-mmio: {found} device(s) in {slots} slot(s)");
+    match &p.pci {
+        Some(pci) => {
+            info!(
+            "device: PCIe host bridge, ECAM {:#x} ({} MiB){}",
+            pci.ecam_base,
+            pci.ecam_size >> 20,
+            match pci.mmio32 {
+                Some((base, size)) => alloc::format!(", 32-bit window {base:#x} ({} MiB)", size >> 20),
+                None => alloc::string::String::new(),
+            }
+            );
+            if pci.ecam_size >= 1 << 20 {
+                // Bus 0 is the window's first megabyte.
+                // SAFETY: the ECAM window comes from the device tree and is mapped as device memory.
+                unsafe {
+                    pci_probe::scan_bus0(pci.ecam_base, |f| {
+                        info!(
+                            "device: PCI 00:{:02x}.0 {:04x}:{:04x} class {:06x}: {}",
+                            f.device,
+                            f.vendor_id,
+                            f.device_id,
+                            f.class,
+                            f.description()
+                        )
+                    })
+                };
+            }
+        }
+        None => info!("no PCIe host bridge"),
+    }
+}

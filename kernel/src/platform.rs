@@ -1,0 +1,250 @@
+//! What machine we are on: read from the device tree the firmware (or
+//! QEMU) passes, with the board's defaults for whatever it does not say.
+use crate::arch::power::PsciConduit;
+use crate::bsp;
+
+pub const MAX_VIRTIO_SLOTS: usize = 32;
+
+#[derive(Clone, Copy, Debug)]
+pub enum GicConfig {
+    V2 { distributor: usize, cpu_interface: usize },
+    V3 { distributor: usize, redistributors: usize, redistributors_size: usize },
+}
+
+/// One virtio-mmio transport window and its interrupt.
+#[derive(Clone, Copy, Debug)]
+pub struct VirtioMmioSlot {
+    pub base: usize,
+    pub size: usize,
+    pub intid: u32,
+}
+
+/// A generic ECAM PCIe host bridge.
+#[derive(Clone, Copy, Debug)]
+pub struct PciHost {
+    pub ecam_base: usize,
+    pub ecam_size: usize,
+    /// The 32-bit memory window (CPU address, size) for BARs.
+    pub mmio32: Option<(usize, usize)>,
+    /// The 64-bit memory window, if any.
+    pub mmio64: Option<(usize, usize)>,
+}
+
+/// Where a fact came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    DeviceTree,
+    BoardDefaults,
+}
+
+#[derive(Clone, Debug)]
+pub struct Platform {
+    pub board: &'static str,
+    pub source: Source,
+    pub model: Option<&'static str>,
+    pub dtb: Option<(usize, usize)>,
+    pub ram_base: u64,
+    pub ram_size: u64,
+    pub uart_base: usize,
+    pub uart_clock_hz: Option<u32>,
+    pub gic: GicConfig,
+    pub timer_intid: u32,
+    pub virtio_mmio: [Option<VirtioMmioSlot>; MAX_VIRTIO_SLOTS],
+    pub pci: Option<PciHost>,
+    pub bootargs: &'static str,
+    pub rng_seed: Option<[u8; 32]>,
+    pub psci: PsciConduit,
+}
+
+impl Platform {
+    /// A platform with nothing in it, for boards to fill.
+    pub const fn empty() -> Platform {
+        Platform {
+            board: "",
+            source: Source::BoardDefaults,
+            model: None,
+            dtb: None,
+            ram_base: 0,
+            ram_size: 0,
+            uart_base: 0,
+            uart_clock_hz: None,
+            gic: GicConfig::V2 { distributor: 0, cpu_interface: 0 },
+            timer_intid: 30,
+            virtio_mmio: [None; MAX_VIRTIO_SLOTS],
+            pci: None,
+            bootargs: "",
+            rng_seed: None,
+            psci: PsciConduit::Hvc,
+        }
+    }
+
+    pub fn virtio_slots(&self) -> impl Iterator<Item = &VirtioMmioSlot> {
+        self.virtio_mmio.iter().flatten()
+    }
+}
+
+const FDT_MAGIC: u32 = 0xd00d_feed;
+
+/// Reads the device tree at `dtb` (or the board's default address when
+/// zero) and fills a `Platform`; the board defaults stand in for a missing
+/// or unreadable tree.
+pub fn discover(dtb: usize) -> Platform {
+    let address = if dtb == 0 { bsp::DEFAULT_DTB_ADDRESS } else { dtb };
+    let mut platform = bsp::defaults();
+    // Reading four bytes there is harmless even when no DTB is present.
+    // SAFETY: `address` is inside RAM, which the early memory map covers.
+    let magic = u32::from_be(unsafe { core::ptr::read_volatile(address as *const u32) });
+    if magic != FDT_MAGIC {
+        return platform;
+    }
+    // The blob stays in place for the whole run (the heap excludes it), so 'static holds.
+    // SAFETY: a DTB header is present (magic checked) in mapped RAM.
+    let fdt = match unsafe { fdt::Fdt::from_ptr(address as *const u8) } {
+        Ok(fdt) => fdt,
+        Err(_) => return platform,
+    };
+    platform.source = Source::DeviceTree;
+    platform.dtb = Some((address, fdt.total_size()));
+    read_device_tree(&fdt, &mut platform);
+    platform
+}
+
+/// A property's cells as big-endian u32s.
+fn cells<'a>(value: &'a [u8]) -> impl Iterator<Item = u32> + 'a {
+    value.chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+}
+
+/// The INTID of the first GIC interrupt specifier of a node
+/// (<type number flags>: type 0 = SPI from 32, 1 = PPI from 16).
+fn first_intid(node: &fdt::node::FdtNode) -> Option<u32> {
+    let prop = node.property("interrupts")?;
+    let mut c = cells(prop.value);
+    let (kind, number) = (c.next()?, c.next()?);
+    Some(number + if kind == 1 { 16 } else { 32 })
+}
+
+fn read_device_tree(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
+    p.model = fdt.root().property("model").and_then(|m| m.as_str());
+
+    if let Some(region) = fdt.memory().regions().next() {
+        p.ram_base = region.starting_address as u64;
+        p.ram_size = region.size.unwrap_or(0) as u64;
+    }
+
+    if let Some(chosen) = fdt.find_node("/chosen") {
+        if let Some(args) = chosen.property("bootargs").and_then(|b| b.as_str()) {
+            p.bootargs = args;
+        }
+        if let Some(seed) = chosen.property("rng-seed") {
+            if seed.value.len() >= 32 {
+                let mut bytes = [0; 32];
+                bytes.copy_from_slice(&seed.value[..32]);
+                p.rng_seed = Some(bytes);
+            }
+        }
+    }
+
+    let uart = fdt
+        .find_node("/chosen")
+        .and_then(|c| c.property("stdout-path"))
+        .and_then(|s| s.as_str())
+        .map(|path| path.split(':').next().unwrap_or(path))
+        .and_then(|path| fdt.find_node(path))
+        .filter(|n| n.compatible().is_some_and(|c| c.all().any(|s| s == "arm,pl011")))
+        .or_else(|| fdt.find_compatible(&["arm,pl011"]));
+    if let Some(base) = uart.and_then(|n| n.reg()).and_then(|mut r| r.next()) {
+        p.uart_base = base.starting_address as usize;
+    }
+
+    if let Some(gic) = fdt.find_compatible(&["arm,gic-v3"]) {
+        let mut regs = gic.reg().into_iter().flatten();
+        if let (Some(d), Some(r)) = (regs.next(), regs.next()) {
+            p.gic = GicConfig::V3 {
+                distributor: d.starting_address as usize,
+                redistributors: r.starting_address as usize,
+                redistributors_size: r.size.unwrap_or(0x20000),
+            };
+        }
+    } else if let Some(gic) = fdt.find_compatible(&["arm,cortex-a15-gic", "arm,gic-400", "arm,cortex-a7-gic"]) {
+        let mut regs = gic.reg().into_iter().flatten();
+        if let (Some(d), Some(c)) = (regs.next(), regs.next()) {
+            p.gic = GicConfig::V2 {
+                distributor: d.starting_address as usize,
+                cpu_interface: c.starting_address as usize,
+            };
+        }
+    }
+
+    // The timer's interrupts: secure phys, non-secure phys, virt, hyp.
+    if let Some(timer) = fdt.find_compatible(&["arm,armv8-timer", "arm,armv7-timer"]) {
+        if let Some(prop) = timer.property("interrupts") {
+            let c: [u32; 6] = {
+                let mut a = [0; 6];
+                for (slot, v) in a.iter_mut().zip(cells(prop.value)) {
+                    *slot = v;
+                }
+                a
+            };
+            if c[3] == 1 {
+                p.timer_intid = c[4] + 16;
+            }
+        }
+    }
+
+    if let Some(psci) = fdt.find_compatible(&["arm,psci-1.0", "arm,psci-0.2", "arm,psci"]) {
+        if psci.property("method").and_then(|m| m.as_str()) == Some("smc") {
+            p.psci = PsciConduit::Smc;
+        }
+    }
+
+    let mut slot = 0;
+    for node in fdt.all_nodes() {
+        if slot >= MAX_VIRTIO_SLOTS {
+            break;
+        }
+        if !node.compatible().is_some_and(|c| c.all().any(|s| s == "virtio,mmio")) {
+            continue;
+        }
+        let (Some(reg), Some(intid)) = (node.reg().and_then(|mut r| r.next()), first_intid(&node)) else {
+            continue;
+        };
+        p.virtio_mmio[slot] = Some(VirtioMmioSlot {
+            base: reg.starting_address as usize,
+            size: reg.size.unwrap_or(0x200),
+            intid,
+        });
+        slot += 1;
+    }
+
+    if let Some(pci) = fdt.find_compatible(&["pci-host-ecam-generic"]) {
+        if let Some(ecam) = pci.reg().and_then(|mut r| r.next()) {
+            let mut host = PciHost {
+                ecam_base: ecam.starting_address as usize,
+                ecam_size: ecam.size.unwrap_or(0),
+                mmio32: None,
+                mmio64: None,
+            };
+            // ranges: <phys.hi phys.mid phys.lo> <cpu addr (2)> <size (2)>.
+            if let Some(ranges) = pci.property("ranges") {
+                let words: [u32; 7 * 3] = {
+                    let mut a = [0; 21];
+                    for (slot, v) in a.iter_mut().zip(cells(ranges.value)) {
+                        *slot = v;
+                    }
+                    a
+                };
+                for entry in words.chunks_exact(7).take(ranges.value.len() / 28) {
+                    let space = (entry[0] >> 24) & 3;
+                    let cpu = ((entry[3] as u64) << 32 | entry[4] as u64) as usize;
+                    let size = ((entry[5] as u64) << 32 | entry[6] as u64) as usize;
+                    match space {
+                        2 => host.mmio32 = Some((cpu, size)),
+                        3 => host.mmio64 = Some((cpu, size)),
+                        _ => {}
+                    }
+                }
+            }
+            p.pci = Some(host);
+        }
+    }
+}
