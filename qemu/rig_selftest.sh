@@ -21,10 +21,10 @@ check() {
     local what="$1"
     shift
     if "$@"; then
-        echo "ok: $what"
+        echo "PASS $what"
         passed=$((passed + 1))
     else
-        echo "FAILED: $what"
+        echo "FAIL $what"
         failed=$((failed + 1))
     fi
 }
