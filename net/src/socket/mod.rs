@@ -1,1 +1,3 @@
 //! Sockets (being written).
+
+pub mod tcp;
