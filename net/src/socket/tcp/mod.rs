@@ -1118,11 +1118,16 @@ impl<'a> TcpSocket<'a> {
         self.unacked_bytes = 0;
     }
 
+    /// (local, remote); only called once the 4-tuple is known.
+    fn endpoints(&self) -> (IpEndpoint, IpEndpoint) {
+        self.tuple.unwrap_or_else(|| {
+            let any = IpEndpoint::new(IpAddress::V4(Default::default()), 0);
+            (any, any)
+        })
+    }
+
     fn base_repr(&self, control: TcpControl, seq: SeqNumber) -> TcpRepr {
-        let (local, remote) = self.tuple.unwrap_or((
-            IpEndpoint::new(IpAddress::V4(Default::default()), 0),
-            IpEndpoint::new(IpAddress::V4(Default::default()), 0),
-        ));
+        let (local, remote) = self.endpoints();
         TcpRepr {
             src_port: local.port,
             dst_port: remote.port,
@@ -1163,7 +1168,7 @@ impl<'a> TcpSocket<'a> {
         let mut repr = self.base_repr(TcpControl::None, self.snd_nxt);
         self.stamp_ack(now, &mut repr);
         repr.sack_ranges = self.sack_blocks();
-        let (local, remote) = self.tuple.unwrap_or_else(|| unreachable_tuple());
+        let (local, remote) = self.endpoints();
         TcpReply { local, remote, repr }
     }
 
@@ -1332,7 +1337,7 @@ impl<'a> TcpSocket<'a> {
         }
 
         if let Some((offset, len, fin)) = self.plan_data() {
-            return self.send_data(now, local, remote, offset, len, fin, emit);
+            return self.send_data(now, offset, len, fin, emit);
         }
 
         // Data waiting, nothing in flight, and the window too small to
@@ -1355,7 +1360,7 @@ impl<'a> TcpSocket<'a> {
                     return self.send_probe(now, local, remote, self.snd_una - 1, emit);
                 }
                 let len = usable.min(unsent).min(self.send_mss());
-                return self.send_data(now, local, remote, 0, len, false, emit);
+                return self.send_data(now, 0, len, false, emit);
             }
         } else {
             self.persist_at = Some(now + self.persist_interval());
@@ -1415,13 +1420,12 @@ impl<'a> TcpSocket<'a> {
     fn send_data<E>(
         &mut self,
         now: Instant,
-        local: IpEndpoint,
-        remote: IpEndpoint,
         offset: usize,
         len: usize,
         fin: bool,
         emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
+        let (local, remote) = self.endpoints();
         let seq = self.snd_nxt;
         let control = if fin { TcpControl::Fin } else { TcpControl::None };
         let mut repr = self.base_repr(control, seq);
@@ -1511,11 +1515,6 @@ impl<'a> TcpSocket<'a> {
         self.stamp_ack(now, &mut repr);
         emit(local, remote, &repr, &[])
     }
-}
-
-fn unreachable_tuple() -> (IpEndpoint, IpEndpoint) {
-    let any = IpEndpoint::new(IpAddress::V4(Default::default()), 0);
-    (any, any)
 }
 
 /// The RST answering a segment no connection wants (RFC 9293 3.10.7.1),

@@ -18,7 +18,7 @@ mod shuttle;
 mod timers;
 
 use super::*;
-use crate::wire::tcp::{SeqNumber, TcpControl, TcpRepr, TcpTimestamp};
+use crate::wire::tcp::{SeqNumber, TcpControl, TcpRepr};
 use crate::wire::{IpEndpoint, Ipv4Address};
 use std::vec;
 use std::vec::Vec;
@@ -253,7 +253,7 @@ pub fn fin_wait_2() -> TcpSocket<'static> {
 pub fn close_wait() -> TcpSocket<'static> {
     let mut s = established();
     assert_eq!(send(&mut s, ms(0), &TcpRepr { control: TcpControl::Fin, ..SEND }, &[]), None);
-    assert_eq!(recv_one(&mut s, ms(0)), TcpRepr { ack_number: Some(seq(10002)), ..RECV });
+    assert_eq!(recv_one(&mut s, ms(0)), TcpRepr { ack_number: Some(seq(10002)), window_len: 4095, ..RECV });
     assert_eq!(s.state(), State::CloseWait);
     s
 }
@@ -263,7 +263,7 @@ pub fn last_ack() -> TcpSocket<'static> {
     s.close();
     assert_eq!(
         recv_one(&mut s, ms(0)),
-        TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(10002)), ..RECV }
+        TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(10002)), window_len: 4095, ..RECV }
     );
     assert_eq!(s.state(), State::LastAck);
     s
@@ -274,7 +274,7 @@ pub fn closing() -> TcpSocket<'static> {
     // Peer's FIN crosses ours: it does not acknowledge our FIN.
     assert_eq!(send(&mut s, ms(0), &TcpRepr { control: TcpControl::Fin, ..SEND }, &[]), None);
     assert_eq!(s.state(), State::Closing);
-    assert_eq!(recv_one(&mut s, ms(0)), TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), ..RECV });
+    assert_eq!(recv_one(&mut s, ms(0)), TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV });
     s
 }
 
@@ -282,7 +282,7 @@ pub fn time_wait() -> TcpSocket<'static> {
     let mut s = fin_wait_2();
     assert_eq!(send(&mut s, ms(0), &TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(1002)), ..SEND }, &[]), None);
     assert_eq!(s.state(), State::TimeWait);
-    assert_eq!(recv_one(&mut s, ms(0)), TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), ..RECV });
+    assert_eq!(recv_one(&mut s, ms(0)), TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV });
     s
 }
 
