@@ -99,8 +99,13 @@ pub struct TcpConfig {
     pub ack_delay: Option<Duration>,
     /// Nagle's algorithm (RFC 9293 3.7.4).
     pub nagle: bool,
-    /// Idle time after which a keepalive probe is sent (`None`: off).
+    /// Idle time after which a keepalive probe is sent, and the interval
+    /// between probes (`None`: off).
     pub keep_alive: Option<Duration>,
+    /// Unanswered keepalive probes after which the connection is aborted.
+    pub keep_alive_probes: u32,
+    /// Most challenge ACKs (RFC 5961 section 7) sent per second.
+    pub challenge_ack_limit: u32,
     /// Offer window scaling (RFC 7323).
     pub window_scaling: bool,
     /// Offer timestamps and PAWS (RFC 7323).
@@ -123,6 +128,8 @@ impl Default for TcpConfig {
             ack_delay: Some(Duration::from_millis(40)),
             nagle: true,
             keep_alive: None,
+            keep_alive_probes: 9,
+            challenge_ack_limit: 10,
             window_scaling: true,
             timestamps: true,
             sack: true,
@@ -274,6 +281,10 @@ pub struct TcpSocket<'a> {
     time_wait_until: Option<Instant>,
     last_rx_at: Instant,
     last_keepalive_at: Option<Instant>,
+    keepalive_probes_sent: u32,
+    /// Start of the current one-second challenge ACK budget, and its use.
+    challenge_window_start: Instant,
+    challenge_acks: u32,
     congestion: Congestion,
     dup_acks: u32,
     /// `Some(recover)` during NewReno fast recovery.
@@ -333,6 +344,9 @@ impl<'a> TcpSocket<'a> {
             time_wait_until: None,
             last_rx_at: Instant::ZERO,
             last_keepalive_at: None,
+            keepalive_probes_sent: 0,
+            challenge_window_start: Instant::ZERO,
+            challenge_acks: 0,
             dup_acks: 0,
             recovery: None,
             recover: SeqNumber(0),
@@ -797,7 +811,7 @@ impl<'a> TcpSocket<'a> {
             TcpControl::Rst => {
                 if repr.seq_number != self.rcv_nxt {
                     // In the window but not exact: maybe blind (RFC 5961 3.2).
-                    return Some(self.ack_reply(now));
+                    return self.challenge_ack(now);
                 }
                 if self.state == State::SynReceived && self.listen_endpoint.is_some() {
                     let endpoint = self.listen_endpoint;
@@ -809,13 +823,15 @@ impl<'a> TcpSocket<'a> {
                 }
                 return None;
             }
-            TcpControl::Syn => return Some(self.ack_reply(now)),
+            // RFC 5961 4.2: whatever its sequence number.
+            TcpControl::Syn => return self.challenge_ack(now),
             TcpControl::None | TcpControl::Fin => {}
         }
 
         let ack = repr.ack_number?;
         self.last_rx_at = now;
         self.last_keepalive_at = None;
+        self.keepalive_probes_sent = 0;
 
         if self.timestamps {
             if let Some(ts) = repr.timestamp {
@@ -841,11 +857,8 @@ impl<'a> TcpSocket<'a> {
         }
 
         // RFC 5961 5.2 ACK acceptability.
-        if ack > self.snd_max {
-            return Some(self.ack_reply(now));
-        }
-        if ack < self.snd_una - self.max_snd_wnd {
-            return Some(self.ack_reply(now));
+        if ack > self.snd_max || ack < self.snd_una - self.max_snd_wnd {
+            return self.challenge_ack(now);
         }
 
         let old_wnd = self.snd_wnd;
@@ -884,6 +897,21 @@ impl<'a> TcpSocket<'a> {
         }
 
         self.process_data_and_fin(now, repr, payload)
+    }
+
+    /// An ACK answering a suspicious segment, within the per-second
+    /// budget (RFC 5961 section 7), so that the answers cannot be used to
+    /// probe the connection or amplify an attack.
+    fn challenge_ack(&mut self, now: Instant) -> Option<TcpReply> {
+        if now.saturating_duration_since(self.challenge_window_start) >= Duration::from_secs(1) {
+            self.challenge_window_start = now;
+            self.challenge_acks = 0;
+        }
+        if self.challenge_acks >= self.config.challenge_ack_limit {
+            return None;
+        }
+        self.challenge_acks += 1;
+        Some(self.ack_reply(now))
     }
 
     /// RFC 9293 3.10.7.4 "first, check sequence number".
@@ -1367,6 +1395,13 @@ impl<'a> TcpSocket<'a> {
         }
 
         if self.keepalive_due_at().is_some_and(|t| now >= t) {
+            if self.keepalive_probes_sent >= self.config.keep_alive_probes {
+                // The peer is gone: give up.
+                let repr = TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.snd_nxt) };
+                self.reset_hard();
+                return emit(local, remote, &repr, &[]);
+            }
+            self.keepalive_probes_sent += 1;
             self.last_keepalive_at = Some(now);
             return self.send_probe(now, local, remote, self.snd_nxt - 1, emit);
         }

@@ -184,3 +184,26 @@ fn closed_socket_process_answers_rst() {
     assert_eq!(reply.repr.control, TcpControl::Rst);
     assert_eq!(reply.repr.seq_number, seq(1001));
 }
+
+#[test]
+fn challenge_acks_are_rate_limited() {
+    let mut s = established_with(TcpConfig { challenge_ack_limit: 3, ..plain_config() });
+    let rst = TcpRepr { seq_number: seq(10050), ..RST };
+    for _ in 0..3 {
+        assert_eq!(send(&mut s, ms(100), &rst, &[]), Some(RECV));
+    }
+    assert_eq!(send(&mut s, ms(100), &rst, &[]), None);
+    let syn = TcpRepr { control: TcpControl::Syn, ack_number: None, ..SEND };
+    assert_eq!(send(&mut s, ms(500), &syn, &[]), None);
+    // A new second, a new budget.
+    assert_eq!(send(&mut s, ms(1100), &rst, &[]), Some(RECV));
+    assert_eq!(s.state(), State::Established);
+}
+
+#[test]
+fn ack_above_snd_max_challenge_counts_against_budget() {
+    let mut s = established_with(TcpConfig { challenge_ack_limit: 1, ..plain_config() });
+    let bad = TcpRepr { ack_number: Some(seq(5000)), ..SEND };
+    assert_eq!(send(&mut s, ms(0), &bad, &[]), Some(RECV));
+    assert_eq!(send(&mut s, ms(0), &bad, &[]), None);
+}

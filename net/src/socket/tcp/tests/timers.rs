@@ -208,3 +208,17 @@ fn rtt_estimate_follows_samples() {
     assert!(srtt > Duration::from_millis(90) && srtt <= Duration::from_millis(100), "{srtt}");
     assert!(info.rto >= srtt && info.rto < Duration::from_millis(200), "{}", info.rto);
 }
+
+#[test]
+fn keepalive_gives_up_after_unanswered_probes() {
+    let config = TcpConfig { keep_alive: Some(Duration::from_secs(1)), keep_alive_probes: 2, ..plain_config() };
+    let mut s = established_with(config);
+    let probe = TcpRepr { seq_number: seq(1000), ..RECV };
+    assert_eq!(recv_one(&mut s, ms(1000)), probe);
+    assert_eq!(recv_one(&mut s, ms(2000)), probe);
+    assert_eq!(
+        recv_one(&mut s, ms(3000)),
+        TcpRepr { control: TcpControl::Rst, window_len: 0, ..RECV }
+    );
+    assert_eq!(s.state(), State::Closed);
+}
