@@ -29,7 +29,7 @@ mod rtt;
 mod tests;
 
 pub use assembler::MAX_RANGES as MAX_REASSEMBLY_RANGES;
-pub use congestion::{Congestion, CongestionKind, Controller, NewReno};
+pub use congestion::{Congestion, CongestionKind, Controller, Cubic, NewReno};
 pub use isn::{initial_sequence_number, siphash24};
 pub use rtt::RttEstimator;
 
@@ -982,7 +982,8 @@ impl<'a> TcpSocket<'a> {
             }
             None => {
                 if self.state != State::SynSent && flight_before > 0 {
-                    self.congestion.on_ack(now, data_acked, mss);
+                    let srtt = self.rtt.srtt().unwrap_or_default();
+                    self.congestion.on_ack(now, data_acked, mss, srtt);
                 }
             }
         }

@@ -151,16 +151,21 @@ fn flush(peer: &mut Peer, now: Instant, link: &mut Link, to_b: bool) {
     panic!("dispatch loops");
 }
 
-fn config() -> TcpConfig {
+fn config(congestion: CongestionKind) -> TcpConfig {
     TcpConfig {
         isn_secret: [3; 16],
         msl: Duration::from_secs(1),
+        congestion,
         ..TcpConfig::default()
     }
 }
 
-/// Runs one transfer; returns (segments sent, simulated time).
 fn run(seed: u32, size: usize, faults: Faults) -> (usize, Instant) {
+    run_with(seed, size, faults, CongestionKind::NewReno)
+}
+
+/// Runs one transfer; returns (segments sent, simulated time).
+fn run_with(seed: u32, size: usize, faults: Faults, congestion: CongestionKind) -> (usize, Instant) {
     let a_ep = IpEndpoint::new(IpAddress::V4(Ipv4Address::new(10, 0, 0, 2)), 49500);
     let b_ep = IpEndpoint::new(IpAddress::V4(Ipv4Address::new(10, 0, 0, 1)), 80);
     let mut rng = Rng(seed.wrapping_mul(2_654_435_761) | 1);
@@ -168,7 +173,7 @@ fn run(seed: u32, size: usize, faults: Faults) -> (usize, Instant) {
     let a_data = data(&mut rng);
     let b_data = data(&mut rng);
     let mut a = Peer {
-        socket: socket_with(config(), 65536, 65536),
+        socket: socket_with(config(congestion), 65536, 65536),
         local: a_ep,
         remote: b_ep,
         to_send: a_data.clone(),
@@ -177,7 +182,7 @@ fn run(seed: u32, size: usize, faults: Faults) -> (usize, Instant) {
         closed: false,
     };
     let mut b = Peer {
-        socket: socket_with(config(), 32768, 32768),
+        socket: socket_with(config(congestion), 32768, 32768),
         local: b_ep,
         remote: a_ep,
         to_send: b_data.clone(),
@@ -252,3 +257,11 @@ fn very_lossy_link_small_transfers() {
     }
 }
 
+
+#[test]
+fn lossy_link_with_cubic() {
+    let faults = Faults { drop: 20, duplicate: 10, reorder: 20, corrupt: 5 };
+    for seed in 200..208 {
+        run_with(seed, 1 << 19, faults, CongestionKind::Cubic);
+    }
+}
