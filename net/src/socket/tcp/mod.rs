@@ -23,7 +23,9 @@
 
 mod assembler;
 mod congestion;
+pub mod cookie;
 mod isn;
+mod listener;
 mod rtt;
 #[cfg(test)]
 mod tests;
@@ -31,6 +33,7 @@ mod tests;
 pub use assembler::MAX_RANGES as MAX_REASSEMBLY_RANGES;
 pub use congestion::{Congestion, CongestionKind, Controller, Cubic, NewReno};
 pub use isn::{initial_sequence_number, siphash24};
+pub use listener::{ListenerConfig, ListenerStats, TcpListener};
 pub use rtt::RttEstimator;
 
 use core::fmt;
@@ -242,6 +245,9 @@ pub struct TcpSocket<'a> {
     close_pending: bool,
     /// abort() was called: the next dispatch sends RST.
     rst_pending: bool,
+    /// Handed to the application by a [`TcpListener`]; survives resets so
+    /// the listener never reuses a socket the application still holds.
+    accepted: bool,
 
     // Receive sequence space.
     irs: SeqNumber,
@@ -320,6 +326,7 @@ impl<'a> TcpSocket<'a> {
             window_scaling: false,
             close_pending: false,
             rst_pending: false,
+            accepted: false,
             irs: SeqNumber(0),
             rcv_nxt: SeqNumber(0),
             rcv_shift: 0,
@@ -357,12 +364,13 @@ impl<'a> TcpSocket<'a> {
     /// Returns every connection variable to its closed value, keeping the
     /// buffers' contents (unread data stays readable after a close).
     fn reset_connection(&mut self) {
-        let config = self.config;
+        let (config, accepted) = (self.config, self.accepted);
         let (rx, tx) = (
             core::mem::replace(&mut self.rx_buffer, RingBuffer::new(&mut [])),
             core::mem::replace(&mut self.tx_buffer, RingBuffer::new(&mut [])),
         );
         *self = TcpSocket::new(rx, tx, config);
+        self.accepted = accepted;
     }
 
     /// Goes to CLOSED after an RST or abort: queued data is discarded.
@@ -485,6 +493,20 @@ impl<'a> TcpSocket<'a> {
         self.take_syn(now, repr);
         self.state = State::SynReceived;
         Ok(())
+    }
+
+    /// Completes the state of a socket opened by [`open_from_syn`](Self::open_from_syn) from a
+    /// SYN cookie: our SYN-ACK (ISS `iss`, TSval offset `ts_offset`) is
+    /// already out, so the client's ACK will establish the connection.
+    fn adopt_cookie(&mut self, iss: SeqNumber, ts_offset: u32) {
+        self.iss = iss;
+        self.snd_una = iss;
+        self.snd_nxt = iss + 1;
+        self.snd_max = iss + 1;
+        self.recover = iss;
+        self.snd_wl2 = iss;
+        self.ts_offset = ts_offset;
+        self.rto_at = None;
     }
 
     /// Records what the peer's SYN (or SYN-ACK) tells us.

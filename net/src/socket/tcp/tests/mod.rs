@@ -11,6 +11,7 @@ mod close;
 mod congestion;
 mod established;
 mod handshake;
+mod listener;
 mod options;
 mod reassembly;
 mod rst;
