@@ -12,6 +12,7 @@ mod congestion;
 mod established;
 mod handshake;
 mod listener;
+mod listener_shuttle;
 mod options;
 mod reassembly;
 mod rst;
