@@ -75,7 +75,7 @@ fn run(seed: u32, clients: usize, pool_size: usize, loss_per_mille: u32) -> List
         })
         .collect();
     let mut link: VecDeque<Frame> = VecDeque::new();
-    let mut push = |link: &mut VecDeque<Frame>, rng: &mut Rng, now: Instant, to_client: Option<usize>, bytes: Vec<u8>| {
+    let push = |link: &mut VecDeque<Frame>, rng: &mut Rng, now: Instant, to_client: Option<usize>, bytes: Vec<u8>| {
         if rng.next() % 1000 < loss_per_mille {
             return;
         }
