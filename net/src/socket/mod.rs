@@ -2,3 +2,4 @@
 
 pub mod dhcpv4;
 pub mod dns;
+pub mod tcp;

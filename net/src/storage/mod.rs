@@ -1,1 +1,4 @@
 //! Socket buffers (being written).
+
+mod ring_buffer;
+pub use ring_buffer::RingBuffer;
