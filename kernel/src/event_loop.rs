@@ -1,8 +1,8 @@
 //! The one loop the appliance runs: sleep in WFI until an interrupt, take
 //! the pending set, do the work, arm the timer for the next deadline.
 use crate::arch::{cpu, timer};
-use crate::{irq, stack_guard};
 use crate::nic::Nic;
+use crate::{irq, stack_guard};
 use log::debug;
 use net::phy::{Device, RxToken};
 use net::time::Instant;

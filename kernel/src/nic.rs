@@ -33,7 +33,13 @@ pub fn probe(platform: &Platform) -> Option<Nic> {
     let host = platform.pci.as_ref()?;
     let mut device = None;
     // SAFETY: the ECAM window comes from the device tree and is mapped as device memory.
-    unsafe { pci::scan_bus0(host, |f| if f.is_virtio_net() && device.is_none() { device = Some(f.device) }) };
+    unsafe {
+        pci::scan_bus0(host, |f| {
+            if f.is_virtio_net() && device.is_none() {
+                device = Some(f.device)
+            }
+        })
+    };
     let device = device?;
     // SAFETY: the ECAM and 32-bit windows come from the device tree; only this driver uses them.
     let mut function = match unsafe { pci::configure(host, device) } {

@@ -235,10 +235,8 @@ fn read_device_tree(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
     } else if let Some(gic) = fdt.find_compatible(&["arm,cortex-a15-gic", "arm,gic-400", "arm,cortex-a7-gic"]) {
         let mut regs = gic.reg().into_iter().flatten();
         if let (Some(d), Some(c)) = (regs.next(), regs.next()) {
-            p.gic = GicConfig::V2 {
-                distributor: d.starting_address as usize,
-                cpu_interface: c.starting_address as usize,
-            };
+            p.gic =
+                GicConfig::V2 { distributor: d.starting_address as usize, cpu_interface: c.starting_address as usize };
         }
     }
 
@@ -275,11 +273,8 @@ fn read_device_tree(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
         let (Some(reg), Some(intid)) = (node.reg().and_then(|mut r| r.next()), first_intid(&node)) else {
             continue;
         };
-        p.virtio_mmio[slot] = Some(VirtioMmioSlot {
-            base: reg.starting_address as usize,
-            size: reg.size.unwrap_or(0x200),
-            intid,
-        });
+        p.virtio_mmio[slot] =
+            Some(VirtioMmioSlot { base: reg.starting_address as usize, size: reg.size.unwrap_or(0x200), intid });
         slot += 1;
     }
 

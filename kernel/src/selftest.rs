@@ -68,7 +68,9 @@ fn timer_deadlines(timer_intid: u32) -> ! {
             }
             Some(at) => {
                 passed = false;
-                error!("selftest timer: {delay_us} us deadline interrupt at {at}, deadline {deadline}: outside tolerance");
+                error!(
+                    "selftest timer: {delay_us} us deadline interrupt at {at}, deadline {deadline}: outside tolerance"
+                );
             }
             None => {
                 passed = false;
@@ -130,7 +132,9 @@ fn arp_with_gateway(mut nic: Nic, timer_intid: u32) -> ! {
                     let packet = arp::Packet::new_checked(frame.payload()).ok()?;
                     arp::Repr::parse(&packet).ok()
                 });
-                if let Some(reply) = reply.filter(|r| r.operation == arp::Operation::Reply && r.source_protocol_addr == SLIRP_GATEWAY) {
+                if let Some(reply) =
+                    reply.filter(|r| r.operation == arp::Operation::Reply && r.source_protocol_addr == SLIRP_GATEWAY)
+                {
                     let stats = nic.device.stats();
                     info!(
                         "selftest nic: {} is-at {} after {} us, {interrupts} NIC interrupt(s), rx {} tx {} frames",
@@ -147,7 +151,10 @@ fn arp_with_gateway(mut nic: Nic, timer_intid: u32) -> ! {
             irq::unmask(nic.intid);
         }
         if irq::take(timer_intid) || timer::uptime_micros() >= deadline {
-            error!("selftest nic: no ARP reply within 2 s ({interrupts} NIC interrupts, rx {} frames)", nic.device.stats().rx_frames);
+            error!(
+                "selftest nic: no ARP reply within 2 s ({interrupts} NIC interrupts, rx {} frames)",
+                nic.device.stats().rx_frames
+            );
             power::exit(crate::EXIT_SELFTEST_FAILED)
         }
     }

@@ -2,7 +2,7 @@
 //! bridge's 32-bit window, and legacy INTx routing from the device tree.
 use crate::platform::PciHost;
 use core::ptr;
-use virtio_drivers::transport::pci::bus::{BarInfo, Command, DeviceFunction, MmioCam, PciRoot, Cam};
+use virtio_drivers::transport::pci::bus::{BarInfo, Cam, Command, DeviceFunction, MmioCam, PciRoot};
 
 /// Vendor and device ID of one function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

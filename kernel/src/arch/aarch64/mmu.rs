@@ -5,7 +5,9 @@
 //! of memory is split into 2 MiB blocks through a level-2 table. Regions the
 //! board does not list stay unmapped: touching them faults.
 use aarch64_cpu::asm::barrier;
-use aarch64_cpu::registers::{ReadWriteable, Readable, Writeable, ID_AA64MMFR0_EL1, MAIR_EL1, SCTLR_EL1, TCR_EL1, TTBR0_EL1};
+use aarch64_cpu::registers::{
+    ReadWriteable, Readable, Writeable, ID_AA64MMFR0_EL1, MAIR_EL1, SCTLR_EL1, TCR_EL1, TTBR0_EL1,
+};
 use core::cell::UnsafeCell;
 
 /// What kind of memory a region is.
@@ -57,10 +59,8 @@ struct TableStorage(UnsafeCell<Tables>);
 unsafe impl Sync for TableStorage {}
 
 #[link_section = ".page_tables"]
-static TABLES: TableStorage = TableStorage(UnsafeCell::new(Tables {
-    l1: Table([0; ENTRIES]),
-    l2: [const { Table([0; ENTRIES]) }; L2_TABLES],
-}));
+static TABLES: TableStorage =
+    TableStorage(UnsafeCell::new(Tables { l1: Table([0; ENTRIES]), l2: [const { Table([0; ENTRIES]) }; L2_TABLES] }));
 
 fn block(addr: u64, kind: MemoryKind) -> u64 {
     match kind {

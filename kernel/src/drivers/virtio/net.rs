@@ -252,7 +252,9 @@ impl phy::Device for VirtioNet {
         self.rx.to_post[self.rx.to_post_len] = slot;
         self.rx.to_post_len += 1;
         let frame = match completed {
-            Ok((header_len, len)) if header_len + len <= BUFFER_LEN => &self.rx.buffers[slot as usize][header_len..header_len + len],
+            Ok((header_len, len)) if header_len + len <= BUFFER_LEN => {
+                &self.rx.buffers[slot as usize][header_len..header_len + len]
+            }
             _ => {
                 self.stats.rx_errors += 1;
                 &self.rx.buffers[slot as usize][..0]
