@@ -159,7 +159,7 @@ fn render_lines(source: &dyn StatsSource, version: &str, out: &mut Lines) {
             Label(c.state)
         ))
     });
-    let per_connection: [(&str, MetricKind, &str, fn(&TcpConnection) -> Option<Value>); 7] = [
+    let per_connection: [(&str, MetricKind, &str, RowValue); 7] = [
         ("srtt_seconds", Gauge, "Smoothed round-trip time.", |c| c.srtt_us.map(Value::Micros)),
         ("rttvar_seconds", Gauge, "Round-trip time variation.", |c| Some(Value::Micros(c.rttvar_us))),
         ("rto_seconds", Gauge, "Retransmission timeout.", |c| Some(Value::Micros(c.rto_us))),
@@ -195,6 +195,9 @@ fn for_each_row(
         !out.truncated
     });
 }
+
+/// What one per-connection metric reads from a row (`None`: no sample).
+type RowValue = fn(&TcpConnection) -> Option<Value>;
 
 enum Value {
     Micros(u64),
