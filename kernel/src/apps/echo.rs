@@ -8,6 +8,15 @@
 //!
 //! UDP: [`udp_reply_to`] says where (and whether) to send a datagram back;
 //! the payload of the reply is the payload received.
+//!
+//! The glue implements [`EchoSocket`] for `net`'s `TcpSocket` (four
+//! one-line methods) and calls, for each connection:
+//!
+//! ```text
+//! let mut scratch = [0u8; 2048];
+//! while echo::pump(&mut sock, &mut scratch) > 0 {}
+//! if !sock.may_recv() && sock.send_queue() == 0 { sock.close(); }
+//! ```
 
 use net::wire::{IpAddress, IpEndpoint};
 
@@ -17,33 +26,34 @@ pub fn budget(received: usize, send_free: usize, scratch: usize) -> usize {
     received.min(send_free).min(scratch)
 }
 
-/// One echo step over a TCP connection, given closures onto the socket:
-/// `read` fills at most the slice it is given and returns the count;
-/// `write` queues bytes and returns how many it took. Returns the number
-/// of bytes echoed.
+/// What the echo service needs from a TCP socket.
+pub trait EchoSocket {
+    /// Received bytes not yet read (`recv_queue()`).
+    fn received(&self) -> usize;
+    /// Free send buffer space (`send_capacity() - send_queue()`).
+    fn send_free(&self) -> usize;
+    /// Reads up to `buf.len()` bytes (`recv_slice`, 0 on error).
+    fn read(&mut self, buf: &mut [u8]) -> usize;
+    /// Queues `data` (`send_slice`, 0 on error); returns the count.
+    fn write(&mut self, data: &[u8]) -> usize;
+}
+
+/// One echo step: reads at most as many bytes as the socket can take back
+/// right now (and as fit in `scratch`) and writes them back. Returns the
+/// number of bytes echoed; call again while it is not 0.
 ///
-/// `send_free` is the socket's free send space (`send_capacity() -
-/// send_queue()`), `received` its queued receive bytes (`recv_queue()`).
-/// Because `read` is never offered more than `write` can take, `write`
-/// accepting fewer bytes than promised is a broken promise by the socket;
-/// in that case the return value says what was really echoed and the
-/// remainder is lost, which `debug_assert` flags in tests.
-pub fn pump(
-    received: usize,
-    send_free: usize,
-    scratch: &mut [u8],
-    read: impl FnOnce(&mut [u8]) -> usize,
-    write: impl FnOnce(&[u8]) -> usize,
-) -> usize {
-    let n = budget(received, send_free, scratch.len());
+/// If `write` took fewer bytes than `send_free` promised, the rest would be
+/// lost: that is a broken socket, flagged by `debug_assert` in tests.
+pub fn pump(sock: &mut impl EchoSocket, scratch: &mut [u8]) -> usize {
+    let n = budget(sock.received(), sock.send_free(), scratch.len());
     if n == 0 {
         return 0;
     }
-    let got = read(&mut scratch[..n]).min(n);
+    let got = sock.read(&mut scratch[..n]).min(n);
     if got == 0 {
         return 0;
     }
-    let sent = write(&scratch[..got]).min(got);
+    let sent = sock.write(&scratch[..got]).min(got);
     debug_assert_eq!(sent, got, "the send buffer took fewer bytes than it had room for");
     sent
 }
@@ -89,27 +99,28 @@ mod tests {
         tx_capacity: usize,
     }
 
+    impl EchoSocket for FakeSocket {
+        fn received(&self) -> usize {
+            self.rx.len()
+        }
+        fn send_free(&self) -> usize {
+            self.tx_capacity - self.tx.len()
+        }
+        fn read(&mut self, buf: &mut [u8]) -> usize {
+            let n = buf.len().min(self.rx.len());
+            buf[..n].copy_from_slice(&self.rx[..n]);
+            self.rx.drain(..n);
+            n
+        }
+        fn write(&mut self, data: &[u8]) -> usize {
+            self.tx.extend_from_slice(data);
+            data.len()
+        }
+    }
+
     impl FakeSocket {
         fn step(&mut self, scratch: &mut [u8]) -> usize {
-            let received = self.rx.len();
-            let free = self.tx_capacity - self.tx.len();
-            let rx = &mut self.rx;
-            let tx = &mut self.tx;
-            pump(
-                received,
-                free,
-                scratch,
-                |buf| {
-                    let n = buf.len().min(rx.len());
-                    buf[..n].copy_from_slice(&rx[..n]);
-                    rx.drain(..n);
-                    n
-                },
-                |data| {
-                    tx.extend_from_slice(data);
-                    data.len()
-                },
-            )
+            pump(self, scratch)
         }
     }
 
@@ -143,9 +154,26 @@ mod tests {
 
     #[test]
     fn nothing_received_reads_nothing() {
+        /// Panics if read or written.
+        struct Untouchable(usize, usize);
+        impl EchoSocket for Untouchable {
+            fn received(&self) -> usize {
+                self.0
+            }
+            fn send_free(&self) -> usize {
+                self.1
+            }
+            fn read(&mut self, _: &mut [u8]) -> usize {
+                panic!("read")
+            }
+            fn write(&mut self, _: &[u8]) -> usize {
+                panic!("write")
+            }
+        }
         let mut scratch = [0u8; 16];
-        let n = pump(0, 100, &mut scratch, |_| panic!("read without data"), |_| panic!("write without data"));
-        assert_eq!(n, 0);
+        assert_eq!(pump(&mut Untouchable(0, 100), &mut scratch), 0);
+        assert_eq!(pump(&mut Untouchable(100, 0), &mut scratch), 0);
+        assert_eq!(pump(&mut Untouchable(100, 100), &mut []), 0);
     }
 
     #[test]

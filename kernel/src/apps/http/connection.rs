@@ -72,7 +72,9 @@ enum Phase {
     /// Waiting for, or parsing, a request head.
     Reading,
     /// Throwing away the body of the request just answered.
-    DiscardingBody { remaining: u64 },
+    DiscardingBody {
+        remaining: u64,
+    },
     /// The last response is queued; input is discarded.
     Closing,
     Closed,
@@ -100,6 +102,8 @@ pub struct HttpConnection<'a> {
     received: bool,
     sent: bool,
     peer_closed: bool,
+    /// An empty line before the current request was ignored.
+    skipped_blank_line: bool,
     responses: u64,
 }
 
@@ -123,6 +127,7 @@ impl<'a> HttpConnection<'a> {
             received: false,
             sent: false,
             peer_closed: false,
+            skipped_blank_line: false,
             responses: 0,
         }
     }
@@ -252,10 +257,14 @@ impl<'a> HttpConnection<'a> {
             if !self.output().is_empty() {
                 return; // back-pressure: one response at a time
             }
-            if self.head_scan == 0 {
-                // RFC 9112 2.2: empty lines before a request line are ignored.
-                let blank = self.input[..self.input_len].iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+            if self.head_scan == 0 && !self.skipped_blank_line {
+                // RFC 9112 2.2: one empty line before a request line is
+                // ignored (some clients send CRLF after a body). Only one,
+                // so a stream of them cannot hold the connection forever.
+                let input = &self.input[..self.input_len];
+                let blank = if input.starts_with(b"\r\n") { 2 } else { usize::from(input.starts_with(b"\n")) };
                 self.consume_input(blank);
+                self.skipped_blank_line = blank > 0;
             }
             if self.input_len == 0 {
                 self.request_started = None;
@@ -348,6 +357,7 @@ impl<'a> HttpConnection<'a> {
         self.output_start = start;
         self.output_end = end;
         self.last_send_progress = now;
+        self.skipped_blank_line = false;
         self.responses += 1;
     }
 
@@ -391,7 +401,9 @@ fn answer(head: &[u8], output: &mut [u8], source: &dyn StatsSource) -> Option<An
                 _ => request::path(req.target).map(Route::from_path),
             };
             let reply = match routed {
-                Ok(Some(route)) => Reply { status: Status::Ok, route: Some(route), keep_alive: req.keep_alive, head_only },
+                Ok(Some(route)) => {
+                    Reply { status: Status::Ok, route: Some(route), keep_alive: req.keep_alive, head_only }
+                }
                 Ok(None) => Reply { status: Status::NotFound, route: None, keep_alive: req.keep_alive, head_only },
                 Err(status) => Reply { status, route: None, keep_alive: false, head_only },
             };
@@ -452,7 +464,14 @@ mod tests {
     const SERVER_LINE: &str = concat!("Server: appliance/", env!("CARGO_PKG_VERSION"), "\r\n");
 
     /// The exact bytes of a response.
-    fn response(status: &str, content_type: &str, body: &str, keep_alive: bool, extra: &str, head_only: bool) -> String {
+    fn response(
+        status: &str,
+        content_type: &str,
+        body: &str,
+        keep_alive: bool,
+        extra: &str,
+        head_only: bool,
+    ) -> String {
         let connection = if keep_alive { "keep-alive" } else { "close" };
         let mut r = std::format!(
             "HTTP/1.1 {status}\r\n{SERVER_LINE}Content-Type: {content_type}\r\nContent-Length: {}\r\n{extra}Connection: {connection}\r\n\r\n",
@@ -595,7 +614,8 @@ mod tests {
     fn connection_close_on_1_1() {
         let mut c = Client::new();
         let mut conn = c.conn();
-        let (out, action) = exchange(&mut conn, Instant::ZERO, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let (out, action) =
+            exchange(&mut conn, Instant::ZERO, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         assert_eq!((out, action), (home(false, false), Action::Close));
     }
 
@@ -683,6 +703,20 @@ mod tests {
             assert_eq!(conn.poll(Instant::ZERO, &stats()), Action::Close);
             assert!(conn.output().is_empty());
         }
+    }
+
+    #[test]
+    fn one_empty_line_before_a_request_is_ignored_not_two() {
+        let mut c = Client::new();
+        let mut conn = c.conn();
+        let (out, _) = exchange(
+            &mut conn,
+            Instant::ZERO,
+            "GET /a HTTP/1.1\r\nHost: x\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        );
+        assert_eq!(out, not_found(true) + &home(true, false));
+        let (out, action) = exchange(&mut conn, Instant::ZERO, "\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!((out, action), (error("400 Bad Request"), Action::Close));
     }
 
     #[test]
@@ -786,11 +820,8 @@ mod tests {
     fn a_small_body_is_read_and_discarded() {
         let mut c = Client::new();
         let mut conn = c.conn();
-        let (out, action) = exchange(
-            &mut conn,
-            Instant::ZERO,
-            "GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab",
-        );
+        let (out, action) =
+            exchange(&mut conn, Instant::ZERO, "GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab");
         assert_eq!((out, action), (not_found(true), Action::Continue));
         assert!(!conn.is_idle());
         // The rest of the body and the next request in one chunk.
@@ -831,7 +862,8 @@ mod tests {
 
     #[test]
     fn service_unavailable_response() {
-        let expected = error("503 Service Unavailable").replace("Connection: close", "Retry-After: 1\r\nConnection: close");
+        let expected =
+            error("503 Service Unavailable").replace("Connection: close", "Retry-After: 1\r\nConnection: close");
         assert_eq!(crate::apps::http::service_unavailable(), expected.as_bytes());
     }
 
@@ -911,8 +943,18 @@ mod tests {
             seed
         };
         let pieces: [&[u8]; 12] = [
-            b"GET ", b"HEAD ", b"/ ", b"/stats ", b"HTTP/1.1", b"HTTP/1.0", b"\r\n", b"\n", b"Host: x", b"Content-Length: 3",
-            b"Connection: close", b"\x00\xff ",
+            b"GET ",
+            b"HEAD ",
+            b"/ ",
+            b"/stats ",
+            b"HTTP/1.1",
+            b"HTTP/1.0",
+            b"\r\n",
+            b"\n",
+            b"Host: x",
+            b"Content-Length: 3",
+            b"Connection: close",
+            b"\x00\xff ",
         ];
         for _ in 0..300 {
             let mut c = Client::new();

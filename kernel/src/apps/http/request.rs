@@ -132,11 +132,7 @@ pub fn parse_head(head: &[u8]) -> Result<RequestHead<'_>, Status> {
     if fields.transfer_encoding {
         return Err(if fields.content_length.is_some() { Status::BadRequest } else { Status::NotImplemented });
     }
-    let keep_alive = if fields.close {
-        false
-    } else {
-        fields.keep_alive || version == Version::Http11
-    };
+    let keep_alive = if fields.close { false } else { fields.keep_alive || version == Version::Http11 };
     Ok(RequestHead { method, target, version, keep_alive, content_length: fields.content_length.unwrap_or(0) })
 }
 
@@ -295,7 +291,11 @@ mod tests {
         assert!(!head("GET / HTTP/1.0\r\n\r\n").unwrap().keep_alive);
         assert!(head("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").unwrap().keep_alive);
         assert!(!head("GET / HTTP/1.1\r\nHost: a\r\nconnection: upgrade, CLOSE\r\n\r\n").unwrap().keep_alive);
-        assert!(!head("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n").unwrap().keep_alive);
+        assert!(
+            !head("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n")
+                .unwrap()
+                .keep_alive
+        );
         assert!(head("HEAD / HTTP/1.1\r\nHOST: a\r\n\r\n").unwrap().keep_alive);
     }
 
@@ -379,7 +379,10 @@ mod tests {
         assert_eq!(head("GET / HTTP/1.0\r\nContent-Length: 5, 5\r\n\r\n"), Err(Status::BadRequest));
         assert_eq!(head("GET / HTTP/1.0\r\nContent-Length: -1\r\n\r\n"), Err(Status::BadRequest));
         assert_eq!(head("GET / HTTP/1.0\r\nContent-Length:\r\n\r\n"), Err(Status::BadRequest));
-        assert_eq!(head("GET / HTTP/1.0\r\nContent-Length: 99999999999999999999\r\n\r\n"), Err(Status::ContentTooLarge));
+        assert_eq!(
+            head("GET / HTTP/1.0\r\nContent-Length: 99999999999999999999\r\n\r\n"),
+            Err(Status::ContentTooLarge)
+        );
         assert_eq!(head("GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), Err(Status::NotImplemented));
         assert_eq!(
             head("GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"),

@@ -37,7 +37,11 @@ impl Response {
     /// Cache-Control (live data), Connection.
     pub fn write_head(&self, w: &mut SliceWriter) -> fmt::Result {
         write!(w, "HTTP/1.1 {} {}\r\n", self.status.code(), self.status.reason())?;
-        write!(w, "Server: {SERVER}\r\nContent-Type: {}\r\nContent-Length: {}\r\n", self.content_type, self.content_length)?;
+        write!(
+            w,
+            "Server: {SERVER}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
+            self.content_type, self.content_length
+        )?;
         match self.status {
             Status::MethodNotAllowed => w.write_str("Allow: GET, HEAD\r\n")?,
             Status::ServiceUnavailable => w.write_str("Retry-After: 1\r\n")?,

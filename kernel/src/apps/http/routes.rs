@@ -90,10 +90,7 @@ mod tests {
         let mut w = SliceWriter::new(&mut buf);
         Route::Metrics.write_body(&FixedStats::new(1), &mut w).unwrap();
         assert!(w.written().starts_with(b"# HELP appliance_info "));
-        assert_eq!(
-            (Route::Home.is_live(), Route::Stats.is_live(), Route::Metrics.is_live()),
-            (false, true, true)
-        );
+        assert_eq!((Route::Home.is_live(), Route::Stats.is_live(), Route::Metrics.is_live()), (false, true, true));
         assert_eq!(Route::Metrics.content_type(), "text/plain; version=0.0.4; charset=utf-8");
     }
 }

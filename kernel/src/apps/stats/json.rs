@@ -352,7 +352,10 @@ pub(crate) mod tests {
         let (r, out) = render_to(&FixedStats::new(0), 4096);
         assert_eq!(r, Ok(Completeness::Complete));
         let out = std::str::from_utf8(&out).unwrap();
-        assert!(out.ends_with(r#""tcp":{"rx_segments":7,"listeners":2}},"tcp_connections":[],"truncated":false}"#), "{out}");
+        assert!(
+            out.ends_with(r#""tcp":{"rx_segments":7,"listeners":2}},"tcp_connections":[],"truncated":false}"#),
+            "{out}"
+        );
         assert!(is_valid_json(out.as_bytes()));
     }
 

@@ -39,7 +39,7 @@ pub struct Metric<'a> {
     pub name: &'a str,
     pub value: u64,
     pub kind: MetricKind,
-    /// One line for Prometheus' `# HELP`; empty means "<group> <name>".
+    /// One line for Prometheus' `# HELP`; empty means `GROUP NAME`.
     pub help: &'a str,
 }
 

@@ -7,7 +7,7 @@
 //! | `appliance_uptime_seconds` | gauge | |
 //! | `appliance_link_up` | gauge | |
 //! | `appliance_nic_{rx,tx}_ring_size`, `appliance_nic_rx_ring_posted`, `appliance_nic_tx_ring_in_flight` | gauge | |
-//! | `appliance_<group>_<name>_total` / `appliance_<group>_<name>` | counter / gauge | |
+//! | `appliance_GROUP_NAME_total` / `appliance_GROUP_NAME` | counter / gauge | |
 //! | `appliance_tcp_connections` | gauge | |
 //! | `appliance_tcp_connection_info` (always 1) | gauge | `local`, `remote`, `state` |
 //! | `appliance_tcp_connection_{srtt,rttvar,rto}_seconds` | gauge | `local`, `remote` |
@@ -123,12 +123,7 @@ fn render_lines(source: &dyn StatsSource, version: &str, out: &mut Lines) {
     out.single("appliance_nic_rx_ring_size", Gauge, "Descriptors in the NIC receive ring.", &rings.rx_size);
     out.single("appliance_nic_rx_ring_posted", Gauge, "Receive buffers posted to the NIC.", &rings.rx_posted);
     out.single("appliance_nic_tx_ring_size", Gauge, "Descriptors in the NIC transmit ring.", &rings.tx_size);
-    out.single(
-        "appliance_nic_tx_ring_in_flight",
-        Gauge,
-        "Transmit descriptors owned by the NIC.",
-        &rings.tx_in_flight,
-    );
+    out.single("appliance_nic_tx_ring_in_flight", Gauge, "Transmit descriptors owned by the NIC.", &rings.tx_in_flight);
 
     source.for_each_group(&mut |group| {
         for m in group.metrics {
@@ -222,7 +217,7 @@ impl fmt::Display for Seconds {
     }
 }
 
-/// `appliance_<group>_<name>` (`_total` for counters), with characters
+/// `appliance_GROUP_NAME` (`_total` for counters), with characters
 /// outside `[a-zA-Z0-9_:]` replaced by `_`.
 struct GroupMetricName<'a> {
     group: &'a str,
