@@ -28,7 +28,9 @@
 //! A request body (only GET and HEAD are served, so it has no use) of up
 //! to [`MAX_DISCARDED_BODY`] bytes is read and thrown away; a longer one
 //! gets `413` and a close. After any error response but `404` the
-//! connection closes.
+//! connection closes. One empty line before a request is ignored (RFC 9112
+//! 2.2); a second one makes the request malformed. Line-ending and field
+//! rules are in [`request`](super::request).
 
 use net::time::{Duration, Instant};
 
