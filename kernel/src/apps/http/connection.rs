@@ -30,7 +30,7 @@
 //! gets `413` and a close. After any error response but `404` the
 //! connection closes. One empty line before a request is ignored (RFC 9112
 //! 2.2); a second one makes the request malformed. Line-ending and field
-//! rules are in [`request`](super::request).
+//! rules are in [`request`].
 
 use net::time::{Duration, Instant};
 
