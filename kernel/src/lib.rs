@@ -5,6 +5,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod apps;
 pub mod bootargs;
 
 /// The appliance's version, from Cargo.
