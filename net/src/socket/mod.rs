@@ -2,3 +2,8 @@
 
 pub mod dhcpv4;
 pub mod dns;
+pub mod icmp;
+pub mod set;
+pub mod udp;
+
+pub use set::{AnySocket, Socket, SocketHandle, SocketSet, SocketStorage};
