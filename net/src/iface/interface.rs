@@ -400,7 +400,9 @@ impl<'a> Interface<'a> {
         ingress::expire_reassembly(inner, pending, reassembly, now, tokens)?;
         let result = inner.dispatch_sockets(now, pending, tokens, sockets);
         inner.propagate_dns(sockets);
-        result
+        result?;
+        // Resolutions the sockets' datagrams just started ask at once.
+        inner.send_arp_requests(now, tokens)
     }
 }
 
