@@ -66,7 +66,7 @@ fn seeds(dns_port: u16) -> Vec<Vec<u8>> {
 fn mutate(rng: &mut Rng, frame: &mut Vec<u8>) {
     for _ in 0..1 + rng.below(4) {
         match rng.below(6) {
-            0 | 1 | 2 if !frame.is_empty() => {
+            0..=2 if !frame.is_empty() => {
                 let i = rng.below(frame.len());
                 frame[i] = rng.byte();
             }
