@@ -900,3 +900,207 @@ const _: () = {
     // The ICMP error quote bound must leave room for a full IP header.
     assert!(icmpv4::MAX_ERROR_DATA_LEN > ipv4::MAX_HEADER_LEN + 8);
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phy::RxToken;
+    use crate::socket::set::SocketStorage;
+    use crate::socket::udp::{UdpPacketMetadata, UdpSocket};
+    use crate::wire::{ethernet, udp};
+    use std::collections::VecDeque;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// A device over two frame queues.
+    #[derive(Default)]
+    struct QueueDevice {
+        rx: VecDeque<Vec<u8>>,
+        tx: Vec<Vec<u8>>,
+    }
+
+    struct Rx(Vec<u8>);
+    impl RxToken for Rx {
+        fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+            f(&self.0)
+        }
+    }
+
+    struct Tx<'a>(&'a mut Vec<Vec<u8>>);
+    impl TxToken for Tx<'_> {
+        fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+            let mut buf = vec![0; len];
+            let r = f(&mut buf);
+            self.0.push(buf);
+            r
+        }
+    }
+
+    impl Device for QueueDevice {
+        type RxToken<'a> = Rx;
+        type TxToken<'a> = Tx<'a>;
+        fn receive(&mut self, _: Instant) -> Option<(Rx, Tx<'_>)> {
+            let f = self.rx.pop_front()?;
+            Some((Rx(f), Tx(&mut self.tx)))
+        }
+        fn transmit(&mut self, _: Instant) -> Option<Tx<'_>> {
+            Some(Tx(&mut self.tx))
+        }
+        fn capabilities(&self) -> DeviceCapabilities {
+            DeviceCapabilities::ethernet()
+        }
+    }
+
+    const MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 1]);
+    const PEER_MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 2]);
+    const ME: Ipv4Address = Ipv4Address::new(10, 0, 0, 1);
+    const PEER: Ipv4Address = Ipv4Address::new(10, 0, 0, 2);
+
+    fn with_interface(f: impl FnOnce(&mut Interface)) {
+        let mut neighbours = [NeighbourSlot::EMPTY; 4];
+        let (mut ps, mut pb) = ([PendingSlot::EMPTY; 4], [0u8; 2048]);
+        let (mut rs, mut rb) = ([ReassemblySlot::EMPTY; 1], [0u8; 4096]);
+        let mut iface = Interface::new(
+            Config::new(MAC),
+            InterfaceStorage {
+                neighbours: &mut neighbours,
+                pending_slots: &mut ps,
+                pending_bytes: &mut pb,
+                reassembly_slots: &mut rs,
+                reassembly_bytes: &mut rb,
+            },
+        );
+        iface.add_address(Ipv4Cidr::new(ME, 24).unwrap()).unwrap();
+        iface.inner.caps = DeviceCapabilities::ethernet();
+        f(&mut iface);
+    }
+
+    #[test]
+    fn dont_fragment_is_respected() {
+        with_interface(|iface| {
+            let data = [0u8; 2000];
+            let mut packet = OutPacket::udp(ME, PEER, 64, 1, 2, &data, true);
+            packet.dont_frag = true;
+            let mut dev = QueueDevice::default();
+            let mut tokens = DeviceTokens { device: &mut dev, now: Instant::ZERO, sent: 0, limit: None };
+            assert_eq!(iface.inner.emit_ip(&mut tokens, PEER_MAC, &packet), Err(SendError::Dropped));
+            assert_eq!(iface.inner.stats.ipv4.tx_dont_fragment, 1);
+            packet.dont_frag = false;
+            assert_eq!(iface.inner.emit_ip(&mut tokens, PEER_MAC, &packet), Ok(()));
+            assert_eq!(dev.tx.len(), 2);
+            // With DF and a fitting size it goes out whole, DF set.
+            let mut small = OutPacket::udp(ME, PEER, 64, 1, 2, &data[..100], true);
+            small.dont_frag = true;
+            let mut tokens = DeviceTokens { device: &mut dev, now: Instant::ZERO, sent: 0, limit: None };
+            iface.inner.emit_ip(&mut tokens, PEER_MAC, &small).unwrap();
+            let ip = ipv4::Packet::new_checked(&dev.tx[2][14..]).unwrap();
+            assert!(ip.dont_frag() && !ip.more_frags());
+        });
+    }
+
+    #[test]
+    fn one_token_cannot_carry_fragments_and_oversize_is_refused() {
+        with_interface(|iface| {
+            let data = vec![0u8; 3000];
+            let packet = OutPacket::udp(ME, PEER, 64, 1, 2, &data, true);
+            let mut sent = Vec::new();
+            let mut one = OneToken::new(Tx(&mut sent));
+            assert_eq!(iface.inner.emit_ip(&mut one, PEER_MAC, &packet), Err(SendError::NeedsMultiFrame));
+            let huge = vec![0u8; 65535];
+            let packet = OutPacket::raw(ME, PEER, IpProtocol::Udp, 64, false, &huge);
+            let mut dev = QueueDevice::default();
+            let mut tokens = DeviceTokens { device: &mut dev, now: Instant::ZERO, sent: 0, limit: None };
+            assert_eq!(iface.inner.emit_ip(&mut tokens, PEER_MAC, &packet), Err(SendError::Dropped));
+            assert_eq!(iface.inner.stats.ipv4.tx_too_big, 1);
+            let far = OutPacket::raw(ME, Ipv4Address::new(8, 8, 8, 8), IpProtocol::Udp, 64, false, &huge[..10]);
+            let mut pending = PacketBuffer::new(&mut [][..], &mut [][..]);
+            assert_eq!(iface.inner.send_ip(Instant::ZERO, &mut pending, &mut tokens, &far), Err(SendError::Dropped));
+            assert_eq!(iface.inner.stats.ipv4.tx_no_route, 1, "no gateway");
+        });
+    }
+
+    #[test]
+    fn joined_multicast_groups_are_received() {
+        with_interface(|iface| {
+            let group = Ipv4Address::new(239, 1, 2, 3);
+            let mut storage = [SocketStorage::EMPTY];
+            let mut sockets = SocketSet::new(&mut storage[..]);
+            let (mut a, mut b, mut c, mut d) =
+                ([UdpPacketMetadata::EMPTY; 2], [0u8; 64], [UdpPacketMetadata::EMPTY; 2], [0u8; 64]);
+            let mut s = UdpSocket::new(PacketBuffer::new(&mut a, &mut b), PacketBuffer::new(&mut c, &mut d));
+            s.bind(5000).unwrap();
+            let h = sockets.add(s);
+            let frame = || {
+                let payload = [1u8, 2, 3];
+                let u = udp::Repr { src_port: 9, dst_port: 5000, payload: &payload };
+                let ip = ipv4::Repr::new(PEER, group, IpProtocol::Udp, u.buffer_len(), 1);
+                let mut f = vec![0u8; 14 + ip.buffer_len()];
+                let eth = ethernet::Repr {
+                    src_addr: PEER_MAC,
+                    dst_addr: multicast_mac(group),
+                    ethertype: ethernet::EtherType::Ipv4,
+                    vlan: None,
+                };
+                eth.emit(&mut ethernet::Frame::new_unchecked(&mut f[..]));
+                ip.emit(&mut ipv4::Packet::new_unchecked(&mut f[14..]), true);
+                u.emit(&mut udp::Packet::new_unchecked(&mut f[34..]), &PEER.into(), &group.into(), true);
+                f
+            };
+            let mut dev = QueueDevice::default();
+            dev.rx.push_back(frame());
+            iface.poll(Instant::ZERO, &mut dev, &mut sockets);
+            assert_eq!(iface.stats().ethernet.not_for_us, 1, "not joined yet");
+            iface.join_multicast_group(group).unwrap();
+            assert_eq!(iface.join_multicast_group(PEER), Err(AddressError::Invalid));
+            dev.rx.push_back(frame());
+            iface.poll(Instant::ZERO, &mut dev, &mut sockets);
+            let (data, from) = sockets.get_mut::<UdpSocket>(h).recv().unwrap();
+            assert_eq!((data, from), (&[1u8, 2, 3][..], v4_endpoint(PEER, 9)));
+            assert!(dev.tx.iter().all(|f| f[12..14] == [0x08, 0x06]), "no port unreachable, only the announcement");
+            assert!(iface.leave_multicast_group(group));
+        });
+    }
+
+    #[test]
+    fn dhcp_leaves_a_static_gateway_alone_and_replaces_its_own_address() {
+        with_interface(|iface| {
+            let static_gw = Ipv4Address::new(10, 0, 0, 254);
+            iface.set_default_gateway(Some(static_gw));
+            let config = |addr: Ipv4Address| DhcpConfig {
+                address: Ipv4Cidr::new(addr, 24).unwrap(),
+                router: Some(Ipv4Address::new(192, 168, 1, 1)),
+                dns_servers: [Some(Ipv4Address::new(192, 168, 1, 53)), None, None],
+                lease: Duration::from_secs(60),
+                server: Ipv4Address::new(192, 168, 1, 1),
+            };
+            iface.inner.apply_dhcp(DhcpEvent::Configured(config(Ipv4Address::new(192, 168, 1, 10))));
+            iface.inner.apply_dhcp(DhcpEvent::Configured(config(Ipv4Address::new(192, 168, 1, 11))));
+            let addrs: Vec<_> = iface.addresses().map(|c| c.address()).collect();
+            assert_eq!(addrs, [ME, Ipv4Address::new(192, 168, 1, 11)]);
+            assert_eq!(iface.default_gateway(), Some(static_gw));
+            assert_eq!(iface.dns_servers().collect::<Vec<_>>(), [Ipv4Address::new(192, 168, 1, 53)]);
+            iface.inner.apply_dhcp(DhcpEvent::Deconfigured);
+            assert_eq!(iface.addresses().count(), 1);
+            assert_eq!(iface.default_gateway(), Some(static_gw));
+            assert_eq!(iface.dns_servers().count(), 0);
+        });
+    }
+
+    #[test]
+    fn address_table_limits() {
+        with_interface(|iface| {
+            assert_eq!(iface.add_address(Ipv4Cidr::new(Ipv4Address::BROADCAST, 32).unwrap()), Err(AddressError::Invalid));
+            for i in 2..=4 {
+                iface.add_address(Ipv4Cidr::new(Ipv4Address::new(10, 0, i, 1), 24).unwrap()).unwrap();
+            }
+            assert_eq!(iface.add_address(Ipv4Cidr::new(Ipv4Address::new(10, 0, 9, 1), 24).unwrap()), Err(AddressError::Full));
+            // Same address, new prefix: replaced in place.
+            iface.add_address(Ipv4Cidr::new(ME, 16).unwrap()).unwrap();
+            assert_eq!(iface.addresses().next(), Ipv4Cidr::new(ME, 16));
+            assert_eq!(iface.inner.source_for(Ipv4Address::new(10, 0, 3, 7)), Some(Ipv4Address::new(10, 0, 0, 1)), "10.0/16 matches first");
+            assert!(iface.remove_address(ME));
+            assert_eq!(iface.inner.source_for(Ipv4Address::new(10, 0, 3, 7)), Some(Ipv4Address::new(10, 0, 3, 1)));
+            assert!(!iface.remove_address(ME));
+        });
+    }
+}
