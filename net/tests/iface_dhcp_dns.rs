@@ -118,6 +118,11 @@ fn dhcp_configures_the_interface_and_dns_resolves_through_it() {
     assert_eq!(s.iface.dns_servers().collect::<Vec<_>>(), [DNS]);
     assert_eq!(s.seen.gratuitous, [OFFERED], "the new address is announced");
     assert_eq!(s.sockets.get::<DnsResolver>(s.dns).servers().collect::<Vec<_>>(), [IpAddress::V4(DNS)]);
+    // A resolver added later gets them too.
+    let late = s.sockets.add(DnsResolver::new(vec![DnsQuerySlot::EMPTY; 1].leak(), 9));
+    s.iface.poll(secs(0), &mut s.dev, &mut s.sockets);
+    assert_eq!(s.sockets.get::<DnsResolver>(late).servers().count(), 1);
+    s.sockets.remove(late);
 
     // DNS through the interface, from its resolver port, to the server DHCP gave.
     let h = s.sockets.get_mut::<DnsResolver>(s.dns).start_query("example.com", QueryKind::A, secs(1)).unwrap();

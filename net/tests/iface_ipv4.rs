@@ -394,3 +394,26 @@ fn a_held_reply_waits_for_a_busy_device() {
     assert_eq!(frames.len(), 3, "sent again whole");
     assert_eq!(iface.stats().icmp.echo_replied, 1);
 }
+
+#[test]
+fn a_busy_device_keeps_datagrams_in_the_socket() {
+    let (mut iface, mut dev, mut sockets) = with_peer(Config::new(MAC_A));
+    let h = sockets.add(udp_socket());
+    sockets.get_mut::<UdpSocket>(h).bind(7).unwrap();
+    for i in 0..3u8 {
+        sockets.get_mut::<UdpSocket>(h).send_slice(&[i], IpEndpoint::new(IP_P.into(), 9)).unwrap();
+    }
+    dev.tx_room = Some(1);
+    let r = iface.poll(secs(1), &mut dev, &mut sockets);
+    assert!(r.tx_blocked);
+    assert_eq!(r.tx_frames, 1);
+    assert_eq!(iface.poll_at(secs(1), &sockets), Some(secs(1)), "poll again at once");
+    assert_eq!(sockets.get::<UdpSocket>(h).stats().sent, 1);
+    dev.tx_room = None;
+    let r = iface.poll(secs(1), &mut dev, &mut sockets);
+    assert!(!r.tx_blocked);
+    let sent: Vec<_> = dev.take_tx().iter().map(|f| parse_udp(f).unwrap().3).collect();
+    assert_eq!(sent, [vec![0], vec![1], vec![2]], "in order, none lost");
+    assert_eq!(iface.stats().tx.device_busy, 1);
+    assert_eq!(iface.poll_at(secs(1), &sockets), None);
+}

@@ -187,6 +187,8 @@ pub(crate) struct Inner<'a> {
     icmp_errors: TokenBucket,
     pub stats: Stats,
     pub caps: DeviceCapabilities,
+    /// The last egress phase stopped on a busy device.
+    tx_blocked: bool,
 }
 
 /// An Ethernet interface with IPv4.
@@ -218,6 +220,7 @@ impl<'a> Interface<'a> {
                 icmp_errors: TokenBucket::new(config.icmp_error_rate, config.icmp_error_burst),
                 stats: Stats::default(),
                 caps: DeviceCapabilities::default(),
+                tx_blocked: false,
             },
             pending: PacketBuffer::new(storage.pending_slots, storage.pending_bytes),
             reassembly: Reassembler::new(storage.reassembly_slots, storage.reassembly_bytes),
@@ -352,6 +355,7 @@ impl<'a> Interface<'a> {
         result.rx_budget_exhausted = result.rx_frames >= budget;
         let mut tokens = DeviceTokens { device, now, sent: 0, limit: caps.max_burst };
         result.tx_blocked = self.egress(now, &mut tokens, sockets).is_err();
+        self.inner.tx_blocked = result.tx_blocked;
         result.tx_frames += tokens.sent;
         self.inner.stats.ethernet.tx_frames += result.tx_frames as u64;
         result
@@ -368,7 +372,8 @@ impl<'a> Interface<'a> {
                 due = Some(due.map_or(t, |d| d.min(t)));
             }
         };
-        if inner.announce.iter().any(|&a| a) || inner.dns_dirty || self.reassembly.held().next().is_some() {
+        let waiting = inner.announce.iter().any(|&a| a) || inner.dns_dirty || inner.tx_blocked;
+        if waiting || self.reassembly.held().next().is_some() {
             consider(Some(now));
         }
         consider(inner.neighbours.poll_at());
@@ -514,12 +519,13 @@ impl<'a> Inner<'a> {
         }
     }
 
-    /// Hands the DNS servers to every resolver once after they changed.
+    /// Hands the DNS servers to every resolver after they changed, and to
+    /// resolvers that have none (added after the change).
     fn propagate_dns(&mut self, sockets: &mut SocketSet<'_>) {
-        if !self.dns_dirty {
+        let dirty = core::mem::replace(&mut self.dns_dirty, false);
+        if !dirty && self.dns_servers.iter().all(Option::is_none) {
             return;
         }
-        self.dns_dirty = false;
         let mut servers = [IpAddress::V4(Ipv4Address::UNSPECIFIED); MAX_DNS_SERVERS];
         let mut n = 0;
         for s in self.dns_servers.iter().flatten() {
@@ -528,7 +534,9 @@ impl<'a> Inner<'a> {
         }
         for (_, socket) in sockets.iter_mut() {
             if let Socket::Dns(r) = socket {
-                r.set_servers(&servers[..n]);
+                if dirty || r.servers().next().is_none() {
+                    r.set_servers(&servers[..n]);
+                }
             }
         }
     }
