@@ -116,6 +116,7 @@ fn every_drop_is_counted() {
     frames.push(Ip { ttl: 0, ..Ip::new(IP_P, IP_A, IpProtocol::Icmp) }.frame(MAC_A, MAC_P, &icmp_echo(true, 1, 1, b"")));
     frames.push(Ip::new(IP_P, IP_A, IpProtocol::Unknown(99)).frame(MAC_A, MAC_P, b"data"));
     frames.push(Ip::new(Ipv4Address::BROADCAST, IP_A, IpProtocol::Icmp).frame(MAC_A, MAC_P, &icmp_echo(true, 1, 1, b"")));
+    frames.push(Ip::new(Ipv4Address::new(127, 0, 0, 1), IP_A, IpProtocol::Icmp).frame(MAC_A, MAC_P, &icmp_echo(true, 1, 1, b"")));
     // ICMP.
     let mut bad = icmp_echo(true, 1, 1, b"abcd");
     bad[2] ^= 0xff;
@@ -145,7 +146,7 @@ fn every_drop_is_counted() {
     let i = s.ipv4;
     assert_eq!(
         (i.bad_version, i.bad_checksum, i.truncated, i.bad_length, i.not_for_us, i.ttl_expired, i.unknown_protocol, i.bad_source),
-        (1, 1, 1, 1, 1, 1, 1, 1)
+        (1, 1, 1, 1, 1, 1, 1, 2)
     );
     assert_eq!((s.icmp.bad_checksum, s.icmp.truncated, s.icmp.unknown_type), (1, 1, 1));
     assert_eq!((s.udp.bad_checksum, s.udp.truncated, s.udp.malformed), (1, 1, 1));

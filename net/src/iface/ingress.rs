@@ -178,7 +178,8 @@ fn process_ipv4<T: TxTokens>(
         stats.bad_length += 1;
         return;
     };
-    if repr.src_addr.is_broadcast() || repr.src_addr.is_multicast() || inner.is_broadcast(repr.src_addr) {
+    let src = repr.src_addr;
+    if src.is_broadcast() || src.is_multicast() || src.is_loopback() || inner.is_broadcast(src) {
         inner.stats.ipv4.bad_source += 1;
         return;
     }

@@ -80,7 +80,8 @@ counters!(
         /// Header length or total length inconsistent, bad options, or a
         /// non-final fragment not a multiple of 8 bytes.
         bad_length,
-        /// A source address no host may use (broadcast, multicast).
+        /// A source address no host may use (broadcast, multicast,
+        /// loopback).
         bad_source,
         /// Not addressed to us, our broadcasts or a joined group.
         not_for_us,
