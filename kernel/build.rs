@@ -6,7 +6,8 @@ fn main() {
     let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     if target_os == "none" {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let load_address = if std::env::var_os("CARGO_FEATURE_BOARD_RPI4").is_some() { "0x80000" } else { "0x40200000" };
+        let load_address =
+            if std::env::var_os("CARGO_FEATURE_BOARD_RPI4").is_some() { "0x80000" } else { "0x40200000" };
         println!("cargo:rustc-link-arg-bins=-T{}", root.join("linker.ld").display());
         println!("cargo:rustc-link-arg-bins=--defsym=BOARD_LOAD_ADDR={load_address}");
         println!("cargo:rerun-if-changed=../linker.ld");

@@ -1,9 +1,9 @@
 //! From the entry assembly to the event loop.
 use crate::arch::{cpu, exception, mmu, power, timer};
 use crate::drivers::gic::{Gic, GicV2, GicV3, Trigger};
-use crate::drivers::{pci_probe, virtio_probe};
+use crate::drivers::{pci, virtio_probe};
 use crate::platform::{self, GicConfig, Platform, Source};
-use crate::{bsp, event_loop, heap, irq, logger, selftest};
+use crate::{bsp, event_loop, heap, irq, logger, nic, selftest, stack_guard};
 use kernel::bootargs::BootArgs;
 use log::{info, warn};
 
@@ -12,10 +12,11 @@ use log::{info, warn};
 #[no_mangle]
 extern "C" fn kernel_main(dtb: usize, entry_el: u64) -> ! {
     exception::install();
-    // SAFETY: first thing on the boot core, IRQs masked; the board's map
-    // covers the image, its stack, the DTB and every device we touch.
+    // The board's map covers the image, its stack, the DTB and every device.
+    // SAFETY: first thing on the boot core, IRQs masked, as `enable` requires.
     unsafe { mmu::enable(bsp::MEMORY_MAP) };
 
+    stack_guard::arm();
     let platform = platform::discover(dtb);
     let args = BootArgs::parse(platform.bootargs);
     power::set_conduit(platform.psci);
@@ -37,21 +38,26 @@ extern "C" fn kernel_main(dtb: usize, entry_el: u64) -> ! {
     cpu::enable_irqs();
 
     log_devices(&platform);
+    let nic = nic::probe(&platform);
+    if nic.is_none() {
+        warn!("nic: no network device found; running without network");
+    }
 
     if let Some(test) = args.selftest {
-        selftest::run(test, platform.timer_intid);
+        selftest::run(test, platform.timer_intid, nic);
     }
     info!("ready: idle in the event loop");
-    event_loop::EventLoop::new(platform.timer_intid).run()
+    event_loop::EventLoop::new(platform.timer_intid, nic).run()
 }
 
 fn make_gic(platform: &Platform) -> Gic {
     match platform.gic {
-        // SAFETY: the addresses come from the device tree (or the board's
-        // defaults) and lie in the device memory the MMU maps.
-        GicConfig::V2 { distributor, cpu_interface } => Gic::V2(unsafe { GicV2::new(distributor, cpu_interface) }),
-        // SAFETY: as above.
+        GicConfig::V2 { distributor, cpu_interface } => {
+            // SAFETY: addresses from the device tree (or board defaults), mapped as device memory.
+            Gic::V2(unsafe { GicV2::new(distributor, cpu_interface) })
+        }
         GicConfig::V3 { distributor, redistributors, redistributors_size } => {
+            // SAFETY: addresses from the device tree (or board defaults), mapped as device memory.
             Gic::V3(unsafe { GicV3::new(distributor, redistributors, redistributors_size) })
         }
     }
@@ -93,8 +99,8 @@ fn banner(p: &Platform, entry_el: u64) {
 fn log_devices(p: &Platform) {
     let mut found = 0;
     for slot in p.virtio_slots() {
-        // SAFETY: the window comes from the device tree and is mapped as
-        // device memory; reading its ID registers has no side effects.
+        // Reading the ID registers has no side effects.
+        // SAFETY: the window comes from the device tree and is mapped as device memory.
         if let Some(dev) = unsafe { virtio_probe::probe(slot.base) } {
             found += 1;
             info!(
@@ -111,32 +117,29 @@ fn log_devices(p: &Platform) {
     let slots = p.virtio_slots().count();
     info!("virtio-mmio: {found} device(s) in {slots} slot(s)");
     match &p.pci {
-        Some(pci) => {
+        Some(host) => {
             info!(
-            "device: PCIe host bridge, ECAM {:#x} ({} MiB){}",
-            pci.ecam_base,
-            pci.ecam_size >> 20,
-            match pci.mmio32 {
-                Some((base, size)) => alloc::format!(", 32-bit window {base:#x} ({} MiB)", size >> 20),
-                None => alloc::string::String::new(),
-            }
+                "device: PCIe host bridge, ECAM {:#x} ({} MiB){}",
+                host.ecam_base,
+                host.ecam_size >> 20,
+                match host.mmio32 {
+                    Some((base, size)) => alloc::format!(", 32-bit window {base:#x} ({} MiB)", size >> 20),
+                    None => alloc::string::String::new(),
+                }
             );
-            if pci.ecam_size >= 1 << 20 {
-                // SAFETY: the ECAM window comes from the device tree and is
-                // mapped as device memory; bus 0 is its first megabyte.
-                unsafe {
-                    pci_probe::scan_bus0(pci.ecam_base, |f| {
-                        info!(
-                            "device: PCI 00:{:02x}.0 {:04x}:{:04x} class {:06x}: {}",
-                            f.device,
-                            f.vendor_id,
-                            f.device_id,
-                            f.class,
-                            f.description()
-                        )
-                    })
-                };
-            }
+            // SAFETY: the ECAM window comes from the device tree and is mapped as device memory.
+            unsafe {
+                pci::scan_bus0(host, |f| {
+                    info!(
+                        "device: PCI 00:{:02x}.0 {:04x}:{:04x} class {:06x}: {}",
+                        f.device,
+                        f.vendor_id,
+                        f.device_id,
+                        f.class,
+                        f.description()
+                    )
+                })
+            };
         }
         None => info!("no PCIe host bridge"),
     }

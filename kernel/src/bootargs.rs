@@ -8,7 +8,7 @@
 //! | `gw=A.B.C.D` | default gateway for a static address | none |
 //! | `log=error\|warn\|info\|debug\|trace\|off` | log level | `info` |
 //! | `exit=semihosting` | QEMU runs with `-semihosting`: power-off carries the exit status | PSCI only |
-//! | `selftest=boot\|timer\|fault` | run a kernel self-test, then power off (tests only) | none |
+//! | `selftest=boot\|timer\|fault\|panic\|nic` | run a kernel self-test, then power off (tests only) | none |
 use log::LevelFilter;
 use net::wire::{Ipv4Address, Ipv4Cidr};
 
@@ -28,6 +28,11 @@ pub enum SelfTest {
     Timer,
     /// Touch an unmapped address: the exception handler must report it.
     Fault,
+    /// Panic: the panic handler must report message and location.
+    Panic,
+    /// Exchange ARP with QEMU's user-mode gateway (10.0.2.2) through the
+    /// NIC driver and its interrupt.
+    Nic,
 }
 
 /// Why a word was not used.
@@ -142,6 +147,8 @@ fn parse_selftest(value: &str) -> Option<SelfTest> {
         "boot" => SelfTest::Boot,
         "timer" => SelfTest::Timer,
         "fault" => SelfTest::Fault,
+        "panic" => SelfTest::Panic,
+        "nic" => SelfTest::Nic,
         _ => return None,
     })
 }
@@ -215,6 +222,8 @@ mod tests {
         assert_eq!(BootArgs::parse("selftest=timer").selftest, Some(SelfTest::Timer));
         assert_eq!(BootArgs::parse("selftest=fault").selftest, Some(SelfTest::Fault));
         assert_eq!(BootArgs::parse("selftest=boot").selftest, Some(SelfTest::Boot));
+        assert_eq!(BootArgs::parse("selftest=panic").selftest, Some(SelfTest::Panic));
+        assert_eq!(BootArgs::parse("selftest=nic").selftest, Some(SelfTest::Nic));
     }
 
     #[test]

@@ -1,18 +1,32 @@
 //! The one loop the appliance runs: sleep in WFI until an interrupt, take
 //! the pending set, do the work, arm the timer for the next deadline.
 use crate::arch::{cpu, timer};
-use crate::irq;
+use crate::nic::Nic;
+use crate::{irq, stack_guard};
 use log::debug;
+use net::phy::{Device, RxToken};
+use net::time::Instant;
 
 pub struct EventLoop {
     timer_intid: u32,
+    nic: Option<Nic>,
     /// The next instant (microseconds since boot) work is due, if any.
     next_deadline: Option<u64>,
+    /// Frames received with no stack to take them yet.
+    frames_dropped: u64,
+}
+
+pub fn now() -> Instant {
+    Instant::from_micros(timer::uptime_micros() as i64)
 }
 
 impl EventLoop {
-    pub fn new(timer_intid: u32) -> EventLoop {
-        EventLoop { timer_intid, next_deadline: None }
+    pub fn new(timer_intid: u32, nic: Option<Nic>) -> EventLoop {
+        if let Some(nic) = &nic {
+            irq::enable(nic.intid, nic.trigger);
+            log::info!("event loop: {} NIC on INTID {}", nic.location, nic.intid);
+        }
+        EventLoop { timer_intid, nic, next_deadline: None, frames_dropped: 0 }
     }
 
     pub fn run(mut self) -> ! {
@@ -20,6 +34,7 @@ impl EventLoop {
             cpu::wait_for_interrupt_unless(irq::any_pending);
             irq::drain(|intid| self.dispatch(intid));
             self.arm_timer();
+            stack_guard::check();
         }
     }
 
@@ -27,6 +42,14 @@ impl EventLoop {
         if intid == self.timer_intid {
             timer::disarm();
             self.next_deadline = None;
+            irq::unmask(intid);
+        } else if let Some(nic) = self.nic.as_mut().filter(|n| n.intid == intid) {
+            nic.device.acknowledge_interrupt();
+            // No stack is attached yet: received frames are counted and dropped.
+            while let Some((rx, _tx)) = nic.device.receive(now()) {
+                rx.consume(|_| ());
+                self.frames_dropped += 1;
+            }
             irq::unmask(intid);
         } else {
             // No driver owns it: leave the line masked so a level-triggered

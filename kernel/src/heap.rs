@@ -57,9 +57,8 @@ pub fn init(platform: &Platform) -> HeapExtent {
     }
     let size = end.saturating_sub(start);
     if size > 0 {
-        // SAFETY: [start, end) is RAM (from the device tree or board
-        // defaults) that holds neither the image, its stack, nor the DTB,
-        // and nothing else uses it.
+        // [start, end) is RAM (from the device tree or board defaults).
+        // SAFETY: it holds neither the image, its stack nor the DTB, and nothing else uses it.
         unsafe { HEAP.0.lock().init(start as *mut u8, size) };
     }
     HeapExtent { start, size }

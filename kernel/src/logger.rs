@@ -18,8 +18,7 @@ static UART_BASE: AtomicUsize = AtomicUsize::new(0);
 
 /// Starts logging to the PL011 at `uart_base`.
 pub fn init(uart_base: usize, clock_hz: Option<u32>, level: LevelFilter) {
-    // SAFETY: the address is the console UART from the device tree or the
-    // board defaults, inside the device memory the MMU maps.
+    // SAFETY: the console UART from the device tree or board defaults, mapped as device memory.
     let uart = unsafe { Pl011::new(uart_base) };
     uart.init(clock_hz);
     *CONSOLE.uart.lock() = Some(uart);
@@ -60,8 +59,8 @@ pub fn emergency(args: core::fmt::Arguments) {
     if base == 0 {
         return;
     }
-    // SAFETY: the same UART `init` set up; concurrent output can at worst
-    // interleave characters, which is acceptable on the way down.
+    // Concurrent output can at worst interleave characters on the way down.
+    // SAFETY: the same mapped UART `init` set up.
     let mut uart = unsafe { Pl011::new(base) };
     write_line(&mut uart, "FATAL", args);
 }

@@ -22,11 +22,15 @@ mod irq;
 #[cfg(target_os = "none")]
 mod logger;
 #[cfg(target_os = "none")]
+mod nic;
+#[cfg(target_os = "none")]
 mod panic;
 #[cfg(target_os = "none")]
 mod platform;
 #[cfg(target_os = "none")]
 mod selftest;
+#[cfg(target_os = "none")]
+mod stack_guard;
 
 /// Exit statuses (visible to tests through semihosting).
 pub const EXIT_SUCCESS: u32 = 0;

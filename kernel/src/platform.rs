@@ -28,6 +28,32 @@ pub struct PciHost {
     pub mmio32: Option<(usize, usize)>,
     /// The 64-bit memory window, if any.
     pub mmio64: Option<(usize, usize)>,
+    /// Legacy INTx routing (`interrupt-map`): child address bits and pin,
+    /// after `intx_mask`, to an INTID.
+    pub intx_map: [Option<IntxRoute>; MAX_INTX_ROUTES],
+    /// `interrupt-map-mask`: (phys.hi mask, pin mask).
+    pub intx_mask: (u32, u32),
+}
+
+pub const MAX_INTX_ROUTES: usize = 32;
+
+#[derive(Clone, Copy, Debug)]
+pub struct IntxRoute {
+    pub phys_hi: u32,
+    pub pin: u32,
+    pub intid: u32,
+}
+
+impl PciHost {
+    /// The INTID a bus-0 device's INTx `pin` (1 = INTA) reaches.
+    pub fn intx_intid(&self, device: u8, pin: u8) -> Option<u32> {
+        if pin == 0 {
+            return None;
+        }
+        let hi = ((device as u32) << 11) & self.intx_mask.0;
+        let pin = pin as u32 & self.intx_mask.1;
+        self.intx_map.iter().flatten().find(|r| r.phys_hi == hi && r.pin == pin).map(|r| r.intid)
+    }
 }
 
 /// Where a fact came from.
@@ -91,14 +117,14 @@ const FDT_MAGIC: u32 = 0xd00d_feed;
 pub fn discover(dtb: usize) -> Platform {
     let address = if dtb == 0 { bsp::DEFAULT_DTB_ADDRESS } else { dtb };
     let mut platform = bsp::defaults();
-    // SAFETY: `address` is inside RAM, which the early memory map covers;
-    // reading four bytes there is harmless even when no DTB is present.
+    // Reading four bytes there is harmless even when no DTB is present.
+    // SAFETY: `address` is inside RAM, which the early memory map covers.
     let magic = u32::from_be(unsafe { core::ptr::read_volatile(address as *const u32) });
     if magic != FDT_MAGIC {
         return platform;
     }
-    // SAFETY: a DTB header is present (magic checked); the blob stays in
-    // place for the whole run (the heap excludes it), so 'static holds.
+    // The blob stays in place for the whole run (the heap excludes it), so 'static holds.
+    // SAFETY: a DTB header is present (magic checked) in mapped RAM.
     let fdt = match unsafe { fdt::Fdt::from_ptr(address as *const u8) } {
         Ok(fdt) => fdt,
         Err(_) => return platform,
@@ -121,6 +147,47 @@ fn first_intid(node: &fdt::node::FdtNode) -> Option<u32> {
     let mut c = cells(prop.value);
     let (kind, number) = (c.next()?, c.next()?);
     Some(number + if kind == 1 { 16 } else { 32 })
+}
+
+/// Reads `interrupt-map`: entries of <phys.hi phys.mid phys.lo pin>
+/// <parent phandle> <parent address (#address-cells)> <parent interrupt
+/// specifier (#interrupt-cells)>, where the parent is the GIC.
+fn read_interrupt_map(fdt: &fdt::Fdt<'static>, pci: &fdt::node::FdtNode, host: &mut PciHost) {
+    if let Some(mask) = pci.property("interrupt-map-mask") {
+        let m: [u32; 4] = {
+            let mut a = [0; 4];
+            for (slot, v) in a.iter_mut().zip(cells(mask.value)) {
+                *slot = v;
+            }
+            a
+        };
+        host.intx_mask = (m[0], m[3]);
+    }
+    let Some(map) = pci.property("interrupt-map") else { return };
+    let words: &[u8] = map.value;
+    let word = |i: usize| -> Option<u32> {
+        let b = words.get(i * 4..i * 4 + 4)?;
+        Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let mut i = 0;
+    let mut route = 0;
+    while route < MAX_INTX_ROUTES {
+        let (Some(phys_hi), Some(pin), Some(phandle)) = (word(i), word(i + 3), word(i + 4)) else { break };
+        let parent = fdt.find_phandle(phandle);
+        let cells_of = |name: &str, default: usize| {
+            parent.and_then(|p| p.property(name)).and_then(|p| p.as_usize()).unwrap_or(default)
+        };
+        let (address_cells, interrupt_cells) = (cells_of("#address-cells", 0), cells_of("#interrupt-cells", 3));
+        let spec = i + 5 + address_cells;
+        let (Some(kind), Some(number)) = (word(spec), word(spec + 1)) else { break };
+        host.intx_map[route] = Some(IntxRoute {
+            phys_hi: phys_hi & host.intx_mask.0,
+            pin: pin & host.intx_mask.1,
+            intid: number + if kind == 1 { 16 } else { 32 },
+        });
+        route += 1;
+        i = spec + interrupt_cells;
+    }
 }
 
 fn read_device_tree(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
@@ -168,10 +235,8 @@ fn read_device_tree(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
     } else if let Some(gic) = fdt.find_compatible(&["arm,cortex-a15-gic", "arm,gic-400", "arm,cortex-a7-gic"]) {
         let mut regs = gic.reg().into_iter().flatten();
         if let (Some(d), Some(c)) = (regs.next(), regs.next()) {
-            p.gic = GicConfig::V2 {
-                distributor: d.starting_address as usize,
-                cpu_interface: c.starting_address as usize,
-            };
+            p.gic =
+                GicConfig::V2 { distributor: d.starting_address as usize, cpu_interface: c.starting_address as usize };
         }
     }
 
@@ -208,11 +273,8 @@ fn read_device_tree(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
         let (Some(reg), Some(intid)) = (node.reg().and_then(|mut r| r.next()), first_intid(&node)) else {
             continue;
         };
-        p.virtio_mmio[slot] = Some(VirtioMmioSlot {
-            base: reg.starting_address as usize,
-            size: reg.size.unwrap_or(0x200),
-            intid,
-        });
+        p.virtio_mmio[slot] =
+            Some(VirtioMmioSlot { base: reg.starting_address as usize, size: reg.size.unwrap_or(0x200), intid });
         slot += 1;
     }
 
@@ -223,7 +285,10 @@ fn read_device_tree(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
                 ecam_size: ecam.size.unwrap_or(0),
                 mmio32: None,
                 mmio64: None,
+                intx_map: [None; MAX_INTX_ROUTES],
+                intx_mask: (0, 0),
             };
+            read_interrupt_map(fdt, &pci, &mut host);
             // ranges: <phys.hi phys.mid phys.lo> <cpu addr (2)> <size (2)>.
             if let Some(ranges) = pci.property("ranges") {
                 let words: [u32; 7 * 3] = {

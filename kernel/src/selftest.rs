@@ -1,26 +1,38 @@
 //! Kernel self-tests chosen by the `selftest=` bootarg. Each ends the run
 //! with an exit status, which `scripts/test` reads through semihosting.
 use crate::arch::{cpu, power, timer};
+use crate::event_loop::now;
 use crate::irq;
+use crate::nic::Nic;
 use kernel::bootargs::SelfTest;
 use log::{error, info};
+use net::phy::{Device, RxToken, TxToken};
+use net::wire::{arp, ethernet, EthernetAddress, Ipv4Address};
 
 /// How late a deadline interrupt may arrive under QEMU's TCG emulation.
 const TIMER_TOLERANCE_US: u64 = 20_000;
 /// An address no board maps (beyond the 39-bit virtual address range).
 const UNMAPPED_ADDRESS: usize = 0xdead_0000_0000;
 
-pub fn run(test: SelfTest, timer_intid: u32) -> ! {
+pub fn run(test: SelfTest, timer_intid: u32, nic: Option<Nic>) -> ! {
     match test {
         SelfTest::Boot => {
             info!("selftest boot: passed");
             power::exit(crate::EXIT_SUCCESS)
         }
         SelfTest::Timer => timer_deadlines(timer_intid),
+        SelfTest::Nic => match nic {
+            Some(nic) => arp_with_gateway(nic, timer_intid),
+            None => {
+                error!("selftest nic: no network device");
+                power::exit(crate::EXIT_SELFTEST_FAILED)
+            }
+        },
+        SelfTest::Panic => panic!("selftest panic: the panic handler must report this"),
         SelfTest::Fault => {
             info!("selftest fault: reading unmapped address {UNMAPPED_ADDRESS:#x}");
-            // SAFETY: deliberately invalid: the read must fault, and the
-            // exception handler ends the run before it could return.
+            // Deliberately invalid: the read must fault.
+            // SAFETY: the exception handler ends the run before the read could return.
             let value = unsafe { core::ptr::read_volatile(UNMAPPED_ADDRESS as *const u64) };
             error!("selftest fault: the read returned {value:#x} instead of faulting");
             power::exit(crate::EXIT_SELFTEST_FAILED)
@@ -56,7 +68,9 @@ fn timer_deadlines(timer_intid: u32) -> ! {
             }
             Some(at) => {
                 passed = false;
-                error!("selftest timer: {delay_us} us deadline interrupt at {at}, deadline {deadline}: outside tolerance");
+                error!(
+                    "selftest timer: {delay_us} us deadline interrupt at {at}, deadline {deadline}: outside tolerance"
+                );
             }
             None => {
                 passed = false;
@@ -69,5 +83,79 @@ fn timer_deadlines(timer_intid: u32) -> ! {
         power::exit(crate::EXIT_SUCCESS)
     } else {
         power::exit(crate::EXIT_SELFTEST_FAILED)
+    }
+}
+
+/// QEMU user networking's gateway and the address it gives the guest.
+const SLIRP_GATEWAY: Ipv4Address = Ipv4Address::new(10, 0, 2, 2);
+const SLIRP_GUEST: Ipv4Address = Ipv4Address::new(10, 0, 2, 15);
+
+/// Sends an ARP request for the gateway and waits, in WFI, for the NIC
+/// interrupt that brings the reply.
+fn arp_with_gateway(mut nic: Nic, timer_intid: u32) -> ! {
+    irq::enable(nic.intid, nic.trigger);
+    let mac = nic.device.mac_address();
+    let request = arp::Repr {
+        operation: arp::Operation::Request,
+        source_hardware_addr: mac,
+        source_protocol_addr: SLIRP_GUEST,
+        target_hardware_addr: EthernetAddress([0; 6]),
+        target_protocol_addr: SLIRP_GATEWAY,
+    };
+    let header = ethernet::Repr {
+        src_addr: mac,
+        dst_addr: EthernetAddress::BROADCAST,
+        ethertype: ethernet::EtherType::Arp,
+        vlan: None,
+    };
+    let Some(tx) = nic.device.transmit(now()) else {
+        error!("selftest nic: no transmit buffer");
+        power::exit(crate::EXIT_SELFTEST_FAILED)
+    };
+    let sent_at = timer::uptime_micros();
+    tx.consume(header.buffer_len(request.buffer_len()), |buffer| {
+        let mut frame = ethernet::Frame::new_unchecked(&mut *buffer);
+        header.emit(&mut frame);
+        request.emit(&mut arp::Packet::new_unchecked(frame.payload_mut()));
+    });
+    let deadline = sent_at + 2_000_000;
+    timer::arm(deadline);
+    let mut interrupts = 0;
+    loop {
+        cpu::wait_for_interrupt_unless(irq::any_pending);
+        if irq::take(nic.intid) {
+            interrupts += 1;
+            nic.device.acknowledge_interrupt();
+            while let Some((rx, _tx)) = nic.device.receive(now()) {
+                let reply = rx.consume(|frame| {
+                    let frame = ethernet::Frame::new_checked(frame).ok()?;
+                    let packet = arp::Packet::new_checked(frame.payload()).ok()?;
+                    arp::Repr::parse(&packet).ok()
+                });
+                if let Some(reply) =
+                    reply.filter(|r| r.operation == arp::Operation::Reply && r.source_protocol_addr == SLIRP_GATEWAY)
+                {
+                    let stats = nic.device.stats();
+                    info!(
+                        "selftest nic: {} is-at {} after {} us, {interrupts} NIC interrupt(s), rx {} tx {} frames",
+                        reply.source_protocol_addr,
+                        reply.source_hardware_addr,
+                        timer::uptime_micros() - sent_at,
+                        stats.rx_frames,
+                        stats.tx_frames
+                    );
+                    info!("selftest nic: passed");
+                    power::exit(crate::EXIT_SUCCESS)
+                }
+            }
+            irq::unmask(nic.intid);
+        }
+        if irq::take(timer_intid) || timer::uptime_micros() >= deadline {
+            error!(
+                "selftest nic: no ARP reply within 2 s ({interrupts} NIC interrupts, rx {} frames)",
+                nic.device.stats().rx_frames
+            );
+            power::exit(crate::EXIT_SELFTEST_FAILED)
+        }
     }
 }

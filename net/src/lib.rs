@@ -20,6 +20,7 @@ extern crate std;
 
 pub mod iface;
 pub mod phy;
+pub mod rand;
 pub mod socket;
 pub mod storage;
 pub mod time;

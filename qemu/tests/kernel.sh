@@ -62,6 +62,26 @@ elif expect_in_log "$name" "$LOG" \
     pass "$name"
 fi
 
+name="panic reported with location and status"
+boot panic "" "selftest=panic"
+if [ "$STATUS" -ne 1 ]; then
+    fail "$name" "exit status $STATUS, expected 1"
+elif expect_in_log "$name" "$LOG" \
+    "FATAL panic at kernel/src/selftest\.rs:[0-9]+:[0-9]+: selftest panic: the panic handler must report this"; then
+    pass "$name"
+fi
+
+name="boots with 4 cores (secondaries stay parked)"
+qemu_virt_args "" "$KERNEL" "selftest=timer" -nic none -smp 4
+timeout 60 qemu-system-aarch64 "${QEMU_ARGS[@]}" >"$LOGS/smp.log" 2>&1 </dev/null
+STATUS=$?
+LOG="$LOGS/smp.log"
+if [ "$STATUS" -ne 0 ]; then
+    fail "$name" "exit status $STATUS"
+elif expect_in_log "$name" "$LOG" "selftest timer: passed"; then
+    pass "$name"
+fi
+
 name="bad bootargs give warnings and defaults"
 boot badargs "" "selftest=boot ip=10.0.0.300/24 log=loud nonsense"
 if [ "$STATUS" -ne 0 ]; then

@@ -21,8 +21,8 @@ impl<T> MmioBlock<T> {
 impl<T> Deref for MmioBlock<T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: `new`'s contract: a live, mapped register block of type T;
-        // tock_registers accesses it only with volatile reads and writes.
+        // tock_registers accesses the block only with volatile reads and writes.
+        // SAFETY: `new`'s contract: a live, mapped register block of type T.
         unsafe { &*(self.base as *const T) }
     }
 }

@@ -1,6 +1,7 @@
 //! Device drivers: register access lives here, policy elsewhere.
 pub mod gic;
 pub mod mmio;
-pub mod pci_probe;
+pub mod pci;
 pub mod pl011;
+pub mod virtio;
 pub mod virtio_probe;

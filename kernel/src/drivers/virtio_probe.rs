@@ -2,8 +2,8 @@
 //! for discovery; the drivers themselves come with the appliance.
 use super::mmio::MmioBlock;
 use tock_registers::interfaces::Readable;
-use tock_registers::registers::ReadOnly;
 use tock_registers::register_structs;
+use tock_registers::registers::ReadOnly;
 
 register_structs! {
     Header {

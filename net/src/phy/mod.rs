@@ -122,3 +122,25 @@ pub trait TxToken {
     /// writes every byte. `len` must not exceed the device's frame size.
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R;
 }
+
+mod frame_queue;
+pub mod fault_injector;
+pub mod loopback;
+pub mod pcap;
+#[cfg(feature = "std")]
+pub mod tap;
+#[cfg(feature = "std")]
+pub mod udp_link;
+#[cfg(feature = "std")]
+mod wait;
+
+pub use fault_injector::{FaultConfig, FaultCounters, FaultInjector, RateLimit};
+pub use frame_queue::FrameQueue;
+pub use loopback::{Link, LinkEnd, Loopback, Side};
+pub use pcap::{PcapMode, PcapSink, PcapWriter, SliceSink};
+#[cfg(feature = "std")]
+pub use tap::TapDevice;
+#[cfg(feature = "std")]
+pub use udp_link::UdpLink;
+#[cfg(feature = "std")]
+pub use wait::wait_readable;

@@ -197,6 +197,12 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
         let data = self.buffer.as_ref();
         &data[self.header_len()..usize::from(self.total_len())]
     }
+
+    /// Header and payload, cut to the total length (link padding removed):
+    /// what an ICMP error quotes (`icmpv4::Repr::emit` bounds it).
+    pub fn datagram(&self) -> &'a [u8] {
+        &self.buffer.as_ref()[..usize::from(self.total_len())]
+    }
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
@@ -487,6 +493,7 @@ mod tests {
         buf[..24].copy_from_slice(&PACKET);
         let packet = Packet::new_checked(&buf[..]).unwrap();
         assert_eq!(packet.payload(), &[0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(packet.datagram(), &PACKET[..]);
         assert_eq!(Repr::parse(&packet, true).unwrap().payload_len, 4);
     }
 

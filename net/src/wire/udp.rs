@@ -199,6 +199,22 @@ impl<'a> Repr<'a> {
         HEADER_LEN + self.payload.len()
     }
 
+    /// Writes only the header, for a `payload_len`-byte payload the caller
+    /// writes itself (straight from a socket buffer, say; `self.payload` is
+    /// ignored). The checksum is left zero: call
+    /// [`Packet::fill_checksum`] once the payload is in place.
+    pub fn emit_header<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(
+        &self,
+        packet: &mut Packet<&mut T>,
+        payload_len: usize,
+    ) {
+        packet.set_src_port(self.src_port);
+        packet.set_dst_port(self.dst_port);
+        let len = HEADER_LEN.saturating_add(payload_len);
+        packet.set_len(u16::try_from(len).unwrap_or(u16::MAX));
+        packet.set_checksum(0);
+    }
+
     /// Writes the datagram (header and payload) into a buffer of at least
     /// [`Repr::buffer_len`] bytes, which must not exceed 65535. With
     /// `compute_checksum` (the device's `Checksum::tx()`) the checksum is
@@ -210,9 +226,7 @@ impl<'a> Repr<'a> {
         dst: &IpAddress,
         compute_checksum: bool,
     ) {
-        packet.set_src_port(self.src_port);
-        packet.set_dst_port(self.dst_port);
-        packet.set_len(u16::try_from(self.buffer_len()).unwrap_or(u16::MAX));
+        self.emit_header(packet, self.payload.len());
         packet.payload_mut().copy_from_slice(self.payload);
         if compute_checksum {
             packet.fill_checksum(src, dst);
@@ -330,6 +344,18 @@ mod tests {
         let other = IpAddress::V4(Ipv4Address::new(192, 168, 1, 3));
         let packet = Packet::new_checked(&DATAGRAM[..]).unwrap();
         assert!(!packet.verify_checksum(&SRC, &other));
+    }
+
+    #[test]
+    fn emit_header_then_payload_in_place() {
+        let repr = Repr { src_port: 12345, dst_port: 53, payload: &[] };
+        let mut buf = [0xaau8; 12];
+        let mut packet = Packet::new_unchecked(&mut buf[..]);
+        repr.emit_header(&mut packet, 4);
+        assert_eq!(packet.checksum(), 0);
+        packet.payload_mut().copy_from_slice(b"abcd");
+        packet.fill_checksum(&SRC, &DST);
+        assert_eq!(buf, DATAGRAM);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Core-local primitives: interrupt masking and waiting.
 use aarch64_cpu::asm;
-use aarch64_cpu::registers::{Readable, MPIDR_EL1, MIDR_EL1};
+use aarch64_cpu::registers::{Readable, MIDR_EL1, MPIDR_EL1};
 
 /// Unmasks IRQs on this core (done once the GIC and handlers are ready).
 pub fn enable_irqs() {

@@ -71,6 +71,9 @@ fn report(kind: &str, frame: &ExceptionFrame) -> ! {
     let ec = (frame.esr >> 26) & 0x3f;
     let is_abort = matches!(ec, 0x20 | 0x21 | 0x24 | 0x25);
     let fsc = frame.esr & 0x3f;
+    if !crate::stack_guard::intact() {
+        crate::logger::emergency(format_args!("the boot stack has overflowed (canary overwritten)"));
+    }
     crate::logger::emergency(format_args!(
         "unexpected exception ({kind}): {} (EC {ec:#04x}){}{} ESR {:#018x} FAR {:#018x} ELR {:#018x} SPSR {:#x}",
         class_name(ec),

@@ -5,7 +5,9 @@
 //! of memory is split into 2 MiB blocks through a level-2 table. Regions the
 //! board does not list stay unmapped: touching them faults.
 use aarch64_cpu::asm::barrier;
-use aarch64_cpu::registers::{ReadWriteable, Readable, Writeable, ID_AA64MMFR0_EL1, MAIR_EL1, SCTLR_EL1, TCR_EL1, TTBR0_EL1};
+use aarch64_cpu::registers::{
+    ReadWriteable, Readable, Writeable, ID_AA64MMFR0_EL1, MAIR_EL1, SCTLR_EL1, TCR_EL1, TTBR0_EL1,
+};
 use core::cell::UnsafeCell;
 
 /// What kind of memory a region is.
@@ -56,10 +58,9 @@ struct TableStorage(UnsafeCell<Tables>);
 // is on and before any other code can observe the tables.
 unsafe impl Sync for TableStorage {}
 
-static TABLES: TableStorage = TableStorage(UnsafeCell::new(Tables {
-    l1: Table([0; ENTRIES]),
-    l2: [const { Table([0; ENTRIES]) }; L2_TABLES],
-}));
+#[link_section = ".page_tables"]
+static TABLES: TableStorage =
+    TableStorage(UnsafeCell::new(Tables { l1: Table([0; ENTRIES]), l2: [const { Table([0; ENTRIES]) }; L2_TABLES] }));
 
 fn block(addr: u64, kind: MemoryKind) -> u64 {
     match kind {

@@ -42,9 +42,7 @@ pub fn exit(status: u32) -> ! {
         // ADP_Stopped_ApplicationExit and the status, as SYS_EXIT reads them.
         let block: [u64; 2] = [0x20026, status as u64];
         // SAFETY: SYS_EXIT (0x18) reads the two words at x1 and ends QEMU.
-        unsafe {
-            core::arch::asm!("hlt #0xf000", in("x0") 0x18u64, in("x1") block.as_ptr(), options(nostack))
-        };
+        unsafe { core::arch::asm!("hlt #0xf000", in("x0") 0x18u64, in("x1") block.as_ptr(), options(nostack)) };
     }
     psci_call(PSCI_SYSTEM_OFF);
     super::cpu::halt()

@@ -3,8 +3,8 @@
 use super::{Trigger, DEFAULT_PRIORITY};
 use crate::drivers::mmio::MmioBlock;
 use tock_registers::interfaces::{Readable, Writeable};
-use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
 use tock_registers::register_structs;
+use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
 
 register_structs! {
     Distributor {

@@ -3,8 +3,8 @@
 use super::{Trigger, DEFAULT_PRIORITY};
 use crate::drivers::mmio::MmioBlock;
 use tock_registers::interfaces::{Readable, Writeable};
-use tock_registers::registers::{ReadOnly, ReadWrite};
 use tock_registers::register_structs;
+use tock_registers::registers::{ReadOnly, ReadWrite};
 
 register_structs! {
     Distributor {
@@ -142,9 +142,9 @@ impl GicV3 {
         self.sgi.icpendr0.set(u32::MAX);
         self.sgi.igroupr0.set(u32::MAX);
 
-        // SAFETY: the ICC system registers are enabled for EL1 (boot/entry.S
-        // sets ICC_SRE_EL2 when entered at EL2); these writes configure only
-        // this core's interrupt interface.
+        // boot/entry.S sets ICC_SRE_EL2 when entered at EL2, so EL1 may use
+        // the ICC registers; these writes configure only this core's interface.
+        // SAFETY: system-register writes with no effect on memory.
         unsafe {
             core::arch::asm!(
                 "mrs {t}, S3_0_C12_C12_5", // ICC_SRE_EL1

@@ -1,0 +1,279 @@
+//! virtio-net behind `net::phy::Device`: receive buffers kept posted,
+//! transmit completions reaped, all frames in DMA buffers the driver owns
+//! (a received frame is read in place; a transmitted one is written in place).
+use super::hal::KernelHal;
+use alloc::boxed::Box;
+use alloc::vec;
+use net::phy::{self, DeviceCapabilities};
+use net::time::Instant;
+use net::wire::EthernetAddress;
+use virtio_drivers::device::net::VirtIONetRaw;
+use virtio_drivers::transport::SomeTransport;
+
+/// Descriptors per virtqueue.
+pub const QUEUE_SIZE: usize = 256;
+/// Receive buffers kept posted to the device.
+const RX_BUFFERS: usize = 128;
+/// Transmit buffers (frames in flight at once).
+const TX_BUFFERS: usize = 128;
+/// A buffer holds the virtio-net header (10 or 12 bytes) and a frame of up
+/// to 1514 bytes; virtio wants receive buffers of at least 1526 bytes.
+const BUFFER_LEN: usize = 2048;
+const NO_SLOT: u16 = u16::MAX;
+/// Room for any frame the stack could build (an IPv4 datagram is at most
+/// 65535 bytes), used when a frame cannot be sent so it is built and dropped.
+const DISCARD_LEN: usize = 65536 + 64;
+
+type Raw = VirtIONetRaw<KernelHal, SomeTransport<'static>, QUEUE_SIZE>;
+type Buffer = [u8; BUFFER_LEN];
+
+/// Ring and traffic counters, for logs and `/stats`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NicStats {
+    pub rx_frames: u64,
+    pub rx_bytes: u64,
+    pub rx_errors: u64,
+    pub rx_reposted: u64,
+    pub tx_frames: u64,
+    pub tx_bytes: u64,
+    pub tx_errors: u64,
+    /// Frames the stack produced when every transmit buffer was in flight.
+    pub tx_ring_full: u64,
+    pub interrupts: u64,
+}
+
+struct RxRing {
+    buffers: Box<[Buffer]>,
+    /// Which buffer each descriptor token (the chain head) holds.
+    slot_of_token: [u16; QUEUE_SIZE],
+    /// Buffers whose frames were handed to the stack, to post again.
+    to_post: [u16; RX_BUFFERS],
+    to_post_len: usize,
+}
+
+struct TxRing {
+    buffers: Box<[Buffer]>,
+    slot_of_token: [u16; QUEUE_SIZE],
+    /// Length (header + frame) of each in-flight buffer, for completion.
+    len: [u16; TX_BUFFERS],
+    free: [u16; TX_BUFFERS],
+    free_len: usize,
+    /// Where frames go that cannot be sent (ring full, device error).
+    discard: Box<[u8]>,
+}
+
+pub struct VirtioNet {
+    /// Boxed: the queues' shadow descriptor tables make it large.
+    raw: Box<Raw>,
+    rx: RxRing,
+    tx: TxRing,
+    stats: NicStats,
+    mac: EthernetAddress,
+}
+
+/// Why the device could not be brought up.
+#[derive(Debug)]
+pub enum NicError {
+    NotANetworkDevice,
+    Init(virtio_drivers::Error),
+}
+
+impl core::fmt::Display for NicError {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        match self {
+            NicError::NotANetworkDevice => f.write_str("not a network device"),
+            NicError::Init(e) => write!(f, "initialisation failed: {e}"),
+        }
+    }
+}
+
+impl VirtioNet {
+    /// Negotiates features, sets up both queues and posts every receive
+    /// buffer; the device interrupts only once buffers are posted.
+    pub fn new(transport: SomeTransport<'static>) -> Result<VirtioNet, NicError> {
+        use virtio_drivers::transport::{DeviceType, Transport};
+        if transport.device_type() != DeviceType::Network {
+            return Err(NicError::NotANetworkDevice);
+        }
+        let raw = Box::new(Raw::new(transport).map_err(NicError::Init)?);
+        let mac = EthernetAddress(raw.mac_address());
+        let mut nic = VirtioNet {
+            raw,
+            rx: RxRing {
+                buffers: vec![[0; BUFFER_LEN]; RX_BUFFERS].into_boxed_slice(),
+                slot_of_token: [NO_SLOT; QUEUE_SIZE],
+                to_post: [0; RX_BUFFERS],
+                to_post_len: 0,
+            },
+            tx: TxRing {
+                buffers: vec![[0; BUFFER_LEN]; TX_BUFFERS].into_boxed_slice(),
+                slot_of_token: [NO_SLOT; QUEUE_SIZE],
+                len: [0; TX_BUFFERS],
+                free: core::array::from_fn(|i| i as u16),
+                free_len: TX_BUFFERS,
+                discard: vec![0; DISCARD_LEN].into_boxed_slice(),
+            },
+            stats: NicStats::default(),
+            mac,
+        };
+        for slot in 0..RX_BUFFERS as u16 {
+            nic.rx.to_post[slot as usize] = slot;
+        }
+        nic.rx.to_post_len = RX_BUFFERS;
+        nic.post_receive_buffers();
+        nic.raw.enable_interrupts();
+        Ok(nic)
+    }
+
+    pub fn mac_address(&self) -> EthernetAddress {
+        self.mac
+    }
+
+    pub fn stats(&self) -> NicStats {
+        self.stats
+    }
+
+    /// Acknowledges the device's interrupt; call before draining the rings
+    /// (a completion that lands after this raises the interrupt again).
+    pub fn acknowledge_interrupt(&mut self) {
+        self.stats.interrupts += 1;
+        let _ = self.raw.ack_interrupt();
+    }
+
+    /// Gives consumed receive buffers back to the device.
+    fn post_receive_buffers(&mut self) {
+        while self.rx.to_post_len > 0 {
+            let slot = self.rx.to_post[self.rx.to_post_len - 1];
+            let buffer = &mut self.rx.buffers[slot as usize];
+            // SAFETY: the buffer is heap memory owned by this driver for its
+            // whole life, and is not touched again until the device
+            // completes it (receive() reads it only after receive_complete).
+            match unsafe { self.raw.receive_begin(buffer) } {
+                Ok(token) => {
+                    self.rx.slot_of_token[token as usize % QUEUE_SIZE] = slot;
+                    self.rx.to_post_len -= 1;
+                    self.stats.rx_reposted += 1;
+                }
+                Err(_) => break, // queue full: try again on the next call
+            }
+        }
+    }
+
+    /// Returns completed transmit buffers to the free list.
+    fn reap_transmitted(tx: &mut TxRing, raw: &mut Raw, stats: &mut NicStats) {
+        while let Some(token) = raw.poll_transmit() {
+            let slot = tx.slot_of_token[token as usize % QUEUE_SIZE];
+            if slot == NO_SLOT {
+                stats.tx_errors += 1;
+                return;
+            }
+            let len = tx.len[slot as usize] as usize;
+            // SAFETY: the same buffer and length given to transmit_begin for this token.
+            if unsafe { raw.transmit_complete(token, &tx.buffers[slot as usize][..len]) }.is_err() {
+                stats.tx_errors += 1;
+                return;
+            }
+            tx.slot_of_token[token as usize % QUEUE_SIZE] = NO_SLOT;
+            tx.free[tx.free_len] = slot;
+            tx.free_len += 1;
+        }
+    }
+}
+
+pub struct NicRxToken<'a> {
+    frame: &'a [u8],
+}
+
+pub struct NicTxToken<'a> {
+    raw: &'a mut Raw,
+    tx: &'a mut TxRing,
+    stats: &'a mut NicStats,
+}
+
+impl phy::RxToken for NicRxToken<'_> {
+    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+        f(self.frame)
+    }
+}
+
+impl phy::TxToken for NicTxToken<'_> {
+    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+        VirtioNet::reap_transmitted(self.tx, self.raw, self.stats);
+        let discard_len = len.min(DISCARD_LEN);
+        let Some(slot) = self.tx.free_len.checked_sub(1).map(|i| self.tx.free[i]) else {
+            // Every buffer is in flight: the frame is built and dropped.
+            self.stats.tx_ring_full += 1;
+            return f(&mut self.tx.discard[..discard_len]);
+        };
+        let buffer = &mut self.tx.buffers[slot as usize];
+        let header_len = match self.raw.fill_buffer_header(buffer) {
+            Ok(header_len) if header_len + len <= BUFFER_LEN => header_len,
+            _ => {
+                // Larger than the device's frame size: a caller bug, counted.
+                self.stats.tx_errors += 1;
+                return f(&mut self.tx.discard[..discard_len]);
+            }
+        };
+        let total = header_len + len;
+        let result = f(&mut buffer[header_len..total]);
+        // SAFETY: the buffer is driver-owned heap memory, and it stays
+        // untouched (off the free list) until reap_transmitted completes it.
+        match unsafe { self.raw.transmit_begin(&buffer[..total]) } {
+            Ok(token) => {
+                self.tx.free_len -= 1;
+                self.tx.slot_of_token[token as usize % QUEUE_SIZE] = slot;
+                self.tx.len[slot as usize] = total as u16;
+                self.stats.tx_frames += 1;
+                self.stats.tx_bytes += len as u64;
+            }
+            Err(_) => self.stats.tx_errors += 1,
+        }
+        result
+    }
+}
+
+impl phy::Device for VirtioNet {
+    type RxToken<'a> = NicRxToken<'a>;
+    type TxToken<'a> = NicTxToken<'a>;
+
+    fn receive(&mut self, _now: Instant) -> Option<(NicRxToken<'_>, NicTxToken<'_>)> {
+        self.post_receive_buffers();
+        let token = self.raw.poll_receive()?;
+        let slot = self.rx.slot_of_token[token as usize % QUEUE_SIZE];
+        if slot == NO_SLOT {
+            self.stats.rx_errors += 1;
+            return None;
+        }
+        self.rx.slot_of_token[token as usize % QUEUE_SIZE] = NO_SLOT;
+        let buffer = &mut self.rx.buffers[slot as usize];
+        // SAFETY: the same buffer given to receive_begin for this token.
+        let completed = unsafe { self.raw.receive_complete(token, buffer) };
+        // Posted again on the next call, after the stack is done reading it.
+        self.rx.to_post[self.rx.to_post_len] = slot;
+        self.rx.to_post_len += 1;
+        let frame = match completed {
+            Ok((header_len, len)) if header_len + len <= BUFFER_LEN => {
+                &self.rx.buffers[slot as usize][header_len..header_len + len]
+            }
+            _ => {
+                self.stats.rx_errors += 1;
+                &self.rx.buffers[slot as usize][..0]
+            }
+        };
+        self.stats.rx_frames += 1;
+        self.stats.rx_bytes += frame.len() as u64;
+        Some((NicRxToken { frame }, NicTxToken { raw: &mut self.raw, tx: &mut self.tx, stats: &mut self.stats }))
+    }
+
+    fn transmit(&mut self, _now: Instant) -> Option<NicTxToken<'_>> {
+        VirtioNet::reap_transmitted(&mut self.tx, &mut self.raw, &mut self.stats);
+        if self.tx.free_len == 0 {
+            return None;
+        }
+        Some(NicTxToken { raw: &mut self.raw, tx: &mut self.tx, stats: &mut self.stats })
+    }
+
+    fn capabilities(&self) -> DeviceCapabilities {
+        DeviceCapabilities { max_burst: Some(RX_BUFFERS / 2), ..DeviceCapabilities::ethernet() }
+    }
+}

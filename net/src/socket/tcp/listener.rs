@@ -1,0 +1,332 @@
+//! A listening endpoint with a backlog: one port, many connections.
+//!
+//! The caller lends the listener a pool of closed sockets (each with its
+//! own buffers). A SYN takes a free socket into SYN-RECEIVED (the SYN
+//! queue); once the handshake completes the socket waits in the accept
+//! queue until [`TcpListener::accept`] hands it to the application, which
+//! gives it back with [`TcpListener::release`]. Both queues are bounded.
+//! When the SYN queue is full, or no socket is free, a SYN is answered
+//! with a SYN cookie ([`cookie`](super::cookie)) and no state is kept: a
+//! SYN flood then costs nothing, and a real client's ACK still opens a
+//! connection: if no socket is free, it takes the place of a half-open
+//! connection that has not proven its address.
+//!
+//! The interface drives a listener exactly like a [`TcpSocket`]:
+//! `accepts`, `process`, `dispatch`, `poll_at`.
+
+use super::cookie::{self, TimestampOptions};
+use super::isn::tuple_hash;
+use super::{rst_reply, State, TcpConfig, TcpReply, TcpSocket};
+use crate::time::Instant;
+use crate::wire::tcp::{TcpControl, TcpRepr, TcpTimestamp};
+use crate::wire::{IpEndpoint, IpListenEndpoint};
+
+/// Queue limits and SYN cookie switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenerConfig {
+    /// Most sockets in SYN-RECEIVED at once.
+    pub syn_backlog: usize,
+    /// Most established connections waiting for `accept`.
+    pub accept_backlog: usize,
+    /// Answer SYNs with cookies when the SYN queue is full.
+    pub syn_cookies: bool,
+}
+
+impl Default for ListenerConfig {
+    fn default() -> ListenerConfig {
+        ListenerConfig { syn_backlog: 16, accept_backlog: 16, syn_cookies: true }
+    }
+}
+
+/// Counters for diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ListenerStats {
+    pub syns_queued: u32,
+    pub cookies_sent: u32,
+    pub cookies_accepted: u32,
+    pub cookies_rejected: u32,
+    /// SYNs or cookie ACKs dropped because a queue was full.
+    pub dropped: u32,
+    /// Half-open connections dropped to make room for cookie clients.
+    pub evicted: u32,
+}
+
+/// A listening TCP endpoint over a pool of sockets.
+#[derive(Debug)]
+pub struct TcpListener<'a, 'b> {
+    endpoint: IpListenEndpoint,
+    config: TcpConfig,
+    limits: ListenerConfig,
+    sockets: &'a mut [TcpSocket<'b>],
+    /// Where the next `dispatch` starts looking, for fairness.
+    cursor: usize,
+    /// Route MSS from the last `dispatch` (for cookie SYN-ACKs).
+    mss_limit: usize,
+    stats: ListenerStats,
+}
+
+impl<'a, 'b> TcpListener<'a, 'b> {
+    /// A listener on `endpoint` over `sockets` (closed sockets; those not
+    /// closed are closed now). `config` supplies the ISN/cookie secret and
+    /// the options offered in cookie SYN-ACKs; give every pool socket the
+    /// same config and buffer sizes.
+    pub fn new(
+        endpoint: impl Into<IpListenEndpoint>,
+        sockets: &'a mut [TcpSocket<'b>],
+        config: TcpConfig,
+        limits: ListenerConfig,
+    ) -> TcpListener<'a, 'b> {
+        for s in sockets.iter_mut() {
+            s.reset_hard();
+            s.accepted = false;
+        }
+        TcpListener { endpoint: endpoint.into(), config, limits, sockets, cursor: 0, mss_limit: 536, stats: ListenerStats::default() }
+    }
+
+    pub fn endpoint(&self) -> IpListenEndpoint {
+        self.endpoint
+    }
+    pub fn stats(&self) -> ListenerStats {
+        self.stats
+    }
+
+    fn is_free(s: &TcpSocket) -> bool {
+        s.state == State::Closed && !s.accepted
+    }
+
+    /// Connections in the SYN queue (handshake in progress).
+    pub fn syn_queue_len(&self) -> usize {
+        self.sockets.iter().filter(|s| !s.accepted && s.state == State::SynReceived).count()
+    }
+
+    /// Connections established and waiting for `accept`.
+    pub fn accept_queue_len(&self) -> usize {
+        self.sockets.iter().filter(|s| Self::waiting_for_accept(s)).count()
+    }
+
+    fn waiting_for_accept(s: &TcpSocket) -> bool {
+        !s.accepted && !matches!(s.state, State::Closed | State::Listen | State::SynSent | State::SynReceived)
+    }
+
+    /// Takes the next established connection: the index of its socket.
+    pub fn accept(&mut self) -> Option<usize> {
+        let i = self.sockets.iter().position(Self::waiting_for_accept)?;
+        self.sockets[i].accepted = true;
+        Some(i)
+    }
+
+    /// A pool socket (for the application, after `accept`).
+    pub fn socket(&mut self, index: usize) -> Option<&mut TcpSocket<'b>> {
+        self.sockets.get_mut(index)
+    }
+
+    /// Gives an accepted socket back to the pool. If it is still open it
+    /// is aborted (an RST goes out on the next `dispatch`).
+    pub fn release(&mut self, index: usize) {
+        if let Some(s) = self.sockets.get_mut(index) {
+            if s.state != State::Closed {
+                s.abort();
+            }
+            s.accepted = false;
+        }
+    }
+
+    /// Whether a segment belongs to the listener or one of its sockets.
+    pub fn accepts(&self, local: IpEndpoint, remote: IpEndpoint, repr: &TcpRepr) -> bool {
+        repr.dst_port == local.port && repr.src_port == remote.port && self.endpoint.accepts(local)
+    }
+
+    /// Handles one segment: to the socket that owns its 4-tuple, else as a
+    /// new connection attempt or the ACK of a SYN cookie.
+    pub fn process(
+        &mut self,
+        now: Instant,
+        local: IpEndpoint,
+        remote: IpEndpoint,
+        repr: &TcpRepr,
+        payload: &[u8],
+    ) -> Option<TcpReply> {
+        if let Some(s) = self.sockets.iter_mut().find(|s| s.accepts(local, remote, repr)) {
+            return s.process(now, local, remote, repr, payload);
+        }
+        match (repr.control, repr.ack_number) {
+            (TcpControl::Rst, _) => None,
+            (TcpControl::Syn, None) => self.on_syn(now, local, remote, repr),
+            (TcpControl::Syn, Some(_)) => rst_reply(local, remote, repr),
+            (TcpControl::None | TcpControl::Fin, Some(_)) => self.on_ack(now, local, remote, repr, payload),
+            (TcpControl::None | TcpControl::Fin, None) => None,
+        }
+    }
+
+    fn on_syn(&mut self, now: Instant, local: IpEndpoint, remote: IpEndpoint, repr: &TcpRepr) -> Option<TcpReply> {
+        if remote.addr.is_multicast() || remote.addr.is_unspecified() {
+            return None;
+        }
+        if self.accept_queue_len() >= self.limits.accept_backlog {
+            // The application is not keeping up: let the client retry.
+            self.stats.dropped += 1;
+            return None;
+        }
+        if self.syn_queue_len() < self.limits.syn_backlog {
+            if let Some(s) = self.sockets.iter_mut().find(|s| Self::is_free(s)) {
+                if s.open_from_syn(now, local, remote, repr).is_ok() {
+                    self.stats.syns_queued += 1;
+                }
+                return None;
+            }
+        }
+        if !self.limits.syn_cookies {
+            self.stats.dropped += 1;
+            return None;
+        }
+        self.stats.cookies_sent += 1;
+        Some(self.cookie_syn_ack(now, local, remote, repr))
+    }
+
+    fn rcv_shift(&self) -> u8 {
+        self.sockets.first().map_or(0, |s| s.wanted_rcv_shift())
+    }
+
+    fn ts_offset(&self, local: IpEndpoint, remote: IpEndpoint) -> u32 {
+        tuple_hash(&self.config.isn_secret, local, remote, 1) as u32
+    }
+
+    fn cookie_syn_ack(&self, now: Instant, local: IpEndpoint, remote: IpEndpoint, syn: &TcpRepr) -> TcpReply {
+        let (iss, _) = cookie::make(
+            &self.config.isn_secret,
+            local,
+            remote,
+            syn.seq_number,
+            syn.max_seg_size.unwrap_or(536),
+            now,
+        );
+        let window = self.sockets.first().map_or(0, |s| s.rx_buffer.capacity()).min(0xffff);
+        let mut reply = TcpRepr {
+            src_port: local.port,
+            dst_port: remote.port,
+            control: TcpControl::Syn,
+            seq_number: iss,
+            ack_number: Some(syn.seq_number + 1),
+            window_len: window as u16,
+            max_seg_size: Some(self.mss_limit.min(0xffff) as u16),
+            ..TcpRepr::default()
+        };
+        // Without timestamps there is nowhere to remember window scaling
+        // and SACK, so the cookie SYN-ACK does not offer them.
+        if let (true, Some(ts)) = (self.config.timestamps, syn.timestamp) {
+            let options = TimestampOptions {
+                window_scale: syn.window_scale.filter(|_| self.config.window_scaling),
+                sack_permitted: syn.sack_permitted && self.config.sack,
+            };
+            // 32 ms behind the clock, so the connection's later TSvals are
+            // never older than this one.
+            let tsval = (now.total_millis() as u32).wrapping_add(self.ts_offset(local, remote)).wrapping_sub(32);
+            reply.timestamp = Some(TcpTimestamp { tsval: options.encode(tsval), tsecr: ts.tsval });
+            reply.window_scale = options.window_scale.map(|_| self.rcv_shift());
+            reply.sack_permitted = options.sack_permitted;
+        }
+        TcpReply { local, remote, repr: reply }
+    }
+
+    fn on_ack(
+        &mut self,
+        now: Instant,
+        local: IpEndpoint,
+        remote: IpEndpoint,
+        repr: &TcpRepr,
+        payload: &[u8],
+    ) -> Option<TcpReply> {
+        let ack = repr.ack_number?;
+        let mss = if self.limits.syn_cookies {
+            cookie::check(&self.config.isn_secret, local, remote, repr.seq_number, ack, now)
+        } else {
+            None
+        };
+        let Some(mss) = mss else {
+            self.stats.cookies_rejected += 1;
+            return rst_reply(local, remote, repr);
+        };
+        if self.accept_queue_len() >= self.limits.accept_backlog {
+            self.stats.dropped += 1;
+            return None;
+        }
+        let ts_offset = self.ts_offset(local, remote);
+        let (options, timestamp) = match (self.config.timestamps, repr.timestamp) {
+            (true, Some(ts)) => (TimestampOptions::decode(ts.tsecr), Some(TcpTimestamp { tsval: ts.tsval, tsecr: 0 })),
+            _ => (TimestampOptions { window_scale: None, sack_permitted: false }, None),
+        };
+        // A client that returned a valid cookie has proven its address; a
+        // half-open connection has not. With no socket free, the proven
+        // client takes the place of a half-open one (a SYN flood fills the
+        // SYN queue with those), silently, as its peer may be spoofed.
+        let index = match self.sockets.iter().position(Self::is_free) {
+            Some(i) => Some(i),
+            None => {
+                let victim = self.sockets.iter().position(|s| !s.accepted && s.state == State::SynReceived);
+                if let Some(i) = victim {
+                    self.sockets[i].reset_hard();
+                    self.stats.evicted += 1;
+                }
+                victim
+            }
+        };
+        let Some(s) = index.and_then(|i| self.sockets.get_mut(i)) else {
+            // The cookie stays good: the client's retransmission may find
+            // a free socket.
+            self.stats.dropped += 1;
+            return None;
+        };
+        // Rebuild the SYN the cookie stands for, then let the socket take
+        // the ACK (and any data) as in SYN-RECEIVED.
+        let syn = TcpRepr {
+            src_port: repr.src_port,
+            dst_port: repr.dst_port,
+            control: TcpControl::Syn,
+            seq_number: repr.seq_number - 1,
+            ack_number: None,
+            window_len: repr.window_len,
+            max_seg_size: Some(mss),
+            window_scale: options.window_scale,
+            sack_permitted: options.sack_permitted,
+            timestamp,
+            ..TcpRepr::default()
+        };
+        s.open_from_syn(now, local, remote, &syn).ok()?;
+        s.adopt_cookie(ack - 1, ts_offset);
+        self.stats.cookies_accepted += 1;
+        s.process(now, local, remote, repr, payload)
+    }
+
+    /// Emits the next segment any pool socket has due (at most one per
+    /// call, round-robin across sockets).
+    pub fn dispatch<E, F>(&mut self, now: Instant, mss_limit: usize, emit: F) -> Result<(), E>
+    where
+        F: FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
+    {
+        self.mss_limit = mss_limit;
+        let n = self.sockets.len();
+        let mut emit = Some(emit);
+        for k in 0..n {
+            let i = (self.cursor + k) % n;
+            let s = &mut self.sockets[i];
+            if s.poll_at().is_none_or(|t| t > now) {
+                continue;
+            }
+            let result = s.dispatch(now, mss_limit, |l, r, repr, p| match emit.take() {
+                Some(f) => f(l, r, repr, p),
+                None => Ok(()),
+            });
+            if emit.is_none() {
+                self.cursor = (i + 1) % n;
+                return result;
+            }
+            result?;
+        }
+        Ok(())
+    }
+
+    /// The earliest time any pool socket needs `dispatch`.
+    pub fn poll_at(&self) -> Option<Instant> {
+        self.sockets.iter().filter_map(|s| s.poll_at()).min()
+    }
+}

@@ -1,0 +1,221 @@
+//! Closing: active, passive, simultaneous, half-close, TIME-WAIT.
+
+use super::*;
+
+const FIN: TcpRepr = TcpRepr { control: TcpControl::Fin, ..SEND };
+
+#[test]
+fn active_close_full_sequence() {
+    let mut s = fin_wait_1();
+    assert_eq!(s.poll_at(), Some(ms(200)));
+    assert_eq!(send(&mut s, ms(1), &TcpRepr { ack_number: Some(seq(1002)), ..SEND }, &[]), None);
+    assert_eq!(s.state(), State::FinWait2);
+    assert_eq!(s.poll_at(), None);
+    assert_eq!(send(&mut s, ms(2), &TcpRepr { ack_number: Some(seq(1002)), ..FIN }, &[]), None);
+    assert_eq!(s.state(), State::TimeWait);
+    assert_eq!(recv_one(&mut s, ms(2)), TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV });
+    // 2 * MSL = 60 s by default.
+    assert_eq!(s.poll_at(), Some(ms(60_002)));
+    recv_nothing(&mut s, ms(60_001));
+    assert_eq!(s.state(), State::TimeWait);
+    recv_nothing(&mut s, ms(60_002));
+    assert_eq!(s.state(), State::Closed);
+    assert_eq!(s.poll_at(), None);
+}
+
+#[test]
+fn fin_follows_queued_data_on_last_segment() {
+    let mut s = established();
+    s.send_slice(b"bye").unwrap();
+    s.close();
+    assert_eq!(s.state(), State::FinWait1);
+    let segs = recv_all(&mut s, ms(0));
+    assert_eq!(
+        segs,
+        vec![(TcpRepr { control: TcpControl::Fin, push: true, payload_len: 3, ..RECV }, b"bye".to_vec())]
+    );
+    // ACK of the data only: still FIN-WAIT-1.
+    send(&mut s, ms(1), &TcpRepr { ack_number: Some(seq(1004)), ..SEND }, &[]);
+    assert_eq!(s.state(), State::FinWait1);
+    send(&mut s, ms(1), &TcpRepr { ack_number: Some(seq(1005)), ..SEND }, &[]);
+    assert_eq!(s.state(), State::FinWait2);
+}
+
+#[test]
+fn fin_waits_for_data_the_window_holds_back() {
+    let mut s = established();
+    send(&mut s, ms(0), &TcpRepr { window_len: 2, ..SEND }, &[]);
+    s.send_slice(b"abcd").unwrap();
+    s.close();
+    // Window 2 (the largest so far was 8192): nothing until the persist
+    // timer forces the two bytes out, without the FIN.
+    recv_nothing(&mut s, ms(0));
+    let segs = recv_all(&mut s, ms(200));
+    assert_eq!(segs, vec![(TcpRepr { payload_len: 2, ..RECV }, b"ab".to_vec())]);
+    send(&mut s, ms(210), &TcpRepr { ack_number: Some(seq(1003)), window_len: 100, ..SEND }, &[]);
+    let segs = recv_all(&mut s, ms(210));
+    assert_eq!(
+        segs,
+        vec![(TcpRepr { seq_number: seq(1003), control: TcpControl::Fin, push: true, payload_len: 2, ..RECV }, b"cd".to_vec())]
+    );
+}
+
+#[test]
+fn fin_wait_1_fin_ack_goes_to_time_wait() {
+    let mut s = fin_wait_1();
+    assert_eq!(send(&mut s, ms(1), &TcpRepr { ack_number: Some(seq(1002)), ..FIN }, &[]), None);
+    assert_eq!(s.state(), State::TimeWait);
+    assert_eq!(recv_one(&mut s, ms(1)), TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV });
+}
+
+#[test]
+fn simultaneous_close() {
+    let mut s = closing();
+    assert_eq!(s.poll_at(), Some(ms(200)));
+    assert_eq!(send(&mut s, ms(1), &TcpRepr { seq_number: seq(10002), ack_number: Some(seq(1002)), ..SEND }, &[]), None);
+    assert_eq!(s.state(), State::TimeWait);
+    assert_eq!(s.poll_at(), Some(ms(60_001)));
+}
+
+#[test]
+fn closing_retransmits_fin() {
+    let mut s = closing();
+    assert_eq!(
+        recv_one(&mut s, ms(200)),
+        TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(10002)), window_len: 4095, ..RECV }
+    );
+}
+
+#[test]
+fn passive_close_full_sequence() {
+    let mut s = close_wait();
+    assert!(!s.may_recv());
+    assert_eq!(s.recv_slice(&mut [0; 4]), Err(RecvError::Finished));
+    assert!(s.may_send());
+    s.close();
+    assert_eq!(s.state(), State::LastAck);
+    assert_eq!(
+        recv_one(&mut s, ms(0)),
+        TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(10002)), window_len: 4095, ..RECV }
+    );
+    assert_eq!(send(&mut s, ms(1), &TcpRepr { seq_number: seq(10002), ack_number: Some(seq(1002)), ..SEND }, &[]), None);
+    assert_eq!(s.state(), State::Closed);
+}
+
+#[test]
+fn last_ack_retransmits_fin_then_gives_up() {
+    let mut s = last_ack();
+    let fin = TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(10002)), window_len: 4095, ..RECV };
+    assert_eq!(recv_one(&mut s, ms(200)), fin);
+    assert_eq!(recv_one(&mut s, ms(600)), fin);
+}
+
+#[test]
+fn close_wait_still_sends_data() {
+    let mut s = close_wait();
+    let segs = app_send(&mut s, ms(1), b"late");
+    assert_eq!(
+        segs,
+        vec![(TcpRepr { push: true, payload_len: 4, ack_number: Some(seq(10002)), window_len: 4095, ..RECV }, b"late".to_vec())]
+    );
+}
+
+#[test]
+fn half_close_keeps_receiving_in_fin_wait_2() {
+    let mut s = fin_wait_2();
+    assert!(s.may_recv());
+    send(&mut s, ms(1), &TcpRepr { ack_number: Some(seq(1002)), ..SEND }, b"more");
+    assert_eq!(app_recv(&mut s), b"more");
+    assert_eq!(recv_one(&mut s, ms(41)), TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10005)), window_len: 4092, ..RECV });
+}
+
+#[test]
+fn fin_wait_1_receives_data() {
+    let mut s = fin_wait_1();
+    send(&mut s, ms(1), &SEND, b"crossing");
+    assert_eq!(app_recv(&mut s), b"crossing");
+    assert_eq!(s.state(), State::FinWait1);
+}
+
+#[test]
+fn fin_with_data_read_then_finished() {
+    let mut s = established();
+    send(&mut s, ms(0), &TcpRepr { control: TcpControl::Fin, ..SEND }, b"last");
+    assert_eq!(s.state(), State::CloseWait);
+    assert_eq!(recv_one(&mut s, ms(0)), TcpRepr { ack_number: Some(seq(10006)), window_len: 4091, ..RECV });
+    assert!(s.may_recv());
+    assert_eq!(app_recv(&mut s), b"last");
+    assert_eq!(s.recv_slice(&mut [0; 1]), Err(RecvError::Finished));
+}
+
+#[test]
+fn out_of_order_fin_not_taken() {
+    let mut s = established();
+    let fin = TcpRepr { control: TcpControl::Fin, seq_number: seq(10005), ..SEND };
+    assert_eq!(
+        send(&mut s, ms(0), &fin, b"tail"),
+        Some(TcpRepr { window_len: 4096, ..RECV })
+    );
+    assert_eq!(s.state(), State::Established);
+    // The hole fills; the FIN must be retransmitted to count.
+    send(&mut s, ms(1), &SEND, b"head");
+    assert_eq!(s.recv_queue(), 8);
+    assert_eq!(s.state(), State::Established);
+    send(&mut s, ms(2), &TcpRepr { seq_number: seq(10009), ..fin }, &[]);
+    assert_eq!(s.state(), State::CloseWait);
+}
+
+#[test]
+fn time_wait_acks_retransmitted_fin_and_restarts_timer() {
+    let mut s = time_wait();
+    let fin = TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(1002)), ..SEND };
+    assert_eq!(
+        send(&mut s, ms(30_000), &fin, &[]),
+        Some(TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV })
+    );
+    assert_eq!(s.poll_at(), Some(ms(90_000)));
+}
+
+#[test]
+fn time_wait_length_is_configurable() {
+    let mut s = established_with(TcpConfig { msl: Duration::from_secs(2), ..plain_config() });
+    s.close();
+    recv_all(&mut s, ms(0));
+    send(&mut s, ms(0), &TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(1002)), ..SEND }, &[]);
+    assert_eq!(s.state(), State::TimeWait);
+    recv_all(&mut s, ms(0));
+    assert_eq!(s.poll_at(), Some(ms(4000)));
+    recv_nothing(&mut s, ms(4000));
+    assert_eq!(s.state(), State::Closed);
+}
+
+#[test]
+fn time_wait_ignores_data_and_answers_syn_with_challenge_ack() {
+    let mut s = time_wait();
+    let ack = TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV };
+    let syn = TcpRepr { control: TcpControl::Syn, seq_number: seq(10002), ack_number: None, ..SEND };
+    assert_eq!(send(&mut s, ms(5), &syn, &[]), Some(ack));
+    assert_eq!(s.state(), State::TimeWait);
+}
+
+#[test]
+fn unread_data_survives_close() {
+    let mut s = established();
+    send(&mut s, ms(0), &SEND, b"keep");
+    s.close();
+    recv_all(&mut s, ms(0));
+    send(&mut s, ms(1), &TcpRepr { control: TcpControl::Fin, seq_number: seq(10005), ack_number: Some(seq(1002)), ..SEND }, &[]);
+    assert_eq!(s.state(), State::TimeWait);
+    recv_all(&mut s, ms(1));
+    recv_all(&mut s, ms(100_000));
+    assert_eq!(s.state(), State::Closed);
+    assert_eq!(app_recv(&mut s), b"keep");
+}
+
+#[test]
+fn close_twice_is_harmless() {
+    let mut s = fin_wait_1();
+    s.close();
+    assert_eq!(s.state(), State::FinWait1);
+    recv_nothing(&mut s, ms(1));
+}

@@ -1,0 +1,360 @@
+//! The listener: SYN queue, accept queue, SYN cookies, many clients.
+
+use super::*;
+use crate::wire::tcp::TcpTimestamp;
+
+fn pool(n: usize, config: TcpConfig) -> &'static mut [TcpSocket<'static>] {
+    let v: Vec<TcpSocket<'static>> = (0..n).map(|_| socket_with(config, BUF, BUF)).collect();
+    v.leak()
+}
+
+fn listener(n: usize, limits: ListenerConfig) -> TcpListener<'static, 'static> {
+    TcpListener::new(80, pool(n, plain_config()), plain_config(), limits)
+}
+
+fn client(port: u16) -> IpEndpoint {
+    IpEndpoint::new(REMOTE.addr, port)
+}
+
+fn syn_from(port: u16) -> TcpRepr {
+    TcpRepr { src_port: port, ..SYN }
+}
+
+/// Feeds a segment from client `port`.
+fn feed(l: &mut TcpListener, now: Instant, port: u16, repr: &TcpRepr, payload: &[u8]) -> Option<TcpRepr> {
+    let repr = TcpRepr { src_port: port, payload_len: payload.len(), ..*repr };
+    assert!(l.accepts(LOCAL, client(port), &repr));
+    l.process(now, LOCAL, client(port), &repr, payload).map(|r| {
+        assert_eq!((r.local, r.remote), (LOCAL, client(port)));
+        r.repr
+    })
+}
+
+/// Every segment the listener emits at `now`, with the client port.
+fn drain(l: &mut TcpListener, now: Instant) -> Vec<(u16, TcpRepr, Vec<u8>)> {
+    let mut out = Vec::new();
+    loop {
+        let mut got = None;
+        l.dispatch(now, MSS, |local, remote, repr, payload| {
+            assert_eq!(local, LOCAL);
+            got = Some((remote.port, *repr, payload.to_vec()));
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        match got {
+            Some(g) => out.push(g),
+            None => return out,
+        }
+    }
+}
+
+/// Completes a handshake for `port`; returns our ISS for it.
+fn connect(l: &mut TcpListener, now: Instant, port: u16) -> SeqNumber {
+    assert_eq!(feed(l, now, port, &syn_from(port), &[]), None);
+    let out = drain(l, now);
+    let syn_ack = out.iter().find(|o| o.0 == port).expect("SYN-ACK").1;
+    assert_eq!(syn_ack.control, TcpControl::Syn);
+    let iss = syn_ack.seq_number;
+    assert_eq!(feed(l, now, port, &TcpRepr { ack_number: Some(iss + 1), ..SEND }, &[]), None);
+    iss
+}
+
+#[test]
+fn syn_takes_a_pool_socket() {
+    let mut l = listener(2, ListenerConfig::default());
+    assert_eq!(feed(&mut l, ms(0), 5000, &syn_from(5000), &[]), None);
+    assert_eq!(l.syn_queue_len(), 1);
+    assert_eq!(l.poll_at(), Some(Instant::ZERO));
+    let out = drain(&mut l, ms(0));
+    assert_eq!(out.len(), 1);
+    let (port, syn_ack, _) = &out[0];
+    assert_eq!(*port, 5000);
+    assert_eq!(
+        *syn_ack,
+        TcpRepr {
+            dst_port: 5000,
+            control: TcpControl::Syn,
+            seq_number: syn_ack.seq_number,
+            max_seg_size: Some(1460),
+            ..RECV
+        }
+    );
+    assert_eq!(l.accept(), None);
+}
+
+#[test]
+fn accept_after_handshake_and_exchange_data() {
+    let mut l = listener(2, ListenerConfig::default());
+    let iss = connect(&mut l, ms(0), 5000);
+    assert_eq!(l.syn_queue_len(), 0);
+    assert_eq!(l.accept_queue_len(), 1);
+    let i = l.accept().unwrap();
+    assert_eq!(l.accept(), None);
+    let s = l.socket(i).unwrap();
+    assert_eq!(s.state(), State::Established);
+    assert_eq!(s.remote_endpoint(), Some(client(5000)));
+    s.send_slice(b"hello").unwrap();
+    let out = drain(&mut l, ms(1));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].1.seq_number, iss + 1);
+    assert_eq!(out[0].2, b"hello");
+    feed(&mut l, ms(2), 5000, &TcpRepr { ack_number: Some(iss + 6), ..SEND }, b"world");
+    assert_eq!(app_recv(l.socket(i).unwrap()), b"world");
+}
+
+#[test]
+fn several_clients_share_the_port() {
+    let mut l = listener(3, ListenerConfig::default());
+    for port in [5000, 5001, 5002] {
+        connect(&mut l, ms(0), port);
+    }
+    let mut remotes = Vec::new();
+    while let Some(i) = l.accept() {
+        remotes.push(l.socket(i).unwrap().remote_endpoint().unwrap().port);
+    }
+    remotes.sort();
+    assert_eq!(remotes, vec![5000, 5001, 5002]);
+}
+
+#[test]
+fn full_syn_queue_answers_with_cookie() {
+    let limits = ListenerConfig { syn_backlog: 1, ..ListenerConfig::default() };
+    let mut l = listener(4, limits);
+    feed(&mut l, ms(0), 5000, &syn_from(5000), &[]);
+    let reply = feed(&mut l, ms(0), 5001, &syn_from(5001), &[]).expect("cookie SYN-ACK");
+    let (cookie, _) = cookie::make(&[0; 16], LOCAL, client(5001), REMOTE_SEQ, 1460, ms(0));
+    assert_eq!(
+        reply,
+        TcpRepr {
+            dst_port: 5001,
+            control: TcpControl::Syn,
+            seq_number: cookie,
+            max_seg_size: Some(536),
+            ..RECV
+        }
+    );
+    // No state was kept for it.
+    assert_eq!(l.syn_queue_len(), 1);
+    assert_eq!(l.stats().cookies_sent, 1);
+}
+
+#[test]
+fn cookie_ack_opens_connection_with_its_data() {
+    let limits = ListenerConfig { syn_backlog: 0, ..ListenerConfig::default() };
+    let mut l = listener(2, limits);
+    let syn_ack = feed(&mut l, ms(0), 5000, &TcpRepr { max_seg_size: Some(1400), ..syn_from(5000) }, &[]).unwrap();
+    let ack = TcpRepr { ack_number: Some(syn_ack.seq_number + 1), ..SEND };
+    assert_eq!(feed(&mut l, ms(10), 5000, &ack, b"GET /"), None);
+    assert_eq!(l.stats().cookies_accepted, 1);
+    let i = l.accept().unwrap();
+    let s = l.socket(i).unwrap();
+    assert_eq!(s.state(), State::Established);
+    assert_eq!(app_recv(s), b"GET /");
+    s.send_slice(b"200").unwrap();
+    let out = drain(&mut l, ms(11));
+    // The MSS came back through the cookie (rounded to the table).
+    assert_eq!(l.socket(i).unwrap().info().mss, 1360);
+    assert_eq!(out[0].1.seq_number, syn_ack.seq_number + 1);
+    assert_eq!(out[0].1.ack_number, Some(seq(10006)));
+}
+
+#[test]
+fn forged_cookie_ack_gets_rst() {
+    let mut l = listener(2, ListenerConfig::default());
+    let ack = TcpRepr { ack_number: Some(seq(123_456)), ..SEND };
+    assert_eq!(
+        feed(&mut l, ms(0), 5000, &ack, &[]),
+        Some(TcpRepr {
+            src_port: LOCAL_PORT,
+            dst_port: 5000,
+            control: TcpControl::Rst,
+            seq_number: seq(123_456),
+            ..TcpRepr::default()
+        })
+    );
+    assert_eq!(l.stats().cookies_rejected, 1);
+    assert_eq!(l.accept_queue_len(), 0);
+}
+
+#[test]
+fn cookie_with_timestamps_keeps_window_scale_and_sack() {
+    let sockets = pool(1, TcpConfig::default());
+    let mut l = TcpListener::new(80, sockets, TcpConfig::default(), ListenerConfig { syn_backlog: 0, ..ListenerConfig::default() });
+    let syn = TcpRepr {
+        window_scale: Some(5),
+        sack_permitted: true,
+        timestamp: Some(TcpTimestamp { tsval: 777, tsecr: 0 }),
+        ..syn_from(5000)
+    };
+    let syn_ack = feed(&mut l, ms(1000), 5000, &syn, &[]).unwrap();
+    assert_eq!(syn_ack.window_scale, Some(0));
+    assert!(syn_ack.sack_permitted);
+    let tsval = syn_ack.timestamp.unwrap().tsval;
+    assert_eq!(syn_ack.timestamp.unwrap().tsecr, 777);
+    let ack = TcpRepr {
+        ack_number: Some(syn_ack.seq_number + 1),
+        window_len: 10,
+        timestamp: Some(TcpTimestamp { tsval: 778, tsecr: tsval }),
+        ..SEND
+    };
+    feed(&mut l, ms(1010), 5000, &ack, &[]);
+    let i = l.accept().unwrap();
+    let s = l.socket(i).unwrap();
+    assert_eq!(s.info().send_window, 10 << 5);
+    assert!(s.sack_ok);
+    // Our next TSval is not older than the cookie's.
+    s.send_slice(b"x").unwrap();
+    let out = drain(&mut l, ms(1010));
+    let next = out[0].1.timestamp.unwrap().tsval;
+    assert!((next.wrapping_sub(tsval) as i32) > 0);
+}
+
+#[test]
+fn cookie_without_timestamps_offers_no_scaling() {
+    let sockets = pool(1, TcpConfig::default());
+    let mut l = TcpListener::new(80, sockets, TcpConfig::default(), ListenerConfig { syn_backlog: 0, ..ListenerConfig::default() });
+    let syn = TcpRepr { window_scale: Some(5), sack_permitted: true, ..syn_from(5000) };
+    let syn_ack = feed(&mut l, ms(0), 5000, &syn, &[]).unwrap();
+    assert_eq!(syn_ack.window_scale, None);
+    assert!(!syn_ack.sack_permitted);
+    assert_eq!(syn_ack.timestamp, None);
+}
+
+#[test]
+fn cookies_off_drops_syn_when_full() {
+    let limits = ListenerConfig { syn_backlog: 1, syn_cookies: false, ..ListenerConfig::default() };
+    let mut l = listener(3, limits);
+    feed(&mut l, ms(0), 5000, &syn_from(5000), &[]);
+    assert_eq!(feed(&mut l, ms(0), 5001, &syn_from(5001), &[]), None);
+    assert_eq!(l.stats().dropped, 1);
+    // And an ACK that is not for a known connection is reset.
+    let ack = TcpRepr { ack_number: Some(seq(5)), ..SEND };
+    assert_eq!(feed(&mut l, ms(0), 5002, &ack, &[]).unwrap().control, TcpControl::Rst);
+}
+
+#[test]
+fn full_accept_queue_drops_syn() {
+    let limits = ListenerConfig { accept_backlog: 1, ..ListenerConfig::default() };
+    let mut l = listener(3, limits);
+    connect(&mut l, ms(0), 5000);
+    assert_eq!(feed(&mut l, ms(0), 5001, &syn_from(5001), &[]), None);
+    assert_eq!(l.syn_queue_len(), 0);
+    assert_eq!(l.stats().dropped, 1);
+    l.accept().unwrap();
+    connect(&mut l, ms(1), 5001);
+}
+
+#[test]
+fn pool_exhausted_falls_back_to_cookies() {
+    let mut l = listener(1, ListenerConfig::default());
+    connect(&mut l, ms(0), 5000);
+    let i = l.accept().unwrap();
+    let syn_ack = feed(&mut l, ms(1), 5001, &syn_from(5001), &[]).expect("cookie");
+    // The client's ACK finds no socket: dropped, the cookie stays good.
+    let ack = TcpRepr { ack_number: Some(syn_ack.seq_number + 1), ..SEND };
+    assert_eq!(feed(&mut l, ms(2), 5001, &ack, &[]), None);
+    // The application finishes with the first connection...
+    l.release(i);
+    drain(&mut l, ms(3));
+    // ...and the retransmitted ACK opens the second.
+    assert_eq!(feed(&mut l, ms(4), 5001, &ack, b"hi"), None);
+    let j = l.accept().unwrap();
+    assert_eq!(app_recv(l.socket(j).unwrap()), b"hi");
+}
+
+#[test]
+fn release_aborts_open_connection() {
+    let mut l = listener(1, ListenerConfig::default());
+    let iss = connect(&mut l, ms(0), 5000);
+    let i = l.accept().unwrap();
+    l.release(i);
+    let out = drain(&mut l, ms(1));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].1, TcpRepr { dst_port: 5000, control: TcpControl::Rst, seq_number: iss + 1, window_len: 0, ..RECV });
+    assert_eq!(l.socket(i).unwrap().state(), State::Closed);
+}
+
+#[test]
+fn accepted_socket_not_reused_after_reset() {
+    let mut l = listener(1, ListenerConfig::default());
+    connect(&mut l, ms(0), 5000);
+    let i = l.accept().unwrap();
+    feed(&mut l, ms(1), 5000, &TcpRepr { control: TcpControl::Rst, ack_number: None, ..SEND }, &[]);
+    assert_eq!(l.socket(i).unwrap().state(), State::Closed);
+    // Still held by the application: a new SYN gets a cookie, not it.
+    let reply = feed(&mut l, ms(2), 5001, &syn_from(5001), &[]).unwrap();
+    assert_eq!(reply.control, TcpControl::Syn);
+    assert_eq!(l.syn_queue_len(), 0);
+}
+
+#[test]
+fn rst_in_syn_received_frees_the_socket() {
+    let mut l = listener(1, ListenerConfig { syn_cookies: false, ..ListenerConfig::default() });
+    feed(&mut l, ms(0), 5000, &syn_from(5000), &[]);
+    drain(&mut l, ms(0));
+    feed(&mut l, ms(1), 5000, &TcpRepr { control: TcpControl::Rst, ack_number: None, ..SEND }, &[]);
+    assert_eq!(l.syn_queue_len(), 0);
+    assert_eq!(feed(&mut l, ms(2), 5001, &syn_from(5001), &[]), None);
+    assert_eq!(l.syn_queue_len(), 1);
+}
+
+#[test]
+fn listener_ignores_rst_and_resets_syn_ack() {
+    let mut l = listener(1, ListenerConfig::default());
+    assert_eq!(feed(&mut l, ms(0), 5000, &TcpRepr { control: TcpControl::Rst, ..SEND }, &[]), None);
+    let syn_ack = TcpRepr { control: TcpControl::Syn, ack_number: Some(seq(77)), ..SEND };
+    assert_eq!(feed(&mut l, ms(0), 5000, &syn_ack, &[]).unwrap().control, TcpControl::Rst);
+    assert_eq!(feed(&mut l, ms(0), 5000, &TcpRepr { ack_number: None, ..SEND }, b"x"), None);
+}
+
+#[test]
+fn listener_port_and_address_matching() {
+    let l = listener(1, ListenerConfig::default());
+    assert!(!l.accepts(IpEndpoint::new(LOCAL.addr, 81), REMOTE, &TcpRepr { dst_port: 81, ..SYN }));
+    assert_eq!(l.endpoint(), IpListenEndpoint::any(80));
+}
+
+#[test]
+fn dispatch_is_round_robin() {
+    let mut l = TcpListener::new(80, pool(2, TcpConfig { nagle: false, ..plain_config() }), plain_config(), ListenerConfig::default());
+    connect(&mut l, ms(0), 5000);
+    connect(&mut l, ms(0), 5001);
+    let a = l.accept().unwrap();
+    let b = l.accept().unwrap();
+    l.socket(a).unwrap().send_slice(&pattern(0, 3000)).unwrap();
+    l.socket(b).unwrap().send_slice(&pattern(0, 3000)).unwrap();
+    let ports: Vec<u16> = drain(&mut l, ms(1)).iter().map(|o| o.0).collect();
+    assert_eq!(ports.len(), 6);
+    // Alternates between the two connections.
+    assert!(ports.windows(2).all(|w| w[0] != w[1]), "{ports:?}");
+}
+
+#[test]
+fn poll_at_covers_pool_timers() {
+    let mut l = listener(2, ListenerConfig::default());
+    assert_eq!(l.poll_at(), None);
+    feed(&mut l, ms(0), 5000, &syn_from(5000), &[]);
+    drain(&mut l, ms(0));
+    // The SYN-ACK's retransmission timer.
+    assert_eq!(l.poll_at(), Some(ms(1000)));
+}
+
+#[test]
+fn syn_flood_does_not_lock_out_a_real_client() {
+    let limits = ListenerConfig { syn_backlog: 4, accept_backlog: 4, syn_cookies: true };
+    let mut l = listener(4, limits);
+    // 1000 spoofed SYNs never complete.
+    for port in 10_000..11_000u16 {
+        feed(&mut l, ms(0), port, &syn_from(port), &[]);
+    }
+    assert_eq!(l.syn_queue_len(), 4);
+    // A real client gets a cookie and completes.
+    let syn_ack = feed(&mut l, ms(5), 5000, &syn_from(5000), &[]).unwrap();
+    drain(&mut l, ms(5));
+    // Its ACK proves its address: it takes a half-open flood slot.
+    let ack = TcpRepr { ack_number: Some(syn_ack.seq_number + 1), ..SEND };
+    assert_eq!(feed(&mut l, ms(10), 5000, &ack, b"req"), None);
+    assert_eq!(l.stats().evicted, 1);
+    let i = l.accept().expect("the client got in");
+    assert_eq!(app_recv(l.socket(i).unwrap()), b"req");
+}
