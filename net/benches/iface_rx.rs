@@ -83,7 +83,8 @@ impl Device for ReplayDevice {
 
 fn ip_frame(dst_mac: EthernetAddress, protocol: IpProtocol, payload: &[u8]) -> Vec<u8> {
     let ip = ipv4::Repr::new(PEER_IP, OUR_IP, protocol, payload.len(), 64);
-    let eth = ethernet::Repr { src_addr: PEER_MAC, dst_addr: dst_mac, ethertype: ethernet::EtherType::Ipv4, vlan: None };
+    let eth =
+        ethernet::Repr { src_addr: PEER_MAC, dst_addr: dst_mac, ethertype: ethernet::EtherType::Ipv4, vlan: None };
     let mut frame = vec![0u8; eth.buffer_len(ip.buffer_len())];
     eth.emit(&mut ethernet::Frame::new_unchecked(&mut frame[..]));
     let packet = &mut frame[eth.header_len()..];
@@ -120,7 +121,12 @@ fn arp_request() -> Vec<u8> {
         target_hardware_addr: EthernetAddress([0; 6]),
         target_protocol_addr: OUR_IP,
     };
-    let eth = ethernet::Repr { src_addr: PEER_MAC, dst_addr: EthernetAddress::BROADCAST, ethertype: ethernet::EtherType::Arp, vlan: None };
+    let eth = ethernet::Repr {
+        src_addr: PEER_MAC,
+        dst_addr: EthernetAddress::BROADCAST,
+        ethertype: ethernet::EtherType::Arp,
+        vlan: None,
+    };
     let mut frame = vec![0u8; eth.buffer_len(repr.buffer_len())];
     eth.emit(&mut ethernet::Frame::new_unchecked(&mut frame[..]));
     repr.emit(&mut arp::Packet::new_unchecked(&mut frame[eth.header_len()..]));
@@ -129,7 +135,13 @@ fn arp_request() -> Vec<u8> {
 
 /// Frames per second for `frame`, best of `rounds` rounds of `batch`
 /// frames; also checks every frame got the expected number of replies.
-fn frames_per_second(frame: &[u8], caps: DeviceCapabilities, replies_per_frame: usize, batch: usize, rounds: u32) -> f64 {
+fn frames_per_second(
+    frame: &[u8],
+    caps: DeviceCapabilities,
+    replies_per_frame: usize,
+    batch: usize,
+    rounds: u32,
+) -> f64 {
     let mut neighbours = [NeighbourSlot::EMPTY; 8];
     let (mut pending_slots, mut pending_bytes) = ([PendingSlot::EMPTY; 8], vec![0u8; 4096]);
     let (mut frag_slots, mut frag_bytes) = ([ReassemblySlot::EMPTY; 2], vec![0u8; 16384]);

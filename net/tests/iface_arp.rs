@@ -38,7 +38,10 @@ fn announces_its_address_with_gratuitous_arp() {
     iface.add_address("10.0.0.7/24".parse().unwrap()).unwrap();
     iface.poll(secs(2), &mut dev, &mut sockets);
     let a = parse_arp(&dev.take_tx()[0]).unwrap();
-    assert_eq!((a.source_protocol_addr, a.target_protocol_addr), (Ipv4Address::new(10, 0, 0, 7), Ipv4Address::new(10, 0, 0, 7)));
+    assert_eq!(
+        (a.source_protocol_addr, a.target_protocol_addr),
+        (Ipv4Address::new(10, 0, 0, 7), Ipv4Address::new(10, 0, 0, 7))
+    );
 }
 
 fn settled() -> (net::iface::Interface<'static>, TestDevice, net::socket::SocketSet<'static>) {
@@ -89,7 +92,14 @@ fn ignores_requests_for_other_addresses() {
     let mut short = arp_frame(EthernetAddress::BROADCAST, arp::Operation::Request, MAC_P, IP_P, ZERO_MAC, IP_A);
     short.truncate(30);
     dev.rx.push_back(short);
-    dev.rx.push_back(arp_frame(EthernetAddress::BROADCAST, arp::Operation::Request, EthernetAddress([1, 0, 0, 0, 0, 1]), IP_P, ZERO_MAC, IP_A));
+    dev.rx.push_back(arp_frame(
+        EthernetAddress::BROADCAST,
+        arp::Operation::Request,
+        EthernetAddress([1, 0, 0, 0, 0, 1]),
+        IP_P,
+        ZERO_MAC,
+        IP_A,
+    ));
     iface.poll(secs(1), &mut dev, &mut sockets);
     assert_eq!(iface.stats().arp.malformed, 2);
     assert!(dev.take_tx().is_empty());

@@ -34,7 +34,12 @@ fn serve(dev: &mut TestDevice, seen: &mut Seen, dhcp_on: bool) {
             if a.source_protocol_addr == a.target_protocol_addr {
                 seen.gratuitous.push(a.source_protocol_addr);
             } else if a.operation == arp::Operation::Request && a.target_protocol_addr != OFFERED {
-                dev.rx.push_back(arp_reply_from(SERVER_MAC, a.target_protocol_addr, a.source_hardware_addr, a.source_protocol_addr));
+                dev.rx.push_back(arp_reply_from(
+                    SERVER_MAC,
+                    a.target_protocol_addr,
+                    a.source_hardware_addr,
+                    a.source_protocol_addr,
+                ));
             }
             continue;
         }
@@ -58,7 +63,15 @@ fn serve(dev: &mut TestDevice, seen: &mut Seen, dhcp_on: bool) {
             reply.lease_duration = Some(3600);
             let mut buf = vec![0u8; reply.buffer_len()];
             reply.emit(&mut dhcpv4::Packet::new_unchecked(&mut buf[..])).unwrap();
-            dev.rx.push_back(udp_frame(SERVER, Ipv4Address::BROADCAST, 67, 68, &buf, EthernetAddress::BROADCAST, SERVER_MAC));
+            dev.rx.push_back(udp_frame(
+                SERVER,
+                Ipv4Address::BROADCAST,
+                67,
+                68,
+                &buf,
+                EthernetAddress::BROADCAST,
+                SERVER_MAC,
+            ));
         } else if dport == 53 {
             seen.dns_queries.push((ip.src_addr, sport, ip.dst_addr, dport));
             // Echo the question back with one A record pointing at it.

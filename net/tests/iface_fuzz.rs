@@ -44,7 +44,15 @@ fn seeds(dns_port: u16) -> Vec<Vec<u8>> {
         udp_frame(IP_P, IP_A, 4000, 7, b"to the bound socket", MAC_A, MAC_P),
         udp_frame(IP_P, IP_A, 4000, 9999, b"to a closed port", MAC_A, MAC_P),
         udp_frame(IP_P, Ipv4Address::BROADCAST, 67, 68, &[2u8; 300], EthernetAddress::BROADCAST, MAC_P),
-        udp_frame(IP_P, IP_A, 53, dns_port, &[0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 1, b'a', 0, 0, 1, 0, 1, 0xc0, 12], MAC_A, MAC_P),
+        udp_frame(
+            IP_P,
+            IP_A,
+            53,
+            dns_port,
+            &[0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 1, b'a', 0, 0, 1, 0, 1, 0xc0, 12],
+            MAC_A,
+            MAC_P,
+        ),
         // An ICMP error quoting one of our datagrams.
         Ip::new(IP_P, IP_A, IpProtocol::Icmp).frame(MAC_A, MAC_P, &{
             let quote = Ip::new(IP_A, IP_P, IpProtocol::Udp).packet(&udp_datagram(IP_A, IP_P, 7, 9, b"x"));
@@ -59,7 +67,12 @@ fn seeds(dns_port: u16) -> Vec<Vec<u8>> {
     for ident in [1u16, 2] {
         s.extend(Ip { ident, ..Ip::new(IP_P, IP_A, IpProtocol::Icmp) }.fragment_frames(MAC_A, MAC_P, &big, 1480));
     }
-    s.extend(Ip::new(IP_P, IP_A, IpProtocol::Udp).fragment_frames(MAC_A, MAC_P, &udp_datagram(IP_P, IP_A, 1, 7, &[1; 2000]), 512));
+    s.extend(Ip::new(IP_P, IP_A, IpProtocol::Udp).fragment_frames(
+        MAC_A,
+        MAC_P,
+        &udp_datagram(IP_P, IP_A, 1, 7, &[1; 2000]),
+        512,
+    ));
     s
 }
 
@@ -166,13 +179,18 @@ fn random_and_mutated_frames_never_panic() {
 
 #[test]
 fn without_checksums_corruption_reaches_every_layer() {
-    let caps = DeviceCapabilities { checksum: ChecksumCapabilities::ignored(), max_burst: Some(2), ..DeviceCapabilities::ethernet() };
+    let caps = DeviceCapabilities {
+        checksum: ChecksumCapabilities::ignored(),
+        max_burst: Some(2),
+        ..DeviceCapabilities::ethernet()
+    };
     fuzz(0x1234_5678_9abc_def1, caps, 40_000);
 }
 
 #[test]
 fn a_tiny_mtu_never_panics() {
-    let caps = DeviceCapabilities { ip_mtu: 30, checksum: ChecksumCapabilities::ignored(), ..DeviceCapabilities::ethernet() };
+    let caps =
+        DeviceCapabilities { ip_mtu: 30, checksum: ChecksumCapabilities::ignored(), ..DeviceCapabilities::ethernet() };
     fuzz(42, caps, 3_000);
     let caps = DeviceCapabilities { ip_mtu: 0, ..DeviceCapabilities::ethernet() };
     fuzz(43, caps, 3_000);

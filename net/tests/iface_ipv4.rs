@@ -14,7 +14,14 @@ use net::wire::{arp, icmpv4, ipv4, EthernetAddress, IpEndpoint, IpProtocol, Ipv4
 fn with_peer(config: Config) -> (Interface<'static>, TestDevice, SocketSet<'static>) {
     let mut iface = interface_with(config, "10.0.0.1/24", 8, 16384);
     let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
-    dev.rx.push_back(arp_frame(EthernetAddress::BROADCAST, arp::Operation::Request, MAC_P, IP_P, EthernetAddress([0; 6]), IP_A));
+    dev.rx.push_back(arp_frame(
+        EthernetAddress::BROADCAST,
+        arp::Operation::Request,
+        MAC_P,
+        IP_P,
+        EthernetAddress([0; 6]),
+        IP_A,
+    ));
     iface.poll(secs(0), &mut dev, &mut sockets);
     dev.take_tx();
     (iface, dev, sockets)
@@ -65,7 +72,9 @@ fn ping_from_an_unknown_host_waits_for_arp() {
 #[test]
 fn broadcast_and_multicast_pings_are_ignored_unless_configured() {
     let bcast = Ipv4Address::new(10, 0, 0, 255);
-    let frame = |dst| Ip::new(IP_P, dst, IpProtocol::Icmp).frame(EthernetAddress::BROADCAST, MAC_P, &icmp_echo(true, 1, 1, b"x"));
+    let frame = |dst| {
+        Ip::new(IP_P, dst, IpProtocol::Icmp).frame(EthernetAddress::BROADCAST, MAC_P, &icmp_echo(true, 1, 1, b"x"))
+    };
     let (mut iface, mut dev, mut sockets) = with_peer(Config::new(MAC_A));
     dev.rx.push_back(frame(bcast));
     dev.rx.push_back(frame(Ipv4Address::BROADCAST));
@@ -113,10 +122,22 @@ fn every_drop_is_counted() {
     frames.push(f);
     let other = Ipv4Address::new(10, 0, 0, 50);
     frames.push(Ip::new(IP_P, other, IpProtocol::Icmp).frame(MAC_A, MAC_P, &icmp_echo(true, 1, 1, b"")));
-    frames.push(Ip { ttl: 0, ..Ip::new(IP_P, IP_A, IpProtocol::Icmp) }.frame(MAC_A, MAC_P, &icmp_echo(true, 1, 1, b"")));
+    frames.push(Ip { ttl: 0, ..Ip::new(IP_P, IP_A, IpProtocol::Icmp) }.frame(
+        MAC_A,
+        MAC_P,
+        &icmp_echo(true, 1, 1, b""),
+    ));
     frames.push(Ip::new(IP_P, IP_A, IpProtocol::Unknown(99)).frame(MAC_A, MAC_P, b"data"));
-    frames.push(Ip::new(Ipv4Address::BROADCAST, IP_A, IpProtocol::Icmp).frame(MAC_A, MAC_P, &icmp_echo(true, 1, 1, b"")));
-    frames.push(Ip::new(Ipv4Address::new(127, 0, 0, 1), IP_A, IpProtocol::Icmp).frame(MAC_A, MAC_P, &icmp_echo(true, 1, 1, b"")));
+    frames.push(Ip::new(Ipv4Address::BROADCAST, IP_A, IpProtocol::Icmp).frame(
+        MAC_A,
+        MAC_P,
+        &icmp_echo(true, 1, 1, b""),
+    ));
+    frames.push(Ip::new(Ipv4Address::new(127, 0, 0, 1), IP_A, IpProtocol::Icmp).frame(
+        MAC_A,
+        MAC_P,
+        &icmp_echo(true, 1, 1, b""),
+    ));
     // ICMP.
     let mut bad = icmp_echo(true, 1, 1, b"abcd");
     bad[2] ^= 0xff;
@@ -145,7 +166,16 @@ fn every_drop_is_counted() {
     );
     let i = s.ipv4;
     assert_eq!(
-        (i.bad_version, i.bad_checksum, i.truncated, i.bad_length, i.not_for_us, i.ttl_expired, i.unknown_protocol, i.bad_source),
+        (
+            i.bad_version,
+            i.bad_checksum,
+            i.truncated,
+            i.bad_length,
+            i.not_for_us,
+            i.ttl_expired,
+            i.unknown_protocol,
+            i.bad_source
+        ),
         (1, 1, 1, 1, 1, 1, 1, 2)
     );
     assert_eq!((s.icmp.bad_checksum, s.icmp.truncated, s.icmp.unknown_type), (1, 1, 1));

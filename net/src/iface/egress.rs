@@ -111,7 +111,14 @@ pub(crate) struct OutPacket<'p> {
 
 impl<'p> OutPacket<'p> {
     /// A datagram whose IP payload is `data` as is (already built).
-    pub fn raw(src: Ipv4Address, dst: Ipv4Address, protocol: IpProtocol, ttl: u8, dont_frag: bool, data: &'p [u8]) -> OutPacket<'p> {
+    pub fn raw(
+        src: Ipv4Address,
+        dst: Ipv4Address,
+        protocol: IpProtocol,
+        ttl: u8,
+        dont_frag: bool,
+        data: &'p [u8],
+    ) -> OutPacket<'p> {
         OutPacket { src, dst, protocol, ttl, dont_frag, header: [0; MAX_L4_HEADER], header_len: 0, data }
     }
 
@@ -207,12 +214,8 @@ impl<'p> OutPacket<'p> {
         let mut h = icmpv4::Packet::new_unchecked(&mut self.header[..icmpv4::HEADER_LEN]);
         h.set_checksum(0);
         if compute_checksum {
-            let sum = checksum::combine(&[
-                checksum::data(&self.header[..self.header_len]),
-                checksum::data(self.data),
-            ]);
-            icmpv4::Packet::new_unchecked(&mut self.header[..icmpv4::HEADER_LEN])
-                .set_checksum(checksum::finish(sum));
+            let sum = checksum::combine(&[checksum::data(&self.header[..self.header_len]), checksum::data(self.data)]);
+            icmpv4::Packet::new_unchecked(&mut self.header[..icmpv4::HEADER_LEN]).set_checksum(checksum::finish(sum));
         }
     }
 

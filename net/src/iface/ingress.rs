@@ -60,9 +60,8 @@ pub(crate) fn process_frame<T: TxTokens>(
         return;
     };
     let dst = eth.dst_addr;
-    let for_us = dst == inner.config.mac
-        || dst.is_broadcast()
-        || (dst.is_multicast() && inner.accepts_multicast_mac(dst));
+    let for_us =
+        dst == inner.config.mac || dst.is_broadcast() || (dst.is_multicast() && inner.accepts_multicast_mac(dst));
     if !for_us {
         inner.stats.ethernet.not_for_us += 1;
         return;
@@ -78,9 +77,7 @@ pub(crate) fn process_frame<T: TxTokens>(
     let payload = frame.payload();
     match eth.ethertype {
         ethernet::EtherType::Arp => process_arp(inner, now, payload, tokens),
-        ethernet::EtherType::Ipv4 => {
-            process_ipv4(inner, pending, reassembly, now, payload, sockets, tokens)
-        }
+        ethernet::EtherType::Ipv4 => process_ipv4(inner, pending, reassembly, now, payload, sockets, tokens),
         ethernet::EtherType::Ipv6 | ethernet::EtherType::Vlan | ethernet::EtherType::Unknown(_) => {
             inner.stats.ethernet.unknown_ethertype += 1
         }
@@ -391,9 +388,7 @@ fn process_udp<T: TxTokens>(
                 delivered = true;
                 break;
             }
-            Socket::Dhcpv4(client)
-                if repr.dst_port == dhcpv4::CLIENT_PORT && repr.src_port == dhcpv4::SERVER_PORT =>
-            {
+            Socket::Dhcpv4(client) if repr.dst_port == dhcpv4::CLIENT_PORT && repr.src_port == dhcpv4::SERVER_PORT => {
                 client.process(now, datagram.src, repr.payload);
                 if let Some(event) = client.take_event() {
                     inner.apply_dhcp(event);

@@ -24,7 +24,7 @@ use super::egress::{multicast_mac, DeviceTokens, Link, OneToken, OutPacket, TxTo
 use super::ingress;
 use super::neighbour::{self, Due, Lookup, NeighbourCache, NeighbourSlot};
 use super::rate_limit::TokenBucket;
-use super::reassembly::{ReassemblySlot, Reassembler};
+use super::reassembly::{Reassembler, ReassemblySlot};
 use super::route::Routes;
 use super::stats::Stats;
 
@@ -395,7 +395,12 @@ impl<'a> Interface<'a> {
     }
 
     /// The egress phase; `Err` when the device ran out of transmit room.
-    fn egress<T: TxTokens>(&mut self, now: Instant, tokens: &mut T, sockets: &mut SocketSet<'_>) -> Result<(), SendError> {
+    fn egress<T: TxTokens>(
+        &mut self,
+        now: Instant,
+        tokens: &mut T,
+        sockets: &mut SocketSet<'_>,
+    ) -> Result<(), SendError> {
         let Interface { inner, pending, reassembly } = self;
         inner.propagate_dns(sockets);
         inner.announce_addresses(tokens)?;
@@ -608,7 +613,12 @@ impl<'a> Inner<'a> {
 
     /// Sends a datagram to a known link address, fragmenting it when it
     /// exceeds the MTU.
-    pub fn emit_ip<T: TxTokens>(&mut self, tokens: &mut T, dst_mac: EthernetAddress, packet: &OutPacket) -> Result<(), SendError> {
+    pub fn emit_ip<T: TxTokens>(
+        &mut self,
+        tokens: &mut T,
+        dst_mac: EthernetAddress,
+        packet: &OutPacket,
+    ) -> Result<(), SendError> {
         let link = self.link();
         let payload_len = packet.payload_len();
         if payload_len + ipv4::HEADER_LEN > ipv4::MAX_PACKET_LEN {
@@ -666,7 +676,12 @@ impl<'a> Inner<'a> {
     }
 
     /// Sends an ARP packet.
-    pub fn emit_arp<T: TxTokens>(&mut self, tokens: &mut T, dst_mac: EthernetAddress, repr: &arp::Repr) -> Result<(), SendError> {
+    pub fn emit_arp<T: TxTokens>(
+        &mut self,
+        tokens: &mut T,
+        dst_mac: EthernetAddress,
+        repr: &arp::Repr,
+    ) -> Result<(), SendError> {
         let link = self.link();
         let Some(token) = tokens.next() else {
             self.stats.tx.device_busy += 1;
@@ -697,7 +712,8 @@ impl<'a> Inner<'a> {
             return;
         }
         let checksum = self.caps.checksum.icmpv4.tx();
-        let packet = OutPacket::icmp_error(src, dst, self.config.ttl, message, code, quote_header, quote_payload, checksum);
+        let packet =
+            OutPacket::icmp_error(src, dst, self.config.ttl, message, code, quote_header, quote_payload, checksum);
         match self.send_ip(now, pending, tokens, &packet) {
             Ok(()) => self.stats.icmp.errors_sent += 1,
             Err(SendError::NeedsMultiFrame) => self.stats.tx.reply_dropped += 1,
@@ -748,7 +764,12 @@ impl<'a> Inner<'a> {
 
     /// Sends the waiting packets whose next hop is now known, drops those
     /// whose resolution failed, and keeps the rest in order.
-    fn flush_pending<T: TxTokens>(&mut self, now: Instant, pending: &mut PendingQueue<'_>, tokens: &mut T) -> Result<(), SendError> {
+    fn flush_pending<T: TxTokens>(
+        &mut self,
+        now: Instant,
+        pending: &mut PendingQueue<'_>,
+        tokens: &mut T,
+    ) -> Result<(), SendError> {
         for _ in 0..pending.packet_count() {
             let Some((&header, _)) = pending.peek() else { break };
             match self.neighbours.lookup(header.next_hop, now) {
@@ -831,7 +852,8 @@ impl<'a> Inner<'a> {
                             return Ok(());
                         };
                         let checksum = self.caps.checksum.icmpv4.tx();
-                        let packet = OutPacket::icmp_echo(src, meta.addr, ttl, false, ident, meta.seq_no, data, checksum);
+                        let packet =
+                            OutPacket::icmp_echo(src, meta.addr, ttl, false, ident, meta.seq_no, data, checksum);
                         match self.send_ip(now, pending, tokens, &packet) {
                             Err(SendError::DeviceBusy) => Err(SendError::DeviceBusy),
                             Ok(()) | Err(SendError::Dropped | SendError::NeedsMultiFrame) => Ok(()),
@@ -846,7 +868,15 @@ impl<'a> Inner<'a> {
                     if let Some(tx) = client.poll(now, &mut buf) {
                         let checksum = self.caps.checksum.udp.tx();
                         let data = &buf[..tx.len.min(buf.len())];
-                        let packet = OutPacket::udp(tx.src, tx.dst, ttl, dhcpv4::CLIENT_PORT, dhcpv4::SERVER_PORT, data, checksum);
+                        let packet = OutPacket::udp(
+                            tx.src,
+                            tx.dst,
+                            ttl,
+                            dhcpv4::CLIENT_PORT,
+                            dhcpv4::SERVER_PORT,
+                            data,
+                            checksum,
+                        );
                         // A message lost to a busy device is retransmitted
                         // by the client's own timer.
                         let result = self.send_udp(now, pending, tokens, &packet);
@@ -879,7 +909,13 @@ impl<'a> Inner<'a> {
 
     /// Sends a UDP datagram from a socket; only a busy device is an error
     /// (the datagram stays queued in the socket).
-    fn send_udp<T: TxTokens>(&mut self, now: Instant, pending: &mut PendingQueue<'_>, tokens: &mut T, packet: &OutPacket) -> Result<(), SendError> {
+    fn send_udp<T: TxTokens>(
+        &mut self,
+        now: Instant,
+        pending: &mut PendingQueue<'_>,
+        tokens: &mut T,
+        packet: &OutPacket,
+    ) -> Result<(), SendError> {
         match self.send_ip(now, pending, tokens, packet) {
             Ok(()) => {
                 self.stats.udp.tx_datagrams += 1;
@@ -894,8 +930,10 @@ impl<'a> Inner<'a> {
 /// Whether an ICMP type is an error message (never answered with an
 /// error, RFC 1122 3.2.2).
 pub(crate) fn is_icmp_error(msg_type: u8) -> bool {
-    matches!(Message::from(msg_type), Message::DstUnreachable | Message::Redirect | Message::TimeExceeded | Message::ParamProblem)
-        || msg_type == 4 // source quench
+    matches!(
+        Message::from(msg_type),
+        Message::DstUnreachable | Message::Redirect | Message::TimeExceeded | Message::ParamProblem
+    ) || msg_type == 4 // source quench
 }
 
 /// An endpoint on IPv4.
@@ -1097,15 +1135,25 @@ mod tests {
     #[test]
     fn address_table_limits() {
         with_interface(|iface| {
-            assert_eq!(iface.add_address(Ipv4Cidr::new(Ipv4Address::BROADCAST, 32).unwrap()), Err(AddressError::Invalid));
+            assert_eq!(
+                iface.add_address(Ipv4Cidr::new(Ipv4Address::BROADCAST, 32).unwrap()),
+                Err(AddressError::Invalid)
+            );
             for i in 2..=4 {
                 iface.add_address(Ipv4Cidr::new(Ipv4Address::new(10, 0, i, 1), 24).unwrap()).unwrap();
             }
-            assert_eq!(iface.add_address(Ipv4Cidr::new(Ipv4Address::new(10, 0, 9, 1), 24).unwrap()), Err(AddressError::Full));
+            assert_eq!(
+                iface.add_address(Ipv4Cidr::new(Ipv4Address::new(10, 0, 9, 1), 24).unwrap()),
+                Err(AddressError::Full)
+            );
             // Same address, new prefix: replaced in place.
             iface.add_address(Ipv4Cidr::new(ME, 16).unwrap()).unwrap();
             assert_eq!(iface.addresses().next(), Ipv4Cidr::new(ME, 16));
-            assert_eq!(iface.inner.source_for(Ipv4Address::new(10, 0, 3, 7)), Some(Ipv4Address::new(10, 0, 0, 1)), "10.0/16 matches first");
+            assert_eq!(
+                iface.inner.source_for(Ipv4Address::new(10, 0, 3, 7)),
+                Some(Ipv4Address::new(10, 0, 0, 1)),
+                "10.0/16 matches first"
+            );
             assert!(iface.remove_address(ME));
             assert_eq!(iface.inner.source_for(Ipv4Address::new(10, 0, 3, 7)), Some(Ipv4Address::new(10, 0, 3, 1)));
             assert!(!iface.remove_address(ME));

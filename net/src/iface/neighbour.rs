@@ -107,8 +107,7 @@ impl<'a> NeighbourCache<'a> {
             State::Reachable { .. } => 2,
             State::Incomplete { .. } => 3,
         };
-        let (index, slot) =
-            self.slots.iter().enumerate().min_by_key(|(_, s)| (class(s), s.last_used))?;
+        let (index, slot) = self.slots.iter().enumerate().min_by_key(|(_, s)| (class(s), s.last_used))?;
         Some((index, class(slot) >= 2))
     }
 
@@ -201,9 +200,7 @@ impl<'a> NeighbourCache<'a> {
 
     /// Whether `ip` has an entry being resolved.
     pub fn is_pending(&self, ip: Ipv4Address) -> bool {
-        self.slots
-            .iter()
-            .any(|s| s.ip == ip && matches!(s.state, State::Incomplete { .. }))
+        self.slots.iter().any(|s| s.ip == ip && matches!(s.state, State::Incomplete { .. }))
     }
 
     /// Reachable, unexpired entries: (address, MAC, expiry).

@@ -233,9 +233,7 @@ impl<'a> Reassembler<'a> {
         let duplicate = held.iter().any(|&(start, stop)| start <= offset && end <= stop);
         match (more, a.total_len) {
             (false, Some(total)) if total != end => return Err(FragmentError::Overlap),
-            (false, _) if held.iter().any(|&(_, stop)| stop > end) => {
-                return Err(FragmentError::Overlap)
-            }
+            (false, _) if held.iter().any(|&(_, stop)| stop > end) => return Err(FragmentError::Overlap),
             (true, Some(total)) if end > total => return Err(FragmentError::Overlap),
             _ => {}
         }
@@ -253,10 +251,9 @@ impl<'a> Reassembler<'a> {
         if !insert_range(&mut a, offset, end) {
             return Err(FragmentError::NoBuffer);
         }
-        let complete = a.total_len.is_some_and(|t| a.range_count == 1 && a.ranges[0] == (0, t))
-            || a.total_len == Some(0);
-        self.slots[index].state =
-            if complete { SlotState::Complete(a) } else { SlotState::Assembling(a) };
+        let complete =
+            a.total_len.is_some_and(|t| a.range_count == 1 && a.ranges[0] == (0, t)) || a.total_len == Some(0);
+        self.slots[index].state = if complete { SlotState::Complete(a) } else { SlotState::Assembling(a) };
         Ok(if complete { Accepted::Complete(index) } else { Accepted::Incomplete })
     }
 
@@ -296,7 +293,8 @@ impl<'a> Reassembler<'a> {
                 continue;
             }
             slot.state = SlotState::Free;
-            let mut expired = Expired { key: a.key, incomplete, quote: [0; ipv4::MAX_HEADER_LEN + QUOTED_PAYLOAD], quote_len: 0 };
+            let mut expired =
+                Expired { key: a.key, incomplete, quote: [0; ipv4::MAX_HEADER_LEN + QUOTED_PAYLOAD], quote_len: 0 };
             if incomplete && a.first_header_len > 0 {
                 let data_len = a.ranges[0].1.min(QUOTED_PAYLOAD);
                 let h = a.first_header_len;
@@ -439,10 +437,7 @@ mod tests {
         assert_eq!(r.slot_len(), 48);
         assert_eq!(add(&mut r, &d, 8, 8, true), Err(FragmentError::Tiny));
         assert_eq!(add(&mut r, &d, 40, 56, true), Err(FragmentError::NoBuffer), "beyond the share");
-        assert_eq!(
-            r.add(Instant::ZERO, KEY, 65528, false, &HEADER, &d[..16]),
-            Err(FragmentError::TooBig)
-        );
+        assert_eq!(r.add(Instant::ZERO, KEY, 65528, false, &HEADER, &d[..16]), Err(FragmentError::TooBig));
         let tcp = FragmentKey { protocol: IpProtocol::Tcp, ..KEY };
         assert_eq!(r.add(Instant::ZERO, tcp, 8, true, &HEADER, &d[..8]), Err(FragmentError::Tiny));
         add(&mut r, &d, 0, 8, true).unwrap();

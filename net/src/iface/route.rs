@@ -32,7 +32,9 @@ impl Routes {
     /// Adds a route, replacing one for the same prefix.
     pub fn add(&mut self, route: Route) -> Result<(), RoutesFull> {
         let same = |r: &Option<Route>| {
-            r.is_some_and(|r| r.cidr.network() == route.cidr.network() && r.cidr.prefix_len() == route.cidr.prefix_len())
+            r.is_some_and(|r| {
+                r.cidr.network() == route.cidr.network() && r.cidr.prefix_len() == route.cidr.prefix_len()
+            })
         };
         let slot = match self.routes.iter().position(same) {
             Some(i) => i,

@@ -105,9 +105,7 @@ impl<'a> IcmpSocket<'a> {
         if self.ident.is_none() || !dst.is_unicast() {
             return Err(IcmpError::Unaddressable);
         }
-        self.tx
-            .enqueue_slice(IcmpMetadata { addr: dst, seq_no }, data)
-            .map_err(|_| IcmpError::BufferFull)
+        self.tx.enqueue_slice(IcmpMetadata { addr: dst, seq_no }, data).map_err(|_| IcmpError::BufferFull)
     }
 
     /// Takes the oldest echo reply, copying its data into `buf` (cut to

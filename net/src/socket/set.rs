@@ -183,10 +183,7 @@ impl<'a> SocketSet<'a> {
 
     /// Every socket with its handle, mutably.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (SocketHandle, &mut Socket<'a>)> {
-        self.slots
-            .iter_mut()
-            .enumerate()
-            .filter_map(|(i, s)| Some((SocketHandle(i), s.socket.as_mut()?)))
+        self.slots.iter_mut().enumerate().filter_map(|(i, s)| Some((SocketHandle(i), s.socket.as_mut()?)))
     }
 
     /// Number of sockets in the set.

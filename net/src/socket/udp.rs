@@ -85,13 +85,7 @@ pub struct UdpSocket<'a> {
 impl<'a> UdpSocket<'a> {
     /// An unbound socket over a receive and a transmit buffer.
     pub fn new(rx: UdpPacketBuffer<'a>, tx: UdpPacketBuffer<'a>) -> UdpSocket<'a> {
-        UdpSocket {
-            endpoint: IpListenEndpoint::default(),
-            remote: None,
-            rx,
-            tx,
-            stats: UdpSocketStats::default(),
-        }
+        UdpSocket { endpoint: IpListenEndpoint::default(), remote: None, rx, tx, stats: UdpSocketStats::default() }
     }
 
     /// Binds to a port (and optionally one local address). Port 0 is

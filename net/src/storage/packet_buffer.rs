@@ -213,10 +213,7 @@ impl<'a, H: Copy> PacketBuffer<'a, H> {
 mod tests {
     use super::*;
 
-    fn buffer<'a>(
-        meta: &'a mut [PacketMetadata<u32>],
-        payload: &'a mut [u8],
-    ) -> PacketBuffer<'a, u32> {
+    fn buffer<'a>(meta: &'a mut [PacketMetadata<u32>], payload: &'a mut [u8]) -> PacketBuffer<'a, u32> {
         PacketBuffer::new(meta, payload)
     }
 
@@ -297,12 +294,8 @@ mod tests {
         assert!(!b.can_enqueue(3));
         b.enqueue_slice(4, b"cd").unwrap();
         assert_eq!(b.enqueue_slice(5, b""), Ok(()), "zero-size packets fit a full ring");
-        let got: std::vec::Vec<_> =
-            core::iter::from_fn(|| b.dequeue().map(|(h, d)| (h, d.to_vec()))).collect();
-        assert_eq!(
-            got,
-            [(2, b"5678".to_vec()), (3, b"ab".to_vec()), (4, b"cd".to_vec()), (5, b"".to_vec())]
-        );
+        let got: std::vec::Vec<_> = core::iter::from_fn(|| b.dequeue().map(|(h, d)| (h, d.to_vec()))).collect();
+        assert_eq!(got, [(2, b"5678".to_vec()), (3, b"ab".to_vec()), (4, b"cd".to_vec()), (5, b"".to_vec())]);
     }
 
     #[test]

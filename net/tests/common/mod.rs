@@ -118,8 +118,7 @@ pub fn interface_with(config: Config, cidr: &str, pending_slots: usize, pending_
 }
 
 pub fn socket_set() -> SocketSet<'static> {
-    let storage: &'static mut [SocketStorage<'static>] =
-        Vec::from_iter((0..8).map(|_| SocketStorage::EMPTY)).leak();
+    let storage: &'static mut [SocketStorage<'static>] = Vec::from_iter((0..8).map(|_| SocketStorage::EMPTY)).leak();
     SocketSet::new(storage)
 }
 
@@ -212,7 +211,13 @@ impl Ip {
     }
     /// The payload cut into fragments of at most `step` bytes (a multiple
     /// of 8), as frames.
-    pub fn fragment_frames(&self, dst_mac: EthernetAddress, src_mac: EthernetAddress, payload: &[u8], step: usize) -> Vec<Vec<u8>> {
+    pub fn fragment_frames(
+        &self,
+        dst_mac: EthernetAddress,
+        src_mac: EthernetAddress,
+        payload: &[u8],
+        step: usize,
+    ) -> Vec<Vec<u8>> {
         let mut frames = vec![];
         let mut offset = 0;
         while offset < payload.len() {
@@ -232,7 +237,15 @@ pub fn udp_datagram(src: Ipv4Address, dst: Ipv4Address, src_port: u16, dst_port:
     buf
 }
 
-pub fn udp_frame(src: Ipv4Address, dst: Ipv4Address, src_port: u16, dst_port: u16, payload: &[u8], dst_mac: EthernetAddress, src_mac: EthernetAddress) -> Vec<u8> {
+pub fn udp_frame(
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    src_port: u16,
+    dst_port: u16,
+    payload: &[u8],
+    dst_mac: EthernetAddress,
+    src_mac: EthernetAddress,
+) -> Vec<u8> {
     Ip::new(src, dst, IpProtocol::Udp).frame(dst_mac, src_mac, &udp_datagram(src, dst, src_port, dst_port, payload))
 }
 
