@@ -474,4 +474,49 @@ mod tests {
         assert_eq!((e.key, e.quote().len()), (other, 0), "no first fragment, no quote");
         assert!(r.next_expired(Instant::from_secs(99)).is_none());
     }
+
+    #[test]
+    fn random_identical_overlaps_in_any_order_reassemble_exactly() {
+        let mut seed = 0x2545_f491u32;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as usize % n.max(1)
+        };
+        for round in 0..300 {
+            let len = 1 + next(3000);
+            let d = data(len);
+            // Cover the datagram with random pieces on 8-byte boundaries,
+            // some overlapping (with the same bytes), then shuffle them.
+            let mut pieces = std::vec::Vec::new();
+            let mut at = 0;
+            while at < len {
+                let end = (at + 8 * (1 + next(40))).min(len);
+                pieces.push((at, end));
+                if next(4) == 0 && at >= 8 {
+                    pieces.push((at - 8 * (1 + next(at / 8)), end));
+                }
+                at = end;
+            }
+            for i in (1..pieces.len()).rev() {
+                pieces.swap(i, next(i + 1));
+            }
+            let (mut slots, mut bytes) = ([ReassemblySlot::EMPTY; 1], [0u8; 4096]);
+            let mut r = Reassembler::new(&mut slots, &mut bytes);
+            let mut complete = None;
+            for (i, &(from, to)) in pieces.iter().enumerate() {
+                let more = to < len;
+                let result = r.add(Instant::ZERO, KEY, from, more, &HEADER, &d[from..to]);
+                match (complete, result) {
+                    (None, Ok(Accepted::Complete(slot))) => complete = Some(slot),
+                    (None, Ok(Accepted::Incomplete | Accepted::Duplicate)) => {}
+                    (Some(_), Ok(Accepted::Duplicate)) => {}
+                    (_, other) => panic!("round {round}, piece {i}: {other:?} for {from}..{to} of {len}"),
+                }
+            }
+            let slot = complete.unwrap_or_else(|| panic!("round {round}: never completed"));
+            assert_eq!(r.datagram(slot).unwrap().1, &d[..]);
+        }
+    }
 }
