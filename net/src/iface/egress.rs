@@ -256,6 +256,7 @@ pub(crate) struct Link {
 }
 
 impl Link {
+    /// Ethernet header length: 14, or 18 with a VLAN tag.
     pub fn eth_header_len(&self) -> usize {
         match self.vlan_id {
             Some(_) => ethernet::HEADER_LEN + ethernet::VLAN_TAG_LEN,
@@ -309,6 +310,7 @@ impl Link {
         self.eth_header_len() + arp::ETHERNET_IPV4_LEN
     }
 
+    /// Writes a frame carrying an ARP packet.
     pub fn write_arp_frame(&self, buf: &mut [u8], dst: EthernetAddress, repr: &arp::Repr) {
         let eth_len = self.write_eth(buf, dst, EtherType::Arp);
         repr.emit(&mut arp::Packet::new_unchecked(&mut buf[eth_len..]));

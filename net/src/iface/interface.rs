@@ -67,6 +67,7 @@ pub struct Config {
 }
 
 impl Config {
+    /// The defaults for an interface with this MAC address.
     pub const fn new(mac: EthernetAddress) -> Config {
         Config {
             mac,
@@ -227,10 +228,12 @@ impl<'a> Interface<'a> {
         }
     }
 
+    /// The settings the interface was created with.
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
 
+    /// The interface's Ethernet address.
     pub fn mac(&self) -> EthernetAddress {
         self.inner.config.mac
     }
@@ -256,14 +259,17 @@ impl<'a> Interface<'a> {
         self.addresses().next().map(|c| c.address())
     }
 
+    /// Whether `addr` is one of the interface's addresses.
     pub fn has_address(&self, addr: Ipv4Address) -> bool {
         self.inner.has_address(addr)
     }
 
+    /// Sets (or clears) the router for destinations off every subnet and route.
     pub fn set_default_gateway(&mut self, gateway: Option<Ipv4Address>) {
         self.inner.routes.set_default_gateway(gateway);
     }
 
+    /// The default gateway, static or from DHCP.
     pub fn default_gateway(&self) -> Option<Ipv4Address> {
         self.inner.routes.default_gateway()
     }
@@ -273,6 +279,7 @@ impl<'a> Interface<'a> {
         &self.inner.routes
     }
 
+    /// The route table, to add or remove static routes.
     pub fn routes_mut(&mut self) -> &mut Routes {
         &mut self.inner.routes
     }
@@ -290,6 +297,7 @@ impl<'a> Interface<'a> {
         Ok(())
     }
 
+    /// Stops listening to a group; whether it was joined.
     pub fn leave_multicast_group(&mut self, group: Ipv4Address) -> bool {
         match self.inner.groups.iter_mut().find(|g| **g == Some(group)) {
             Some(slot) => {
@@ -327,6 +335,7 @@ impl<'a> Interface<'a> {
         self.pending.packet_count()
     }
 
+    /// The counters, per layer (see [`Stats::iter`]).
     pub fn stats(&self) -> &Stats {
         &self.inner.stats
     }
@@ -417,6 +426,7 @@ impl<'a> Interface<'a> {
 }
 
 impl<'a> Inner<'a> {
+    /// Link facts for building frames on the current device.
     pub fn link(&self) -> Link {
         Link {
             mac: self.config.mac,
@@ -426,10 +436,12 @@ impl<'a> Inner<'a> {
         }
     }
 
+    /// Whether `addr` is one of ours.
     pub fn has_address(&self, addr: Ipv4Address) -> bool {
         self.addresses.iter().flatten().any(|c| c.address() == addr)
     }
 
+    /// Whether any address is configured.
     pub fn has_any_address(&self) -> bool {
         self.addresses.iter().any(Option::is_some)
     }
@@ -440,6 +452,7 @@ impl<'a> Inner<'a> {
         addr.is_broadcast() || self.addresses.iter().flatten().any(|c| c.broadcast() == Some(addr))
     }
 
+    /// Whether we listen to a multicast group.
     pub fn in_group(&self, group: Ipv4Address) -> bool {
         group == ALL_HOSTS || self.groups.contains(&Some(group))
     }

@@ -35,6 +35,7 @@ pub struct NeighbourSlot {
 }
 
 impl NeighbourSlot {
+    /// A free slot.
     pub const EMPTY: NeighbourSlot =
         NeighbourSlot { ip: Ipv4Address::UNSPECIFIED, state: State::Free, last_used: Instant::ZERO };
 }
@@ -74,6 +75,8 @@ pub struct NeighbourCache<'a> {
 }
 
 impl<'a> NeighbourCache<'a> {
+    /// An empty cache over `slots`; entries live `lifetime`, resolution gives
+    /// up after `max_tries` requests.
     pub fn new(slots: &'a mut [NeighbourSlot], lifetime: Duration, max_tries: u8) -> NeighbourCache<'a> {
         slots.fill(NeighbourSlot::EMPTY);
         NeighbourCache { slots, lifetime, max_tries: max_tries.max(1) }

@@ -64,6 +64,7 @@ pub struct ReassemblySlot {
 }
 
 impl ReassemblySlot {
+    /// A free slot.
     pub const EMPTY: ReassemblySlot = ReassemblySlot { state: SlotState::Free };
 }
 

@@ -25,6 +25,7 @@ pub struct Routes {
 }
 
 impl Routes {
+    /// No routes, no gateway.
     pub const fn new() -> Routes {
         Routes { routes: [None; MAX_ROUTES], default_gateway: None }
     }
@@ -55,14 +56,17 @@ impl Routes {
         false
     }
 
+    /// Sets (or clears) the router of last resort.
     pub fn set_default_gateway(&mut self, gateway: Option<Ipv4Address>) {
         self.default_gateway = gateway;
     }
 
+    /// The router of last resort.
     pub fn default_gateway(&self) -> Option<Ipv4Address> {
         self.default_gateway
     }
 
+    /// The static routes.
     pub fn iter(&self) -> impl Iterator<Item = &Route> {
         self.routes.iter().flatten()
     }

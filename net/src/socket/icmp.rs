@@ -63,6 +63,7 @@ pub struct IcmpSocket<'a> {
 }
 
 impl<'a> IcmpSocket<'a> {
+    /// An unbound socket over a receive and a transmit buffer.
     pub fn new(rx: IcmpPacketBuffer<'a>, tx: IcmpPacketBuffer<'a>) -> IcmpSocket<'a> {
         IcmpSocket { ident: None, rx, tx, stats: IcmpSocketStats::default() }
     }
@@ -77,6 +78,7 @@ impl<'a> IcmpSocket<'a> {
         Ok(())
     }
 
+    /// The bound identifier.
     pub fn ident(&self) -> Option<u16> {
         self.ident
     }
@@ -88,14 +90,17 @@ impl<'a> IcmpSocket<'a> {
         self.tx.clear();
     }
 
+    /// Whether a request can be queued now.
     pub fn can_send(&self) -> bool {
         !self.tx.is_full()
     }
 
+    /// Whether a reply is waiting.
     pub fn can_recv(&self) -> bool {
         !self.rx.is_empty()
     }
 
+    /// Counters.
     pub fn stats(&self) -> IcmpSocketStats {
         self.stats
     }

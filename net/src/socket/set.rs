@@ -124,6 +124,7 @@ pub struct SocketSet<'a> {
 }
 
 impl<'a> SocketSet<'a> {
+    /// A set over caller storage; its length bounds the socket count.
     pub fn new(slots: &'a mut [SocketStorage<'a>]) -> SocketSet<'a> {
         SocketSet { slots }
     }
@@ -191,6 +192,7 @@ impl<'a> SocketSet<'a> {
         self.iter().count()
     }
 
+    /// Whether the set holds no socket.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
