@@ -210,7 +210,9 @@ fn process_ipv4<T: TxTokens>(
     inner.stats.ipv4.fragments_received += 1;
     let key = FragmentKey { src: repr.src_addr, dst, protocol: repr.protocol, ident: repr.ident };
     let offset = usize::from(repr.frag_offset);
-    let index = match reassembly.add(now, key, offset, repr.more_frags, packet.header(), packet.payload()) {
+    let added = reassembly.add(now, key, offset, repr.more_frags, packet.header(), packet.payload());
+    inner.stats.ipv4.fragments_evicted += reassembly.take_evictions();
+    let index = match added {
         Ok(Accepted::Complete(index)) => index,
         Ok(Accepted::Incomplete) => return,
         Ok(Accepted::Duplicate) => {

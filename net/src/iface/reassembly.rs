@@ -12,7 +12,9 @@
 //!   rewrite TCP flags) are refused;
 //! - a datagram not complete within [`REASSEMBLY_TIMEOUT`] of its first
 //!   fragment is dropped (the interface may send ICMP time exceeded if the
-//!   first fragment had arrived, which is why its header is kept).
+//!   first fragment had arrived, which is why its header is kept);
+//! - when every slot is busy, a new datagram takes the slot of the oldest
+//!   incomplete one if that one is at least [`EVICTION_AGE`] old.
 
 use crate::time::{Duration, Instant};
 use crate::wire::{ipv4, IpProtocol, Ipv4Address};
@@ -20,6 +22,9 @@ use crate::wire::{ipv4, IpProtocol, Ipv4Address};
 /// How long the fragments of one datagram are kept (RFC 1122 suggests
 /// 60-120 s; 30 s, as Linux does, ties up buffers for less time).
 pub const REASSEMBLY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How old an incomplete datagram must be before a new one may take its
+/// slot when every slot is busy.
+pub const EVICTION_AGE: Duration = Duration::from_secs(1);
 /// Disjoint received byte ranges tracked per datagram.
 const MAX_RANGES: usize = 16;
 /// Payload bytes of the first fragment kept for an ICMP quote.
@@ -125,6 +130,7 @@ impl Expired {
 pub struct Reassembler<'a> {
     slots: &'a mut [ReassemblySlot],
     bytes: &'a mut [u8],
+    evictions: u64,
 }
 
 impl<'a> Reassembler<'a> {
@@ -132,7 +138,7 @@ impl<'a> Reassembler<'a> {
     /// at most `bytes.len() / slots.len()` bytes long.
     pub fn new(slots: &'a mut [ReassemblySlot], bytes: &'a mut [u8]) -> Reassembler<'a> {
         slots.fill(ReassemblySlot::EMPTY);
-        Reassembler { slots, bytes }
+        Reassembler { slots, bytes, evictions: 0 }
     }
 
     /// The largest datagram one slot holds.
@@ -187,11 +193,7 @@ impl<'a> Reassembler<'a> {
         let index = match existing {
             Some(i) => i,
             None => {
-                let i = self
-                    .slots
-                    .iter()
-                    .position(|s| matches!(s.state, SlotState::Free))
-                    .ok_or(FragmentError::NoBuffer)?;
+                let i = self.free_slot(now).ok_or(FragmentError::NoBuffer)?;
                 self.slots[i].state = SlotState::Assembling(Assembly {
                     key,
                     ranges: [(0, 0); MAX_RANGES],
@@ -209,6 +211,37 @@ impl<'a> Reassembler<'a> {
             self.slots[index].state = SlotState::Free;
         }
         result
+    }
+
+    /// A free slot, or else the slot of the oldest incomplete datagram if
+    /// it started more than [`EVICTION_AGE`] ago: under loss, the oldest
+    /// datagram is the one most likely never to complete, and waiting out
+    /// its whole timeout would starve every new datagram.
+    fn free_slot(&mut self, now: Instant) -> Option<usize> {
+        if let Some(i) = self.slots.iter().position(|s| matches!(s.state, SlotState::Free)) {
+            return Some(i);
+        }
+        let (i, expires_at) = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s.state {
+                SlotState::Assembling(a) => Some((i, a.expires_at)),
+                SlotState::Complete(_) | SlotState::Free => None,
+            })
+            .min_by_key(|&(_, t)| t)?;
+        let started = expires_at - REASSEMBLY_TIMEOUT;
+        if now < started + EVICTION_AGE {
+            return None;
+        }
+        self.slots[i].state = SlotState::Free;
+        self.evictions += 1;
+        Some(i)
+    }
+
+    /// Incomplete datagrams evicted for newer ones since the last call.
+    pub fn take_evictions(&mut self) -> u64 {
+        core::mem::take(&mut self.evictions)
     }
 
     fn add_to(
@@ -519,5 +552,21 @@ mod tests {
             let slot = complete.unwrap_or_else(|| panic!("round {round}: never completed"));
             assert_eq!(r.datagram(slot).unwrap().1, &d[..]);
         }
+    }
+
+    #[test]
+    fn the_oldest_incomplete_datagram_makes_room_after_a_second() {
+        let d = data(16);
+        let (mut slots, mut bytes) = ([ReassemblySlot::EMPTY; 1], [0u8; 64]);
+        let mut r = Reassembler::new(&mut slots, &mut bytes);
+        assert_eq!(add(&mut r, &d, 0, 8, true), Ok(Accepted::Incomplete));
+        let other = FragmentKey { ident: 8, ..KEY };
+        let at = |ms| Instant::from_millis(ms);
+        assert_eq!(r.add(at(999), other, 0, true, &HEADER, &d[..8]), Err(FragmentError::NoBuffer));
+        assert_eq!(r.add(at(1000), other, 0, true, &HEADER, &d[..8]), Ok(Accepted::Incomplete));
+        assert_eq!(r.take_evictions(), 1);
+        assert_eq!(r.take_evictions(), 0);
+        assert_eq!(r.add(at(1000), other, 8, false, &HEADER, &d[8..]), Ok(Accepted::Complete(0)));
+        assert_eq!(r.add(at(5000), KEY, 0, true, &HEADER, &d[..8]), Err(FragmentError::NoBuffer), "held");
     }
 }

@@ -105,6 +105,8 @@ counters!(
         /// Fragments too small to be legitimate (empty non-final fragments,
         /// a first fragment shorter than 8 bytes, TCP at offset 8).
         fragments_tiny,
+        /// Incomplete datagrams dropped to make room for a new one.
+        fragments_evicted,
         /// No reassembly buffer free, or the datagram exceeds one buffer.
         fragments_no_buffer,
         /// Outgoing datagrams sent as fragments.
