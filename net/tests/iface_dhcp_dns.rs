@@ -18,6 +18,17 @@ const DNS: Ipv4Address = Ipv4Address::new(10, 0, 2, 3);
 const OFFERED: Ipv4Address = Ipv4Address::new(10, 0, 2, 15);
 const ANSWER: Ipv4Address = Ipv4Address::new(93, 184, 216, 34);
 
+/// How the scripted DHCP server behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dhcp {
+    /// Offers, then acknowledges.
+    Ack,
+    /// Offers, then refuses the request.
+    Nak,
+    /// Silent.
+    Off,
+}
+
 /// What the scripted network saw.
 #[derive(Default, Debug)]
 struct Seen {
@@ -27,8 +38,8 @@ struct Seen {
 }
 
 /// Answers every frame the interface sent: ARP for 10.0.2.x (all at the
-/// server's MAC), DHCP (offer, ack) while `dhcp_on`, and DNS A queries.
-fn serve(dev: &mut TestDevice, seen: &mut Seen, dhcp_on: bool) {
+/// server's MAC), DHCP as `dhcp` says, and DNS A queries.
+fn serve(dev: &mut TestDevice, seen: &mut Seen, dhcp: Dhcp) {
     for frame in dev.take_tx() {
         if let Some(a) = parse_arp(&frame) {
             if a.source_protocol_addr == a.target_protocol_addr {
@@ -44,13 +55,14 @@ fn serve(dev: &mut TestDevice, seen: &mut Seen, dhcp_on: bool) {
             continue;
         }
         let Some((ip, sport, dport, payload)) = parse_udp(&frame) else { continue };
-        if dport == dhcpv4::SERVER_PORT && dhcp_on {
+        if dport == dhcpv4::SERVER_PORT && dhcp != Dhcp::Off {
             let packet = dhcpv4::Packet::new_checked(&payload[..]).unwrap();
             let request = dhcpv4::Repr::parse(&packet).unwrap();
             seen.dhcp.push((request.message_type, ip.src_addr, ip.dst_addr));
             assert_eq!(sport, dhcpv4::CLIENT_PORT);
             let kind = match request.message_type {
                 MessageType::Discover => MessageType::Offer,
+                MessageType::Request if dhcp == Dhcp::Nak => MessageType::Nak,
                 MessageType::Request => MessageType::Ack,
                 _ => continue,
             };
@@ -94,10 +106,10 @@ struct Setup {
     seen: Seen,
 }
 
-fn run(s: &mut Setup, now: Instant, dhcp_on: bool) {
+fn run(s: &mut Setup, now: Instant, dhcp: Dhcp) {
     for _ in 0..10 {
         s.iface.poll(now, &mut s.dev, &mut s.sockets);
-        serve(&mut s.dev, &mut s.seen, dhcp_on);
+        serve(&mut s.dev, &mut s.seen, dhcp);
         if s.dev.rx.is_empty() {
             break;
         }
@@ -117,7 +129,7 @@ fn setup() -> Setup {
 fn dhcp_configures_the_interface_and_dns_resolves_through_it() {
     let mut s = setup();
     assert_eq!(s.iface.poll_at(secs(0), &s.sockets), Some(secs(0)), "DHCP wants to start");
-    run(&mut s, secs(0), true);
+    run(&mut s, secs(0), Dhcp::Ack);
 
     let any = Ipv4Address::UNSPECIFIED;
     assert_eq!(
@@ -140,13 +152,13 @@ fn dhcp_configures_the_interface_and_dns_resolves_through_it() {
     // DNS through the interface, from its resolver port, to the server DHCP gave.
     let h = s.sockets.get_mut::<DnsResolver>(s.dns).start_query("example.com", QueryKind::A, secs(1)).unwrap();
     assert_eq!(s.iface.poll_at(secs(1), &s.sockets), Some(secs(1)));
-    run(&mut s, secs(1), true);
+    run(&mut s, secs(1), Dhcp::Ack);
     assert_eq!(s.seen.dns_queries, [(OFFERED, s.iface.dns_port(), DNS, 53)]);
     let addrs = s.sockets.get_mut::<DnsResolver>(s.dns).query_result(h).unwrap().unwrap();
     assert_eq!(addrs.as_slice(), [IpAddress::V4(ANSWER)]);
 
     // Renewal at T1 (half the lease) goes unicast to the server.
-    run(&mut s, secs(1802), true);
+    run(&mut s, secs(1802), Dhcp::Ack);
     let last = *s.seen.dhcp.last().unwrap();
     assert_eq!(last, (MessageType::Request, OFFERED, SERVER));
     assert_eq!(s.sockets.get::<DhcpClient>(s.dhcp).state(), DhcpState::Bound);
@@ -155,13 +167,13 @@ fn dhcp_configures_the_interface_and_dns_resolves_through_it() {
 #[test]
 fn lease_expiry_withdraws_address_gateway_and_servers() {
     let mut s = setup();
-    run(&mut s, secs(0), true);
+    run(&mut s, secs(0), Dhcp::Ack);
     assert_eq!(s.iface.ipv4_address(), Some(OFFERED));
     // The server goes away: renewing and rebinding fail until the lease ends.
     let mut t = 0;
     while t < 3700 {
         t += 30;
-        run(&mut s, secs(t), false);
+        run(&mut s, secs(t), Dhcp::Off);
     }
     assert_eq!(s.iface.ipv4_address(), None);
     assert_eq!(s.iface.default_gateway(), None);
@@ -193,4 +205,21 @@ fn an_unconfigured_interface_takes_a_unicast_offer() {
     s.dev.rx.push_back(ping);
     s.iface.poll(secs(1), &mut s.dev, &mut s.sockets);
     assert_eq!(s.iface.stats().ipv4.not_for_us, 1);
+}
+
+#[test]
+fn a_nak_leaves_the_interface_unconfigured() {
+    let mut s = setup();
+    run(&mut s, secs(0), Dhcp::Nak);
+    let kinds: Vec<_> = s.seen.dhcp.iter().map(|d| d.0).take(3).collect();
+    assert_eq!(kinds, [MessageType::Discover, MessageType::Request, MessageType::Discover], "NAK: start over");
+    assert_eq!(s.iface.ipv4_address(), None);
+    assert!(s.seen.gratuitous.is_empty());
+    // It starts over and succeeds once the server agrees.
+    let mut t = 0;
+    while s.iface.ipv4_address().is_none() && t < 120 {
+        t += 1;
+        run(&mut s, secs(t), Dhcp::Ack);
+    }
+    assert_eq!(s.iface.ipv4_address(), Some(OFFERED));
 }
