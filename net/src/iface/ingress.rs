@@ -7,17 +7,14 @@
 
 use crate::socket::dhcpv4;
 use crate::socket::set::{Socket, SocketSet};
-use crate::storage::PacketBuffer;
 use crate::time::Instant;
 use crate::wire::icmpv4::{self, Message};
 use crate::wire::{arp, ethernet, ipv4, udp};
 use crate::wire::{Error, IpAddress, IpProtocol, Ipv4Address};
 
 use super::egress::{OutPacket, TxTokens};
-use super::interface::{is_icmp_error, v4_endpoint, Inner, PendingPacket, SendError};
+use super::interface::{is_icmp_error, v4_endpoint, Inner, PendingQueue, SendError};
 use super::reassembly::{Accepted, FragmentError, FragmentKey, Reassembler};
-
-type PendingQueue<'a> = PacketBuffer<'a, PendingPacket>;
 
 /// What the interface must do with a datagram after delivering it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

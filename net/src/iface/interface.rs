@@ -100,7 +100,7 @@ pub struct PendingPacket {
 
 /// A metadata slot of the ARP pending queue.
 pub type PendingSlot = PacketMetadata<PendingPacket>;
-type PendingQueue<'a> = PacketBuffer<'a, PendingPacket>;
+pub(crate) type PendingQueue<'a> = PacketBuffer<'a, PendingPacket>;
 
 /// Caller storage for an interface.
 #[derive(Debug)]
@@ -954,11 +954,9 @@ pub(crate) fn v4_endpoint(addr: Ipv4Address, port: u16) -> IpEndpoint {
     IpEndpoint::new(IpAddress::V4(addr), port)
 }
 
-#[allow(dead_code)]
-const _: () = {
-    // The ICMP error quote bound must leave room for a full IP header.
-    assert!(icmpv4::MAX_ERROR_DATA_LEN > ipv4::MAX_HEADER_LEN + 8);
-};
+// The ICMP error quote bound must leave room for a full IP header and the
+// 8 payload bytes RFC 792 asks for.
+const _: () = assert!(icmpv4::MAX_ERROR_DATA_LEN > ipv4::MAX_HEADER_LEN + 8);
 
 #[cfg(test)]
 mod tests {
