@@ -297,6 +297,11 @@ pub struct TcpSocket<'a> {
     recovery: Option<SeqNumber>,
     recover: SeqNumber,
     fast_retransmit: bool,
+    /// SACKed ranges above SND.UNA, as offsets from it (RFC 6675
+    /// scoreboard).
+    scoreboard: Assembler,
+    /// Highest sequence number retransmitted in this recovery (HighRxt).
+    high_rxt: SeqNumber,
 }
 
 impl<'a> TcpSocket<'a> {
@@ -358,6 +363,8 @@ impl<'a> TcpSocket<'a> {
             recovery: None,
             recover: SeqNumber(0),
             fast_retransmit: false,
+            scoreboard: Assembler::new(),
+            high_rxt: SeqNumber(0),
         }
     }
 
@@ -884,7 +891,8 @@ impl<'a> TcpSocket<'a> {
         }
 
         let old_wnd = self.snd_wnd;
-        if ack > self.snd_una {
+        let advanced = ack > self.snd_una;
+        if advanced {
             let fin_acked = self.on_ack_advance(now, ack, repr);
             if fin_acked {
                 match self.state {
@@ -897,13 +905,27 @@ impl<'a> TcpSocket<'a> {
                     _ => {}
                 }
             }
-        } else if ack == self.snd_una
+        }
+        if self.sack_ok {
+            self.record_sack(repr);
+        }
+        if !advanced
+            && ack == self.snd_una
             && payload.is_empty()
             && repr.control == TcpControl::None
             && self.snd_max > self.snd_una
             && usize::from(repr.window_len) << self.snd_shift == old_wnd
         {
             self.on_duplicate_ack(now);
+        }
+        // RFC 6675 IsLost(SND.UNA): more than two segments SACKed above it
+        // also starts recovery, without waiting for three duplicates.
+        if self.sack_ok
+            && self.recovery.is_none()
+            && self.snd_una > self.recover
+            && self.scoreboard.covered() > 2 * self.send_mss()
+        {
+            self.enter_recovery(now);
         }
 
         // Window update (RFC 9293 3.10.7.4, fifth, ESTABLISHED).
@@ -960,6 +982,7 @@ impl<'a> TcpSocket<'a> {
         self.tx_buffer.dequeue_allocated(data_acked);
         self.syn_acked = true;
         let flight_before = self.snd_max.distance_from(self.snd_una);
+        self.scoreboard.advance(acked);
         self.snd_una = ack;
         if self.snd_nxt < self.snd_una {
             self.snd_nxt = self.snd_una;
@@ -995,8 +1018,13 @@ impl<'a> TcpSocket<'a> {
                 let flight = self.snd_max.distance_from(self.snd_una);
                 self.congestion.on_recovery_end(now, flight, mss);
             }
+            Some(_) if self.sack_ok => {
+                // SACK recovery: the scoreboard drives retransmission.
+                self.high_rxt = self.high_rxt.max(self.snd_una);
+            }
             Some(_) => {
-                // Partial ACK: retransmit the next hole, deflate (step 4).
+                // Partial ACK: retransmit the next hole, deflate (RFC 6582
+                // 3.2 step 4).
                 self.fast_retransmit = true;
                 let cwnd = self.congestion.window().saturating_sub(acked);
                 let cwnd = if acked >= mss { cwnd + mss } else { cwnd };
@@ -1019,23 +1047,84 @@ impl<'a> TcpSocket<'a> {
         self.dup_acks = self.dup_acks.saturating_add(1);
         let mss = self.send_mss();
         match self.recovery {
+            Some(_) if self.sack_ok => {}
             Some(_) => {
                 // Each further duplicate means a segment left the network.
                 let cwnd = self.congestion.window() + mss;
                 self.congestion.set_window(cwnd);
             }
-            None if self.dup_acks == 3 && self.snd_una > self.recover => {
-                let flight = self.snd_max.distance_from(self.snd_una);
-                self.congestion.on_loss(now, flight, mss);
-                let cwnd = self.congestion.ssthresh() + 3 * mss;
-                self.congestion.set_window(cwnd);
-                self.recovery = Some(self.snd_max);
-                self.recover = self.snd_max;
-                self.fast_retransmit = true;
-                self.rtt_timed = None;
-            }
+            None if self.dup_acks == 3 && self.snd_una > self.recover => self.enter_recovery(now),
             None => {}
         }
+    }
+
+    /// Fast retransmit and the start of fast recovery: NewReno (RFC 6582)
+    /// inflates the window by the three duplicates; SACK recovery (RFC
+    /// 6675) counts the pipe instead.
+    fn enter_recovery(&mut self, now: Instant) {
+        let mss = self.send_mss();
+        let flight = self.snd_max.distance_from(self.snd_una);
+        self.congestion.on_loss(now, flight, mss);
+        let ssthresh = self.congestion.ssthresh();
+        self.congestion.set_window(if self.sack_ok { ssthresh } else { ssthresh + 3 * mss });
+        self.recovery = Some(self.snd_max);
+        self.recover = self.snd_max;
+        self.fast_retransmit = true;
+        self.rtt_timed = None;
+        self.high_rxt = self.snd_una;
+    }
+
+    /// Adds the peer's SACK blocks that lie within (SND.UNA, SND.MAX].
+    fn record_sack(&mut self, repr: &TcpRepr) {
+        for &(left, right) in repr.sack_ranges.iter().flatten() {
+            if left <= self.snd_una || right > self.snd_max || left >= right {
+                continue;
+            }
+            // A full scoreboard just forgets the block.
+            let _ = self.scoreboard.add(left.distance_from(self.snd_una), right.distance_from(self.snd_una));
+        }
+    }
+
+    /// The first not yet retransmitted hole below the highest SACKed
+    /// byte, as (offset from SND.UNA, length up to one MSS).
+    fn next_hole(&self) -> Option<(usize, usize)> {
+        let from = self.high_rxt.distance_from(self.snd_una);
+        let mut prev_end = 0;
+        for &(start, end) in self.scoreboard.ranges() {
+            let hole = prev_end.max(from);
+            if hole < start {
+                let len = (start - hole).min(self.send_mss()).min(self.tx_buffer.len().saturating_sub(hole));
+                if len > 0 {
+                    return Some((hole, len));
+                }
+            }
+            prev_end = end;
+        }
+        None
+    }
+
+    fn sack_hole_due(&self) -> bool {
+        self.recovery.is_some()
+            && self.sack_ok
+            && self.syn_acked
+            && self.pipe() < self.congestion.window()
+            && self.next_hole().is_some()
+    }
+
+    /// RFC 6675 pipe: bytes believed in the network (sent, neither
+    /// acknowledged, SACKed, nor lost and not yet retransmitted).
+    fn pipe(&self) -> usize {
+        let from = self.high_rxt.distance_from(self.snd_una);
+        let mut lost = 0;
+        let mut prev_end = 0;
+        for &(start, end) in self.scoreboard.ranges() {
+            lost += start.saturating_sub(prev_end.max(from));
+            prev_end = end;
+        }
+        self.snd_max
+            .distance_from(self.snd_una)
+            .saturating_sub(self.scoreboard.covered())
+            .saturating_sub(lost)
     }
 
     fn process_data_and_fin(&mut self, now: Instant, repr: &TcpRepr, payload: &[u8]) -> Option<TcpReply> {
@@ -1249,8 +1338,8 @@ impl<'a> TcpSocket<'a> {
         let offset = self.snd_nxt.distance_from(self.snd_una);
         let queued = self.tx_buffer.len();
         let unsent = queued.saturating_sub(offset);
-        let window = self.snd_wnd.min(self.congestion.window());
-        let usable = window.saturating_sub(offset);
+        let in_flight = if self.recovery.is_some() && self.sack_ok { self.pipe() } else { offset };
+        let usable = self.snd_wnd.saturating_sub(offset).min(self.congestion.window().saturating_sub(in_flight));
         let len = unsent.min(usable).min(mss);
         let fin = self.fin_wanted()
             && matches!(self.state, State::FinWait1 | State::Closing | State::LastAck)
@@ -1314,6 +1403,7 @@ impl<'a> TcpSocket<'a> {
         if self.rst_pending
             || self.syn_due()
             || (self.fast_retransmit && self.syn_acked)
+            || self.sack_hole_due()
             || self.plan_data().is_some()
             || self.window_update_due()
         {
@@ -1376,6 +1466,10 @@ impl<'a> TcpSocket<'a> {
             self.fast_retransmit = false;
             self.rtt_timed = None;
             self.snd_nxt = self.snd_una;
+            // RFC 2018 section 8: the receiver may have discarded SACKed
+            // data, so forget it and resend from SND.UNA.
+            self.scoreboard.clear();
+            self.high_rxt = self.snd_una;
         }
 
         if self.syn_due() {
@@ -1384,7 +1478,19 @@ impl<'a> TcpSocket<'a> {
 
         if self.fast_retransmit && self.syn_acked {
             self.fast_retransmit = false;
-            return self.send_retransmission(now, local, remote, emit);
+            // With SACK, only the hole at SND.UNA, not SACKed data after it.
+            let len = match self.next_hole() {
+                Some((0, len)) if self.sack_ok => len,
+                _ => self.send_mss(),
+            };
+            return self.send_retransmission(now, local, remote, 0, len, emit);
+        }
+
+        // SACK recovery: fill holes while the pipe has room (RFC 6675 5).
+        if self.sack_hole_due() {
+            if let Some((offset, len)) = self.next_hole() {
+                return self.send_retransmission(now, local, remote, offset, len, emit);
+            }
         }
 
         if let Some((offset, len, fin)) = self.plan_data() {
@@ -1508,27 +1614,41 @@ impl<'a> TcpSocket<'a> {
         Ok(())
     }
 
-    /// Resends the first unacknowledged segment (fast retransmit or a
-    /// NewReno partial ACK) without moving SND.NXT.
+    /// Resends one segment `offset` bytes past SND.UNA (fast retransmit,
+    /// a NewReno partial ACK, a SACK hole) without moving SND.NXT.
     fn send_retransmission<E>(
         &mut self,
         now: Instant,
         local: IpEndpoint,
         remote: IpEndpoint,
+        offset: usize,
+        max_len: usize,
         emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
-        let len = self.tx_buffer.len().min(self.send_mss()).min(self.snd_max.distance_from(self.snd_una));
-        let fin = self.fin_wanted() && len == self.tx_buffer.len() && self.snd_max == self.snd_una + len + 1;
+        let outstanding = self.snd_max.distance_from(self.snd_una);
+        let len = self
+            .tx_buffer
+            .len()
+            .saturating_sub(offset)
+            .min(max_len)
+            .min(outstanding.saturating_sub(offset));
+        let fin = self.fin_wanted()
+            && offset + len == self.tx_buffer.len()
+            && self.snd_max == self.snd_una + offset + len + 1;
         if len == 0 && !fin {
             return Ok(());
         }
+        let seq = self.snd_una + offset;
         let control = if fin { TcpControl::Fin } else { TcpControl::None };
-        let mut repr = self.base_repr(control, self.snd_una);
+        let mut repr = self.base_repr(control, seq);
         repr.payload_len = len;
-        self.emit_from_buffer(now, local, remote, &mut repr, 0, emit)?;
+        self.emit_from_buffer(now, local, remote, &mut repr, offset, emit)?;
+        self.high_rxt = self.high_rxt.max(seq + repr.payload_len);
         self.total_retransmits = self.total_retransmits.saturating_add(1);
         self.rtt_timed = None;
-        self.rto_at = Some(now + self.rtt.rto());
+        if self.rto_at.is_none() {
+            self.rto_at = Some(now + self.rtt.rto());
+        }
         Ok(())
     }
 
