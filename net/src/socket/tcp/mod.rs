@@ -248,6 +248,8 @@ pub struct TcpSocket<'a> {
     /// Handed to the application by a [`TcpListener`]; survives resets so
     /// the listener never reuses a socket the application still holds.
     accepted: bool,
+    /// Opened by a SYN (passive open): TIME-WAIT may be reused by a new SYN.
+    passive: bool,
 
     // Receive sequence space.
     irs: SeqNumber,
@@ -332,6 +334,7 @@ impl<'a> TcpSocket<'a> {
             close_pending: false,
             rst_pending: false,
             accepted: false,
+            passive: false,
             irs: SeqNumber(0),
             rcv_nxt: SeqNumber(0),
             rcv_shift: 0,
@@ -499,6 +502,7 @@ impl<'a> TcpSocket<'a> {
         self.open_tuple(local, remote, now);
         self.take_syn(now, repr);
         self.state = State::SynReceived;
+        self.passive = true;
         Ok(())
     }
 
@@ -747,6 +751,7 @@ impl<'a> TcpSocket<'a> {
         self.open_tuple(local, remote, now);
         self.take_syn(now, repr);
         self.state = State::SynReceived;
+        self.passive = true;
         None
     }
 
@@ -804,6 +809,10 @@ impl<'a> TcpSocket<'a> {
         repr: &TcpRepr,
         payload: &[u8],
     ) -> Option<TcpReply> {
+        if self.reuse_time_wait(now, local, remote, repr) {
+            return None;
+        }
+
         // A retransmitted SYN while our SYN-ACK is unanswered: send it again.
         if self.state == State::SynReceived
             && repr.control == TcpControl::Syn
@@ -941,6 +950,46 @@ impl<'a> TcpSocket<'a> {
         }
 
         self.process_data_and_fin(now, repr, payload)
+    }
+
+    /// RFC 6191: a new SYN for the 4-tuple of a passive connection in
+    /// TIME-WAIT starts a new connection when it is provably not an old
+    /// duplicate (a newer timestamp, or without timestamps a sequence
+    /// number above the old connection's). The new ISS is above the old
+    /// SND.MAX. Returns whether the SYN was taken.
+    fn reuse_time_wait(&mut self, now: Instant, local: IpEndpoint, remote: IpEndpoint, repr: &TcpRepr) -> bool {
+        if self.state != State::TimeWait
+            || repr.control != TcpControl::Syn
+            || repr.ack_number.is_some()
+            || !self.passive
+            || (self.listen_endpoint.is_none() && self.accepted)
+        {
+            return false;
+        }
+        let newer = match (self.timestamps, repr.timestamp) {
+            (true, Some(ts)) => (ts.tsval.wrapping_sub(self.ts_recent) as i32) > 0,
+            _ => repr.seq_number > self.rcv_nxt,
+        };
+        if !newer {
+            return false;
+        }
+        let old_snd_max = self.snd_max;
+        let endpoint = self.listen_endpoint;
+        self.reset_hard();
+        self.listen_endpoint = endpoint;
+        self.state = if endpoint.is_some() { State::Listen } else { State::Closed };
+        if self.open_from_syn(now, local, remote, repr).is_err() {
+            return false;
+        }
+        if self.iss <= old_snd_max {
+            let iss = old_snd_max + 1;
+            self.iss = iss;
+            self.snd_una = iss;
+            self.snd_nxt = iss;
+            self.snd_max = iss;
+            self.recover = iss;
+        }
+        true
     }
 
     /// An ACK answering a suspicious segment, within the per-second

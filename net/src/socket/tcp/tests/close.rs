@@ -219,3 +219,69 @@ fn close_twice_is_harmless() {
     assert_eq!(s.state(), State::FinWait1);
     recv_nothing(&mut s, ms(1));
 }
+
+#[test]
+fn time_wait_reused_by_syn_with_higher_sequence() {
+    let mut s = time_wait();
+    let syn = TcpRepr { seq_number: seq(50_000), ..SYN };
+    assert_eq!(send(&mut s, ms(5), &syn, &[]), None);
+    assert_eq!(s.state(), State::SynReceived);
+    let syn_ack = recv_one(&mut s, ms(5));
+    assert_eq!(syn_ack.control, TcpControl::Syn);
+    assert_eq!(syn_ack.ack_number, Some(seq(50_001)));
+    // The new connection starts above the old one's sequence space.
+    assert!(syn_ack.seq_number > seq(1002));
+}
+
+#[test]
+fn time_wait_reuse_keeps_iss_above_old_connection() {
+    let mut s = time_wait();
+    // Pretend the old connection sent more than the ISN clock moved.
+    let fresh = initial_sequence_number(&[0; 16], LOCAL, REMOTE, ms(5));
+    s.snd_max = fresh + 1000;
+    let old = s.snd_max;
+    send(&mut s, ms(5), &TcpRepr { seq_number: seq(50_000), ..SYN }, &[]);
+    assert_eq!(recv_one(&mut s, ms(5)).seq_number, old + 1);
+}
+
+#[test]
+fn time_wait_of_active_open_not_reused() {
+    let mut s = syn_sent();
+    send(&mut s, ms(0), &TcpRepr { control: TcpControl::Syn, seq_number: REMOTE_SEQ, ..SEND }, &[]);
+    recv_all(&mut s, ms(0));
+    s.close();
+    recv_all(&mut s, ms(0));
+    send(&mut s, ms(1), &TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(1002)), ..SEND }, &[]);
+    assert_eq!(s.state(), State::TimeWait);
+    recv_all(&mut s, ms(1));
+    let reply = send(&mut s, ms(2), &TcpRepr { seq_number: seq(50_000), ..SYN }, &[]).unwrap();
+    assert_eq!(reply.control, TcpControl::None);
+    assert_eq!(s.state(), State::TimeWait);
+}
+
+#[test]
+fn time_wait_reuse_by_newer_timestamp() {
+    use crate::wire::tcp::TcpTimestamp;
+    let ts = |v: u32, e: u32| Some(TcpTimestamp { tsval: v, tsecr: e });
+    let config = TcpConfig { timestamps: true, ..plain_config() };
+    let mut s = listening_with(config);
+    send(&mut s, ms(0), &TcpRepr { timestamp: ts(100, 0), ..SYN }, &[]);
+    force_iss(&mut s, LOCAL_SEQ);
+    recv_all(&mut s, ms(0));
+    send(&mut s, ms(0), &TcpRepr { timestamp: ts(101, 0), ..SEND }, &[]);
+    s.close();
+    recv_all(&mut s, ms(0));
+    let fin = TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(1002)), timestamp: ts(102, 0), ..SEND };
+    send(&mut s, ms(1), &fin, &[]);
+    assert_eq!(s.state(), State::TimeWait);
+    recv_all(&mut s, ms(1));
+    // A lower sequence number, but a newer timestamp: a new connection.
+    let syn = TcpRepr { seq_number: seq(5), timestamp: ts(200, 0), ..SYN };
+    assert_eq!(send(&mut s, ms(2), &syn, &[]), None);
+    assert_eq!(s.state(), State::SynReceived);
+    // An older timestamp would not have been.
+    let mut t = time_wait();
+    let stale = TcpRepr { seq_number: seq(5), ..SYN };
+    assert!(send(&mut t, ms(2), &stale, &[]).is_some());
+    assert_eq!(t.state(), State::TimeWait);
+}

@@ -358,3 +358,42 @@ fn syn_flood_does_not_lock_out_a_real_client() {
     let i = l.accept().expect("the client got in");
     assert_eq!(app_recv(l.socket(i).unwrap()), b"req");
 }
+
+#[test]
+fn released_time_wait_socket_lingers_then_is_recycled() {
+    let mut l = listener(1, ListenerConfig { syn_cookies: false, ..ListenerConfig::default() });
+    let iss = connect(&mut l, ms(0), 5000);
+    let i = l.accept().unwrap();
+    // The server closes first and ends in TIME-WAIT.
+    l.socket(i).unwrap().close();
+    drain(&mut l, ms(1));
+    let fin = TcpRepr { control: TcpControl::Fin, ack_number: Some(iss + 2), ..SEND };
+    feed(&mut l, ms(2), 5000, &fin, &[]);
+    assert_eq!(l.socket(i).unwrap().state(), State::TimeWait);
+    l.release(i);
+    assert_eq!(l.socket(i).unwrap().state(), State::TimeWait);
+    // A retransmitted FIN is still answered from TIME-WAIT.
+    assert!(feed(&mut l, ms(3), 5000, &fin, &[]).is_some());
+    // A new client, no free socket: the TIME-WAIT one is recycled.
+    assert_eq!(feed(&mut l, ms(4), 5001, &syn_from(5001), &[]), None);
+    assert_eq!(l.syn_queue_len(), 1);
+    assert_eq!(l.socket(i).unwrap().remote_endpoint(), Some(client(5001)));
+}
+
+#[test]
+fn same_client_reconnects_through_time_wait() {
+    let mut l = listener(1, ListenerConfig { syn_cookies: false, ..ListenerConfig::default() });
+    let iss = connect(&mut l, ms(0), 5000);
+    let i = l.accept().unwrap();
+    l.socket(i).unwrap().close();
+    drain(&mut l, ms(1));
+    let fin = TcpRepr { control: TcpControl::Fin, ack_number: Some(iss + 2), ..SEND };
+    feed(&mut l, ms(2), 5000, &fin, &[]);
+    l.release(i);
+    // Same 4-tuple, higher sequence number: RFC 6191 reuse.
+    let syn = TcpRepr { seq_number: seq(90_000), ..syn_from(5000) };
+    assert_eq!(feed(&mut l, ms(3), 5000, &syn, &[]), None);
+    assert_eq!(l.socket(i).unwrap().state(), State::SynReceived);
+    let out = drain(&mut l, ms(3));
+    assert_eq!(out[0].1.ack_number, Some(seq(90_001)));
+}
