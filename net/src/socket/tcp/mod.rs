@@ -1585,8 +1585,13 @@ impl<'a> TcpSocket<'a> {
         }
 
         if self.ack_at.is_some_and(|t| now >= t) || self.window_update_due() {
+            let saved = self.ack_state();
             let reply = self.ack_reply(now);
-            return emit(local, remote, &reply.repr, &[]);
+            let result = emit(local, remote, &reply.repr, &[]);
+            if result.is_err() {
+                self.restore_ack_state(saved);
+            }
+            return result;
         }
         Ok(())
     }
@@ -1711,7 +1716,7 @@ impl<'a> TcpSocket<'a> {
         emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
         // Undo on failure: `stamp_ack` records an ACK as sent.
-        let saved = (self.rcv_adv_edge, self.last_ack_sent, self.ack_at, self.unacked_bytes);
+        let saved = self.ack_state();
         self.stamp_ack(now, repr);
         // Zero-copy: a segment never spans the ring's wrap point; the rest
         // follows in the next segment.
@@ -1725,9 +1730,18 @@ impl<'a> TcpSocket<'a> {
         }
         let result = emit(local, remote, repr, data);
         if result.is_err() {
-            (self.rcv_adv_edge, self.last_ack_sent, self.ack_at, self.unacked_bytes) = saved;
+            self.restore_ack_state(saved);
         }
         result
+    }
+
+    /// What `stamp_ack` changes, to undo it when a segment is not sent.
+    fn ack_state(&self) -> (SeqNumber, SeqNumber, Option<Instant>, usize) {
+        (self.rcv_adv_edge, self.last_ack_sent, self.ack_at, self.unacked_bytes)
+    }
+
+    fn restore_ack_state(&mut self, saved: (SeqNumber, SeqNumber, Option<Instant>, usize)) {
+        (self.rcv_adv_edge, self.last_ack_sent, self.ack_at, self.unacked_bytes) = saved;
     }
 
     fn send_probe<E>(
@@ -1738,9 +1752,14 @@ impl<'a> TcpSocket<'a> {
         seq: SeqNumber,
         emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
+        let saved = self.ack_state();
         let mut repr = self.base_repr(TcpControl::None, seq);
         self.stamp_ack(now, &mut repr);
-        emit(local, remote, &repr, &[])
+        let result = emit(local, remote, &repr, &[]);
+        if result.is_err() {
+            self.restore_ack_state(saved);
+        }
+        result
     }
 }
 
