@@ -15,6 +15,7 @@ mod listener;
 mod listener_shuttle;
 mod options;
 mod reassembly;
+mod robustness;
 mod rst;
 mod shuttle;
 mod timers;
