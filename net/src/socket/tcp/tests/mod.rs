@@ -18,6 +18,7 @@ mod reassembly;
 mod robustness;
 mod rst;
 mod shuttle;
+mod states;
 mod timers;
 
 use super::*;
