@@ -1,5 +1,5 @@
 //! TCP sockets: the RFC 9293 connection state machine over caller-provided
-//! ring buffers.
+//! ring buffers, and [`TcpListener`], a listening port with a backlog.
 //!
 //! A [`TcpSocket`] never touches a device. The interface drives it with
 //! four calls: [`accepts`](TcpSocket::accepts) (does this segment belong to
@@ -11,15 +11,39 @@
 //! `close`/`abort`.
 //!
 //! Implemented: all eleven states (active, passive and simultaneous open,
-//! half-close, simultaneous close, TIME-WAIT for 2*MSL), the RFC 9293
-//! acceptability tests, RFC 5961 challenge ACKs (RST not at RCV.NXT, SYN in
-//! a synchronized state, ACK outside the acceptable range), MSS, window
-//! scaling, timestamps with PAWS (RFC 7323), SACK generation (RFC 2018),
-//! RFC 6298 RTO (Karn's rule or timestamp samples, exponential backoff),
-//! go-back-N retransmission on timeout, fast retransmit and NewReno fast
-//! recovery (RFC 5681/6582), delayed ACKs, Nagle, sender and receiver
-//! silly-window avoidance, zero-window probes, keepalive, out-of-order
-//! reassembly with a bounded number of holes, and RFC 6528 ISNs.
+//! half-close, simultaneous close, TIME-WAIT for 2*MSL with RFC 6191
+//! reuse), the RFC 9293 acceptability tests, RFC 5961 challenge ACKs (RST
+//! not at RCV.NXT, SYN in a synchronized state, ACK outside the acceptable
+//! range; rate limited), MSS, window scaling, timestamps with PAWS (RFC
+//! 7323), SACK generation (RFC 2018) and SACK-based loss recovery (RFC
+//! 6675), RFC 6298 RTO (Karn's rule or timestamp samples, exponential
+//! backoff), fast retransmit and NewReno fast recovery (RFC 5681/6582),
+//! NewReno or CUBIC (RFC 9438) per socket, delayed ACKs, Nagle, sender and
+//! receiver silly-window avoidance, zero-window probes, keepalive,
+//! out-of-order reassembly with a bounded number of holes, RFC 6528 ISNs,
+//! and SYN cookies in the listener.
+//!
+//! # Driving sockets from an interface
+//!
+//! Receive: parse the segment with [`TcpRepr::parse`] (which verifies the
+//! checksum), then offer it to the sockets, exact 4-tuple matches first
+//! (sockets past LISTEN), then listeners (a [`TcpListener`] or a
+//! [`TcpSocket`] in LISTEN): the first whose `accepts(local, remote,
+//! &repr)` is true gets `process(now, local, remote, &repr, payload)`; a
+//! returned [`TcpReply`] is sent at once (it never carries payload). If
+//! nothing accepts the segment, send [`rst_reply`] instead.
+//!
+//! Transmit: call `dispatch(now, mss_limit, emit)` on each socket until
+//! it stops calling `emit` (one segment per call), where `mss_limit` is
+//! the path MTU minus the IP header minus 20. `emit(local, remote, repr,
+//! payload)` builds the frame (`repr.emit(..)` with the IP addresses) and
+//! returns `Err` when the device has no room; the socket then keeps the
+//! segment due.
+//!
+//! Sleep: `poll_at()` is the earliest deadline of all TCP timers; an
+//! instant at or before now (it uses `Instant::ZERO`) means "dispatch
+//! again at once", `None` means "only after input or an application
+//! call".
 
 mod assembler;
 mod congestion;

@@ -265,3 +265,18 @@ fn lossy_link_with_cubic() {
         run_with(seed, 1 << 19, faults, CongestionKind::Cubic);
     }
 }
+
+/// Not a correctness test: CPU cost of a clean 64 MiB transfer each way
+/// (segments emitted to bytes, checksummed, parsed back). Run with
+/// `cargo test -p net --release -- --ignored --nocapture shuttle_speed`.
+#[test]
+#[ignore]
+fn shuttle_speed() {
+    let start = std::time::Instant::now();
+    let (segments, sim) = run(7, 64 << 20, CLEAN);
+    let wall = start.elapsed().as_secs_f64();
+    std::println!(
+        "128 MiB moved in {wall:.2} s wall ({:.0} MB/s), {segments} segments, {sim} simulated",
+        (128u64 << 20) as f64 / wall / 1e6
+    );
+}
