@@ -100,9 +100,22 @@ impl<'a> TcpSocket<'a> {
         blocks
     }
 
+    /// The sequence number for segments without data (ACKs, RSTs): the
+    /// highest sent, even while retransmitting from an earlier point, so
+    /// the peer (whose RCV.NXT may be anywhere up to it) finds it in its
+    /// window; but not past the right edge of the peer's window.
+    pub(super) fn ack_seq(&self) -> SeqNumber {
+        let edge = self.snd_una + self.snd_wnd;
+        if self.snd_max <= edge || !self.syn_acked {
+            self.snd_max
+        } else {
+            edge
+        }
+    }
+
     /// A bare ACK reflecting the current state (with SACK blocks).
     pub(super) fn ack_reply(&mut self, now: Instant) -> TcpReply {
-        let mut repr = self.base_repr(TcpControl::None, self.snd_nxt);
+        let mut repr = self.base_repr(TcpControl::None, self.ack_seq());
         self.stamp_ack(now, &mut repr);
         repr.sack_ranges = self.sack_blocks();
         let (local, remote) = self.endpoints();
@@ -238,7 +251,7 @@ impl<'a> TcpSocket<'a> {
         }
 
         if self.rst_pending {
-            let repr = TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.snd_nxt) };
+            let repr = TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.ack_seq()) };
             self.reset_hard();
             return emit(local, remote, &repr, &[]);
         }
@@ -247,7 +260,7 @@ impl<'a> TcpSocket<'a> {
             self.rto_at = None;
             if self.retransmits >= self.config.max_retransmits {
                 let synchronized = self.state != State::SynSent;
-                let repr = TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.snd_nxt) };
+                let repr = TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.ack_seq()) };
                 self.reset_hard();
                 return if synchronized { emit(local, remote, &repr, &[]) } else { Ok(()) };
             }
@@ -323,7 +336,7 @@ impl<'a> TcpSocket<'a> {
         if self.keepalive_due_at().is_some_and(|t| now >= t) {
             if self.keepalive_probes_sent >= self.config.keep_alive_probes {
                 // The peer is gone: give up.
-                let repr = TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.snd_nxt) };
+                let repr = TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.ack_seq()) };
                 self.reset_hard();
                 return emit(local, remote, &repr, &[]);
             }

@@ -280,3 +280,24 @@ fn shuttle_speed() {
         (128u64 << 20) as f64 / wall / 1e6
     );
 }
+
+#[test]
+fn ten_percent_loss_with_corruption() {
+    let faults = Faults { drop: 100, duplicate: 20, reorder: 50, corrupt: 20 };
+    for seed in 300..312 {
+        let kind = if seed % 2 == 0 { CongestionKind::Cubic } else { CongestionKind::NewReno };
+        run_with(seed, 1 << 18, faults, kind);
+    }
+}
+
+/// Hundreds of seeds at 10% loss, 1 MiB each way. Run with
+/// `cargo test -p net --release -- --ignored shuttle_stress`.
+#[test]
+#[ignore]
+fn shuttle_stress() {
+    let faults = Faults { drop: 100, duplicate: 20, reorder: 50, corrupt: 20 };
+    for seed in 1000..1300 {
+        let kind = if seed % 2 == 0 { CongestionKind::Cubic } else { CongestionKind::NewReno };
+        run_with(seed, 1 << 20, faults, kind);
+    }
+}

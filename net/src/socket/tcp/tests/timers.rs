@@ -222,3 +222,26 @@ fn keepalive_gives_up_after_unanswered_probes() {
     );
     assert_eq!(s.state(), State::Closed);
 }
+
+#[test]
+fn acks_carry_highest_sequence_while_retransmitting() {
+    let mut s = established_with(TcpConfig { nagle: false, ack_delay: None, ..plain_config() });
+    assert_eq!(app_send(&mut s, ms(0), &pattern(0, 3000)).len(), 3);
+    // Timeout: go back to SND.UNA with a one-segment window.
+    let segs = recv_all(&mut s, ms(200));
+    assert_eq!(segs.len(), 1);
+    assert_eq!(segs[0].0.seq_number, seq(1001));
+    // The peer may hold everything: our ACK must not look old to it.
+    send(&mut s, ms(210), &SEND, b"x");
+    assert_eq!(recv_one(&mut s, ms(210)), TcpRepr { seq_number: seq(4001), ack_number: Some(seq(10002)), window_len: 4095, ..RECV });
+}
+
+#[test]
+fn ack_sequence_stays_inside_peer_window() {
+    let mut s = established_with(TcpConfig { nagle: false, ack_delay: None, ..plain_config() });
+    app_send(&mut s, ms(0), &pattern(0, 3000));
+    // The peer shrinks its window to 100 bytes (it should not, but may).
+    let shrink = TcpRepr { seq_number: seq(10001), window_len: 100, ..SEND };
+    send(&mut s, ms(1), &shrink, b"y");
+    assert_eq!(recv_one(&mut s, ms(1)).seq_number, seq(1101));
+}
