@@ -219,7 +219,12 @@ impl<'a> TcpSocket<'a> {
         {
             return Some(Instant::ZERO);
         }
-        [self.rto_at, self.persist_at, self.ack_at, self.time_wait_until, self.keepalive_due_at()]
+        // A persist timer that is needed but not yet armed: dispatch arms it.
+        let persist = match self.persist_at {
+            Some(at) => Some(at),
+            None => self.persist_needed().then_some(Instant::ZERO),
+        };
+        [self.rto_at, persist, self.ack_at, self.time_wait_until, self.keepalive_due_at()]
             .into_iter()
             .flatten()
             .min()
@@ -311,11 +316,7 @@ impl<'a> TcpSocket<'a> {
         // send (zero, or below the silly-window threshold): the persist
         // timer probes a zero window and overrides silly-window avoidance.
         let unsent = self.tx_buffer.len().saturating_sub(self.snd_nxt.distance_from(self.snd_una));
-        let persist_needed = self.syn_acked
-            && unsent > 0
-            && self.snd_nxt == self.snd_una
-            && matches!(self.state, State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck);
-        if !persist_needed {
+        if !self.persist_needed() {
             self.persist_at = None;
             self.persist_backoff = 0;
         } else if let Some(at) = self.persist_at {
@@ -355,6 +356,16 @@ impl<'a> TcpSocket<'a> {
             return result;
         }
         Ok(())
+    }
+
+    /// Data waiting, nothing in flight, and nothing sendable (checked by
+    /// the caller): the persist timer must run.
+    pub(super) fn persist_needed(&self) -> bool {
+        let unsent = self.tx_buffer.len().saturating_sub(self.snd_nxt.distance_from(self.snd_una));
+        self.syn_acked
+            && unsent > 0
+            && self.snd_nxt == self.snd_una
+            && matches!(self.state, State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck)
     }
 
     pub(super) fn persist_interval(&self) -> Duration {

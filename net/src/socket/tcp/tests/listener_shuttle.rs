@@ -233,3 +233,13 @@ fn echo_server_many_clients_lossy() {
         assert!(stats.syns_queued > 0, "{stats:?}");
     }
 }
+
+/// Hundreds of seeds, 16 clients, 10% loss. Run with
+/// `cargo test -p net --release -- --ignored listener_stress`.
+#[test]
+#[ignore]
+fn listener_stress() {
+    for seed in 1..=300 {
+        run(seed, 16, 4, 100);
+    }
+}

@@ -245,3 +245,15 @@ fn ack_sequence_stays_inside_peer_window() {
     send(&mut s, ms(1), &shrink, b"y");
     assert_eq!(recv_one(&mut s, ms(1)).seq_number, seq(1101));
 }
+
+#[test]
+fn persist_timer_visible_in_poll_at_before_dispatch() {
+    let mut s = established();
+    send(&mut s, ms(0), &TcpRepr { window_len: 0, ..SEND }, &[]);
+    s.send_slice(b"x").unwrap();
+    // An interface that only dispatches sockets whose deadline has come
+    // must still get this socket to arm its persist timer.
+    assert_eq!(s.poll_at(), Some(Instant::ZERO));
+    recv_nothing(&mut s, ms(0));
+    assert_eq!(s.poll_at(), Some(ms(200)));
+}
