@@ -18,7 +18,7 @@ use super::cookie::{self, TimestampOptions};
 use super::isn::tuple_hash;
 use super::{rst_reply, State, TcpConfig, TcpReply, TcpSocket};
 use crate::time::Instant;
-use crate::wire::tcp::{TcpControl, TcpRepr, TcpTimestamp};
+use crate::wire::tcp::{Repr as TcpRepr, TcpControl, TcpTimestamp};
 use crate::wire::{IpEndpoint, IpListenEndpoint};
 
 /// Queue limits and SYN cookie switch.

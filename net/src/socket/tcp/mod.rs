@@ -70,7 +70,7 @@ use isn::tuple_hash;
 
 use crate::storage::RingBuffer;
 use crate::time::{Duration, Instant};
-use crate::wire::tcp::{SackBlock, SeqNumber, TcpControl, TcpRepr, TcpTimestamp, MAX_WINDOW_SHIFT};
+use crate::wire::tcp::{Repr as TcpRepr, SackBlock, SeqNumber, TcpControl, TcpTimestamp, MAX_WINDOW_SHIFT};
 use crate::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 
 /// The connection states of RFC 9293 section 3.3.2.

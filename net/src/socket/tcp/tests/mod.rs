@@ -22,7 +22,7 @@ mod states;
 mod timers;
 
 use super::*;
-use crate::wire::tcp::{SeqNumber, TcpControl, TcpRepr};
+use crate::wire::tcp::{SeqNumber, TcpControl};
 use crate::wire::{IpEndpoint, Ipv4Address};
 use std::vec;
 use std::vec::Vec;

@@ -7,8 +7,7 @@
 //! real interface would catch it.
 
 use super::*;
-use crate::phy::ChecksumCapabilities;
-use crate::wire::tcp::TcpPacket;
+use crate::wire::tcp::Packet as TcpPacket;
 use std::collections::VecDeque;
 
 /// xorshift32: tiny, seeded, good enough to pick faults.
@@ -113,13 +112,13 @@ const MTU_PAYLOAD: usize = 1460;
 
 fn emit_bytes(src: IpEndpoint, dst: IpEndpoint, repr: &TcpRepr, payload: &[u8]) -> Vec<u8> {
     let mut bytes = vec![0u8; repr.buffer_len()];
-    repr.emit(&mut TcpPacket::new_unchecked(&mut bytes[..]), &src.addr, &dst.addr, payload, &ChecksumCapabilities::default());
+    repr.emit(&mut TcpPacket::new_unchecked(&mut bytes[..]), &src.addr, &dst.addr, payload, true);
     bytes
 }
 
 fn deliver(peer: &mut Peer, now: Instant, bytes: &[u8], link: &mut Link, to_b: bool) {
     let Ok(packet) = TcpPacket::new_checked(bytes) else { return };
-    let Ok(repr) = TcpRepr::parse(&packet, &peer.remote.addr, &peer.local.addr, &ChecksumCapabilities::default()) else {
+    let Ok(repr) = TcpRepr::parse(&packet, &peer.remote.addr, &peer.local.addr, true) else {
         return;
     };
     let local = IpEndpoint::new(peer.local.addr, repr.dst_port);
