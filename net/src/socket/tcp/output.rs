@@ -149,7 +149,12 @@ impl<'a> TcpSocket<'a> {
         let queued = self.tx_buffer.len();
         let unsent = queued.saturating_sub(offset);
         let in_flight = if self.recovery.is_some() && self.sack_ok { self.pipe() } else { offset };
-        let usable = self.snd_wnd.saturating_sub(offset).min(self.congestion.window().saturating_sub(in_flight));
+        // Limited transmit (RFC 3042): each of the first two duplicate
+        // ACKs lets one new segment out beyond the congestion window, so
+        // a small window still produces the third duplicate.
+        let limited_transmit = if self.recovery.is_none() { self.dup_acks.min(2) as usize * mss } else { 0 };
+        let cwnd = self.congestion.window() + limited_transmit;
+        let usable = self.snd_wnd.saturating_sub(offset).min(cwnd.saturating_sub(in_flight));
         let len = unsent.min(usable).min(mss);
         let fin = self.fin_wanted()
             && matches!(self.state, State::FinWait1 | State::Closing | State::LastAck)
