@@ -113,6 +113,9 @@ impl<'a> TcpSocket<'a> {
 
     pub(super) fn enter_established(&mut self) {
         self.congestion = Congestion::new(self.config.congestion, self.send_mss());
+        if self.handshake_timed_out {
+            self.rtt.after_handshake_timeout();
+        }
         if self.close_pending {
             self.close_pending = false;
             self.state = State::FinWait1;

@@ -310,6 +310,8 @@ pub struct TcpSocket<'a> {
     rto_at: Option<Instant>,
     retransmits: u32,
     total_retransmits: u32,
+    /// Our SYN or SYN-ACK had to be retransmitted.
+    handshake_timed_out: bool,
     persist_at: Option<Instant>,
     persist_backoff: u32,
     ack_at: Option<Instant>,
@@ -380,6 +382,7 @@ impl<'a> TcpSocket<'a> {
             rto_at: None,
             retransmits: 0,
             total_retransmits: 0,
+            handshake_timed_out: false,
             persist_at: None,
             persist_backoff: 0,
             ack_at: None,

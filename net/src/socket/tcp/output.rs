@@ -275,6 +275,12 @@ impl<'a> TcpSocket<'a> {
                 return if synchronized { emit(local, remote, &repr, &[]) } else { Ok(()) };
             }
             self.retransmits += 1;
+            if !self.syn_acked {
+                // The SYN or SYN-ACK goes again (data retransmissions are
+                // counted as they are sent).
+                self.total_retransmits = self.total_retransmits.saturating_add(1);
+                self.handshake_timed_out = true;
+            }
             self.rtt.back_off();
             if self.syn_acked {
                 let flight = self.snd_max.distance_from(self.snd_una);

@@ -60,6 +60,14 @@ impl RttEstimator {
             .min(self.max_rto);
     }
 
+    /// RFC 6298 5.7: a SYN or SYN-ACK timed out and no RTT was measured,
+    /// so data starts with a 3 s RTO (within the configured bounds).
+    pub fn after_handshake_timeout(&mut self) {
+        if self.srtt.is_none() {
+            self.rto = Duration::from_secs(3).max(self.min_rto).min(self.max_rto);
+        }
+    }
+
     /// Doubles the RTO after a timeout (RFC 6298 5.5), up to the maximum.
     pub fn back_off(&mut self) {
         self.rto = self.rto.saturating_mul(2).min(self.max_rto);

@@ -421,3 +421,17 @@ fn second_client_not_accepted_while_first_handshakes() {
     let other = IpEndpoint::new(REMOTE.addr, 50000);
     assert!(!s.accepts(LOCAL, other, &TcpRepr { src_port: 50000, ..SYN }));
 }
+
+#[test]
+fn rto_is_three_seconds_after_lost_syn() {
+    let mut s = syn_sent();
+    recv_all(&mut s, ms(1000));
+    assert_eq!(s.info().retransmits, 1);
+    let syn_ack = TcpRepr { control: TcpControl::Syn, seq_number: REMOTE_SEQ, ..SEND };
+    send(&mut s, ms(1500), &syn_ack, &[]);
+    recv_all(&mut s, ms(1500));
+    // No RTT sample (Karn): RFC 6298 5.7 says 3 s for the first data.
+    assert_eq!(s.info().rto, Duration::from_secs(3));
+    app_send(&mut s, ms(1600), b"x");
+    assert_eq!(s.poll_at(), Some(ms(4600)));
+}
