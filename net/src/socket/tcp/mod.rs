@@ -44,6 +44,53 @@
 //! instant at or before now (it uses `Instant::ZERO`) means "dispatch
 //! again at once", `None` means "only after input or an application
 //! call".
+//!
+//! Two sockets wired back to back, the way an interface drives them:
+//!
+//! ```
+//! use net::socket::tcp::{State, TcpConfig, TcpSocket};
+//! use net::storage::RingBuffer;
+//! use net::time::Instant;
+//! use net::wire::{IpEndpoint, Ipv4Address};
+//!
+//! let (mut b1, mut b2, mut b3, mut b4) = ([0u8; 4096], [0u8; 4096], [0u8; 4096], [0u8; 4096]);
+//! let config = TcpConfig { isn_secret: [7; 16], ..TcpConfig::default() };
+//! let mut client = TcpSocket::new(RingBuffer::new(&mut b1), RingBuffer::new(&mut b2), config);
+//! let mut server = TcpSocket::new(RingBuffer::new(&mut b3), RingBuffer::new(&mut b4), config);
+//! let c = IpEndpoint::new(Ipv4Address::new(10, 0, 0, 2).into(), 49152);
+//! let s = IpEndpoint::new(Ipv4Address::new(10, 0, 0, 1).into(), 80);
+//! server.listen(80).unwrap();
+//! client.connect(c, s, Instant::ZERO).unwrap();
+//! client.send_slice(b"hello").unwrap();
+//!
+//! // One poll round: every segment one side emits is processed by the
+//! // other (a real interface would emit and parse bytes in between).
+//! fn round(now: Instant, from: &mut TcpSocket, to: &mut TcpSocket) {
+//!     loop {
+//!         let mut out = None;
+//!         from.dispatch(now, 1460, |local, remote, repr, payload| {
+//!             out = Some((local, remote, *repr, payload.to_vec()));
+//!             Ok::<(), ()>(())
+//!         }).unwrap();
+//!         let Some((local, remote, repr, payload)) = out else { break };
+//!         if to.accepts(remote, local, &repr) {
+//!             if let Some(reply) = to.process(now, remote, local, &repr, &payload) {
+//!                 assert!(from.accepts(reply.remote, reply.local, &reply.repr));
+//!                 from.process(now, reply.remote, reply.local, &reply.repr, &[]);
+//!             }
+//!         }
+//!     }
+//! }
+//! for ms in 0..100 {
+//!     let now = Instant::from_millis(ms);
+//!     round(now, &mut client, &mut server);
+//!     round(now, &mut server, &mut client);
+//! }
+//! assert_eq!(server.state(), State::Established);
+//! let mut buf = [0u8; 16];
+//! assert_eq!(server.recv_slice(&mut buf), Ok(5));
+//! assert_eq!(&buf[..5], b"hello");
+//! ```
 
 mod assembler;
 mod congestion;
