@@ -68,7 +68,7 @@ impl<'a> TcpSocket<'a> {
         }
         self.open_tuple(local, remote, now);
         self.take_syn(now, repr);
-        self.state = State::SynReceived;
+        self.set_state(State::SynReceived);
         self.passive = true;
         None
     }
@@ -93,14 +93,14 @@ impl<'a> TcpSocket<'a> {
                 match repr.ack_number {
                     Some(ack) => {
                         self.on_ack_advance(now, ack, repr);
-                        self.state = State::Established;
+                        self.set_state(State::Established);
                         self.enter_established();
                         // ACK the SYN-ACK at once.
                         self.ack_at = Some(now);
                     }
                     None => {
                         // Simultaneous open: answer SYN-ACK from ISS.
-                        self.state = State::SynReceived;
+                        self.set_state(State::SynReceived);
                         self.snd_nxt = self.iss;
                         self.rto_at = None;
                     }
@@ -118,7 +118,7 @@ impl<'a> TcpSocket<'a> {
         }
         if self.close_pending {
             self.close_pending = false;
-            self.state = State::FinWait1;
+            self.set_state(State::FinWait1);
         }
     }
 
@@ -176,7 +176,7 @@ impl<'a> TcpSocket<'a> {
                     let endpoint = self.listen_endpoint;
                     self.reset_hard();
                     self.listen_endpoint = endpoint;
-                    self.state = State::Listen;
+                    self.set_state(State::Listen);
                 } else {
                     self.reset_hard();
                 }
@@ -207,7 +207,7 @@ impl<'a> TcpSocket<'a> {
             if ack <= self.snd_una || ack > self.snd_max {
                 return rst_reply(local, remote, repr);
             }
-            self.state = State::Established;
+            self.set_state(State::Established);
             self.snd_wnd = usize::from(repr.window_len) << self.snd_shift;
             self.max_snd_wnd = self.snd_wnd;
             self.snd_wl1 = repr.seq_number;
@@ -226,7 +226,7 @@ impl<'a> TcpSocket<'a> {
             let fin_acked = self.on_ack_advance(now, ack, repr);
             if fin_acked {
                 match self.state {
-                    State::FinWait1 => self.state = State::FinWait2,
+                    State::FinWait1 => self.set_state(State::FinWait2),
                     State::Closing => self.enter_time_wait(now),
                     State::LastAck => {
                         self.reset_connection();
@@ -298,7 +298,7 @@ impl<'a> TcpSocket<'a> {
         let endpoint = self.listen_endpoint;
         self.reset_hard();
         self.listen_endpoint = endpoint;
-        self.state = if endpoint.is_some() { State::Listen } else { State::Closed };
+        self.set_state(if endpoint.is_some() { State::Listen } else { State::Closed });
         if self.open_from_syn(now, local, remote, repr).is_err() {
             return false;
         }
@@ -472,8 +472,8 @@ impl<'a> TcpSocket<'a> {
             self.rcv_nxt += 1;
             self.ack_at = Some(now);
             match self.state {
-                State::Established => self.state = State::CloseWait,
-                State::FinWait1 => self.state = State::Closing,
+                State::Established => self.set_state(State::CloseWait),
+                State::FinWait1 => self.set_state(State::Closing),
                 State::FinWait2 => self.enter_time_wait(now),
                 _ => {}
             }
@@ -488,7 +488,7 @@ impl<'a> TcpSocket<'a> {
     }
 
     pub(super) fn enter_time_wait(&mut self, now: Instant) {
-        self.state = State::TimeWait;
+        self.set_state(State::TimeWait);
         self.time_wait_until = Some(now + self.config.msl.saturating_mul(2));
         self.rto_at = None;
         self.persist_at = None;

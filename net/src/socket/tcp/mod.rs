@@ -451,6 +451,7 @@ impl<'a> TcpSocket<'a> {
     /// Returns every connection variable to its closed value, keeping the
     /// buffers' contents (unread data stays readable after a close).
     fn reset_connection(&mut self) {
+        self.set_state(State::Closed);
         let (config, accepted) = (self.config, self.accepted);
         let (rx, tx) = (
             core::mem::replace(&mut self.rx_buffer, RingBuffer::new(&mut [])),
@@ -458,6 +459,18 @@ impl<'a> TcpSocket<'a> {
         );
         *self = TcpSocket::new(rx, tx, config);
         self.accepted = accepted;
+    }
+
+    /// Moves to `state` (logging the transition with feature `log`).
+    fn set_state(&mut self, state: State) {
+        #[cfg(feature = "log")]
+        if self.state != state {
+            match self.tuple {
+                Some((local, remote)) => log::debug!("tcp {local} <-> {remote}: {} -> {state}", self.state),
+                None => log::debug!("tcp: {} -> {state}", self.state),
+            }
+        }
+        self.state = state;
     }
 
     /// Goes to CLOSED after an RST or abort: queued data is discarded.
@@ -508,7 +521,7 @@ impl<'a> TcpSocket<'a> {
         }
         self.reset_hard();
         self.open_tuple(local, remote, now);
-        self.state = State::SynSent;
+        self.set_state(State::SynSent);
         Ok(())
     }
 
@@ -525,7 +538,7 @@ impl<'a> TcpSocket<'a> {
         }
         self.reset_hard();
         self.listen_endpoint = Some(endpoint);
-        self.state = State::Listen;
+        self.set_state(State::Listen);
         Ok(())
     }
 
@@ -578,7 +591,7 @@ impl<'a> TcpSocket<'a> {
         }
         self.open_tuple(local, remote, now);
         self.take_syn(now, repr);
-        self.state = State::SynReceived;
+        self.set_state(State::SynReceived);
         self.passive = true;
         Ok(())
     }
@@ -717,8 +730,8 @@ impl<'a> TcpSocket<'a> {
         match self.state {
             State::Listen | State::SynSent => self.reset_hard(),
             State::SynReceived => self.close_pending = true,
-            State::Established => self.state = State::FinWait1,
-            State::CloseWait => self.state = State::LastAck,
+            State::Established => self.set_state(State::FinWait1),
+            State::CloseWait => self.set_state(State::LastAck),
             State::Closed
             | State::FinWait1
             | State::FinWait2
