@@ -165,6 +165,10 @@ fn run(seed: u32, size: usize, faults: Faults) -> (usize, Instant) {
 
 /// Runs one transfer; returns (segments sent, simulated time).
 fn run_with(seed: u32, size: usize, faults: Faults, congestion: CongestionKind) -> (usize, Instant) {
+    run_config(seed, size, faults, config(congestion))
+}
+
+fn run_config(seed: u32, size: usize, faults: Faults, config: TcpConfig) -> (usize, Instant) {
     let a_ep = IpEndpoint::new(IpAddress::V4(Ipv4Address::new(10, 0, 0, 2)), 49500);
     let b_ep = IpEndpoint::new(IpAddress::V4(Ipv4Address::new(10, 0, 0, 1)), 80);
     let mut rng = Rng(seed.wrapping_mul(2_654_435_761) | 1);
@@ -172,7 +176,7 @@ fn run_with(seed: u32, size: usize, faults: Faults, congestion: CongestionKind) 
     let a_data = data(&mut rng);
     let b_data = data(&mut rng);
     let mut a = Peer {
-        socket: socket_with(config(congestion), 65536, 65536),
+        socket: socket_with(config, 65536, 65536),
         local: a_ep,
         remote: b_ep,
         to_send: a_data.clone(),
@@ -181,7 +185,7 @@ fn run_with(seed: u32, size: usize, faults: Faults, congestion: CongestionKind) 
         closed: false,
     };
     let mut b = Peer {
-        socket: socket_with(config(congestion), 32768, 32768),
+        socket: socket_with(config, 32768, 32768),
         local: b_ep,
         remote: a_ep,
         to_send: b_data.clone(),
@@ -298,5 +302,25 @@ fn shuttle_stress() {
     for seed in 1000..1300 {
         let kind = if seed % 2 == 0 { CongestionKind::Cubic } else { CongestionKind::NewReno };
         run_with(seed, 1 << 20, faults, kind);
+    }
+}
+
+#[test]
+fn lossy_link_without_options() {
+    // No SACK, no timestamps, no window scaling: NewReno partial ACKs and
+    // Karn's rule do all the work.
+    let faults = Faults { drop: 30, duplicate: 10, reorder: 20, corrupt: 5 };
+    let plain = TcpConfig { sack: false, timestamps: false, window_scaling: false, ..config(CongestionKind::NewReno) };
+    for seed in 400..408 {
+        run_config(seed, 1 << 18, faults, plain);
+    }
+}
+
+#[test]
+fn lossy_link_without_nagle_or_delayed_ack() {
+    let faults = Faults { drop: 30, duplicate: 10, reorder: 20, corrupt: 5 };
+    let eager = TcpConfig { nagle: false, ack_delay: None, ..config(CongestionKind::Cubic) };
+    for seed in 500..506 {
+        run_config(seed, 1 << 18, faults, eager);
     }
 }
