@@ -62,8 +62,8 @@ impl<'a> TcpSocket<'a> {
         if repr.control != TcpControl::Syn {
             return None;
         }
-        // A SYN from a broadcast or multicast source is not a connection.
-        if remote.addr.is_multicast() || remote.addr.is_unspecified() {
+        // A SYN from or to a multicast address is not a connection.
+        if remote.addr.is_multicast() || remote.addr.is_unspecified() || local.addr.is_multicast() {
             return None;
         }
         self.open_tuple(local, remote, now);

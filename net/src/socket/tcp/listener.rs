@@ -182,7 +182,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     }
 
     fn on_syn(&mut self, now: Instant, local: IpEndpoint, remote: IpEndpoint, repr: &TcpRepr) -> Option<TcpReply> {
-        if remote.addr.is_multicast() || remote.addr.is_unspecified() {
+        if remote.addr.is_multicast() || remote.addr.is_unspecified() || local.addr.is_multicast() {
             return None;
         }
         if self.accept_queue_len() >= self.limits.accept_backlog {

@@ -435,3 +435,15 @@ fn rto_is_three_seconds_after_lost_syn() {
     app_send(&mut s, ms(1600), b"x");
     assert_eq!(s.poll_at(), Some(ms(4600)));
 }
+
+#[test]
+fn listen_ignores_syn_from_or_to_multicast() {
+    let mut s = listening();
+    let group = IpEndpoint::new(Ipv4Address::new(224, 0, 0, 1).into(), 80);
+    assert!(s.accepts(group, REMOTE, &SYN));
+    assert_eq!(s.process(ms(0), group, REMOTE, &SYN, &[]), None);
+    assert_eq!(s.state(), State::Listen);
+    let unspecified = IpEndpoint::new(Ipv4Address::UNSPECIFIED.into(), REMOTE_PORT);
+    assert_eq!(s.process(ms(0), LOCAL, unspecified, &SYN, &[]), None);
+    assert_eq!(s.state(), State::Listen);
+}
