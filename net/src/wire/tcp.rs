@@ -245,9 +245,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// and FIN.
     pub fn segment_len(&self) -> usize {
         let flags = self.flags();
-        self.payload().len()
-            + usize::from(flags.contains(TcpFlags::SYN))
-            + usize::from(flags.contains(TcpFlags::FIN))
+        self.payload().len() + usize::from(flags.contains(TcpFlags::SYN)) + usize::from(flags.contains(TcpFlags::FIN))
     }
 
     /// Whether the checksum over the segment and the IP pseudo-header of
@@ -368,8 +366,14 @@ pub enum TcpOption<'a> {
     SackPermitted,
     /// Up to four blocks; unused slots are `None`.
     Sack([Option<SackBlock>; 4]),
-    Timestamp { tsval: u32, tsecr: u32 },
-    Unknown { kind: u8, data: &'a [u8] },
+    Timestamp {
+        tsval: u32,
+        tsecr: u32,
+    },
+    Unknown {
+        kind: u8,
+        data: &'a [u8],
+    },
 }
 
 mod kind {
@@ -413,9 +417,7 @@ impl<'a> TcpOption<'a> {
                 }
                 TcpOption::Sack(blocks)
             }
-            kind::TIMESTAMP if len == 10 => {
-                TcpOption::Timestamp { tsval: be32(&data[..4]), tsecr: be32(&data[4..]) }
-            }
+            kind::TIMESTAMP if len == 10 => TcpOption::Timestamp { tsval: be32(&data[..4]), tsecr: be32(&data[4..]) },
             kind::MSS | kind::WINDOW_SCALE | kind::SACK_PERMITTED | kind::SACK | kind::TIMESTAMP => {
                 return Err(Error::Malformed)
             }
@@ -555,17 +557,14 @@ impl Repr {
             return Err(Error::Checksum);
         }
         let flags = packet.flags();
-        let control = match (
-            flags.contains(TcpFlags::SYN),
-            flags.contains(TcpFlags::FIN),
-            flags.contains(TcpFlags::RST),
-        ) {
-            (false, false, false) => TcpControl::None,
-            (true, false, false) => TcpControl::Syn,
-            (false, true, false) => TcpControl::Fin,
-            (false, false, true) => TcpControl::Rst,
-            _ => return Err(Error::Malformed),
-        };
+        let control =
+            match (flags.contains(TcpFlags::SYN), flags.contains(TcpFlags::FIN), flags.contains(TcpFlags::RST)) {
+                (false, false, false) => TcpControl::None,
+                (true, false, false) => TcpControl::Syn,
+                (false, true, false) => TcpControl::Fin,
+                (false, false, true) => TcpControl::Rst,
+                _ => return Err(Error::Malformed),
+            };
         let mut repr = Repr {
             src_port: packet.src_port(),
             dst_port: packet.dst_port(),
@@ -587,14 +586,10 @@ impl Repr {
                 TcpOption::EndOfList => break,
                 TcpOption::NoOperation | TcpOption::Unknown { .. } => {}
                 TcpOption::MaxSegmentSize(mss) => repr.max_seg_size = Some(mss),
-                TcpOption::WindowScale(shift) => {
-                    repr.window_scale = Some(shift.min(MAX_WINDOW_SHIFT))
-                }
+                TcpOption::WindowScale(shift) => repr.window_scale = Some(shift.min(MAX_WINDOW_SHIFT)),
                 TcpOption::SackPermitted => repr.sack_permitted = true,
                 TcpOption::Sack(blocks) => repr.sack_ranges = blocks,
-                TcpOption::Timestamp { tsval, tsecr } => {
-                    repr.timestamp = Some(TcpTimestamp { tsval, tsecr })
-                }
+                TcpOption::Timestamp { tsval, tsecr } => repr.timestamp = Some(TcpTimestamp { tsval, tsecr }),
             }
             options = rest;
         }
@@ -918,13 +913,8 @@ mod tests {
 
     #[test]
     fn sack_blocks_four_without_timestamps_three_with() {
-        let mut repr = Repr {
-            src_port: 1,
-            dst_port: 2,
-            ack_number: Some(SeqNumber(50)),
-            sack_ranges: sack(4),
-            ..Repr::default()
-        };
+        let mut repr =
+            Repr { src_port: 1, dst_port: 2, ack_number: Some(SeqNumber(50)), sack_ranges: sack(4), ..Repr::default() };
         let b = emit(&repr, &[]);
         assert_eq!(b.len(), 20 + 36);
         assert_eq!(&b[20..22], &[5, 34]);
@@ -978,16 +968,16 @@ mod tests {
     #[test]
     fn malformed_option_lengths() {
         let cases: &[&[u8]] = &[
-            &[2, 4, 5, 0xb4, 2, 0, 0, 0],   // MSS length 0
-            &[2, 3, 5, 0],                  // MSS length 3
-            &[3, 4, 7, 0],                  // window scale length 4
-            &[4, 3, 0, 0],                  // SACK-permitted length 3
-            &[8, 8, 0, 0, 0, 0, 0, 0],      // timestamp length 8
+            &[2, 4, 5, 0xb4, 2, 0, 0, 0],          // MSS length 0
+            &[2, 3, 5, 0],                         // MSS length 3
+            &[3, 4, 7, 0],                         // window scale length 4
+            &[4, 3, 0, 0],                         // SACK-permitted length 3
+            &[8, 8, 0, 0, 0, 0, 0, 0],             // timestamp length 8
             &[5, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], // SACK not a multiple of 8
-            &[5, 2, 0, 0],                  // SACK with no block
-            &[30, 1, 0, 0],                 // unknown option length 1
-            &[30, 8, 0, 0],                 // runs past the option list
-            &[1, 1, 1, 2],                  // kind with no length byte
+            &[5, 2, 0, 0],                         // SACK with no block
+            &[30, 1, 0, 0],                        // unknown option length 1
+            &[30, 8, 0, 0],                        // runs past the option list
+            &[1, 1, 1, 2],                         // kind with no length byte
         ];
         for case in cases {
             assert_eq!(parse(&with_options(case)), Err(Error::Malformed), "{:?}", case);
@@ -1007,11 +997,7 @@ mod tests {
 
     #[test]
     fn illegal_flag_combinations() {
-        for flags in [
-            TcpFlags::SYN | TcpFlags::FIN,
-            TcpFlags::SYN | TcpFlags::RST,
-            TcpFlags::FIN | TcpFlags::RST,
-        ] {
+        for flags in [TcpFlags::SYN | TcpFlags::FIN, TcpFlags::SYN | TcpFlags::RST, TcpFlags::FIN | TcpFlags::RST] {
             let mut b = with_options(&[]);
             b[13] = flags;
             b[16] = 0;

@@ -52,7 +52,13 @@ impl<'a> TcpSocket<'a> {
         }
     }
 
-    pub(super) fn process_listen(&mut self, now: Instant, local: IpEndpoint, remote: IpEndpoint, repr: &TcpRepr) -> Option<TcpReply> {
+    pub(super) fn process_listen(
+        &mut self,
+        now: Instant,
+        local: IpEndpoint,
+        remote: IpEndpoint,
+        repr: &TcpRepr,
+    ) -> Option<TcpReply> {
         if repr.control == TcpControl::Rst {
             return None;
         }
@@ -73,7 +79,13 @@ impl<'a> TcpSocket<'a> {
         None
     }
 
-    pub(super) fn process_syn_sent(&mut self, now: Instant, local: IpEndpoint, remote: IpEndpoint, repr: &TcpRepr) -> Option<TcpReply> {
+    pub(super) fn process_syn_sent(
+        &mut self,
+        now: Instant,
+        local: IpEndpoint,
+        remote: IpEndpoint,
+        repr: &TcpRepr,
+    ) -> Option<TcpReply> {
         if let Some(ack) = repr.ack_number {
             if ack <= self.iss || ack > self.snd_max {
                 return rst_reply(local, remote, repr);
@@ -278,7 +290,13 @@ impl<'a> TcpSocket<'a> {
     /// duplicate (a newer timestamp, or without timestamps a sequence
     /// number above the old connection's). The new ISS is above the old
     /// SND.MAX. Returns whether the SYN was taken.
-    pub(super) fn reuse_time_wait(&mut self, now: Instant, local: IpEndpoint, remote: IpEndpoint, repr: &TcpRepr) -> bool {
+    pub(super) fn reuse_time_wait(
+        &mut self,
+        now: Instant,
+        local: IpEndpoint,
+        remote: IpEndpoint,
+        repr: &TcpRepr,
+    ) -> bool {
         if self.state != State::TimeWait
             || repr.control != TcpControl::Syn
             || repr.ack_number.is_some()

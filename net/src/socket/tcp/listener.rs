@@ -80,7 +80,15 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             s.reset_hard();
             s.accepted = false;
         }
-        TcpListener { endpoint: endpoint.into(), config, limits, sockets, cursor: 0, mss_limit: 536, stats: ListenerStats::default() }
+        TcpListener {
+            endpoint: endpoint.into(),
+            config,
+            limits,
+            sockets,
+            cursor: 0,
+            mss_limit: 536,
+            stats: ListenerStats::default(),
+        }
     }
 
     pub fn endpoint(&self) -> IpListenEndpoint {
@@ -215,14 +223,8 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     }
 
     fn cookie_syn_ack(&self, now: Instant, local: IpEndpoint, remote: IpEndpoint, syn: &TcpRepr) -> TcpReply {
-        let (iss, _) = cookie::make(
-            &self.config.isn_secret,
-            local,
-            remote,
-            syn.seq_number,
-            syn.max_seg_size.unwrap_or(536),
-            now,
-        );
+        let (iss, _) =
+            cookie::make(&self.config.isn_secret, local, remote, syn.seq_number, syn.max_seg_size.unwrap_or(536), now);
         let window = self.sockets.first().map_or(0, |s| s.rx_buffer.capacity()).min(0xffff);
         let mut reply = TcpRepr {
             src_port: local.port,

@@ -732,12 +732,7 @@ impl<'a> TcpSocket<'a> {
             State::SynReceived => self.close_pending = true,
             State::Established => self.set_state(State::FinWait1),
             State::CloseWait => self.set_state(State::LastAck),
-            State::Closed
-            | State::FinWait1
-            | State::FinWait2
-            | State::Closing
-            | State::LastAck
-            | State::TimeWait => {}
+            State::Closed | State::FinWait1 | State::FinWait2 | State::Closing | State::LastAck | State::TimeWait => {}
         }
     }
 
@@ -779,12 +774,8 @@ pub fn rst_reply(local: IpEndpoint, remote: IpEndpoint, repr: &TcpRepr) -> Optio
     if repr.control == TcpControl::Rst {
         return None;
     }
-    let mut reply = TcpRepr {
-        src_port: repr.dst_port,
-        dst_port: repr.src_port,
-        control: TcpControl::Rst,
-        ..TcpRepr::default()
-    };
+    let mut reply =
+        TcpRepr { src_port: repr.dst_port, dst_port: repr.src_port, control: TcpControl::Rst, ..TcpRepr::default() };
     match repr.ack_number {
         Some(ack) => reply.seq_number = ack,
         None => reply.ack_number = Some(repr.seq_number + repr.segment_len()),

@@ -65,13 +65,7 @@ impl<'a> TcpSocket<'a> {
 
     pub(super) fn base_repr(&self, control: TcpControl, seq: SeqNumber) -> TcpRepr {
         let (local, remote) = self.endpoints();
-        TcpRepr {
-            src_port: local.port,
-            dst_port: remote.port,
-            control,
-            seq_number: seq,
-            ..TcpRepr::default()
-        }
+        TcpRepr { src_port: local.port, dst_port: remote.port, control, seq_number: seq, ..TcpRepr::default() }
     }
 
     pub(super) fn sack_blocks(&self) -> [Option<SackBlock>; 4] {
@@ -81,9 +75,9 @@ impl<'a> TcpSocket<'a> {
         }
         let to_seq = |r: &(usize, usize)| (self.rcv_nxt + r.0, self.rcv_nxt + r.1);
         let mut n = 0;
-        let recent = self.recent_ooo.and_then(|seq| {
-            self.assembler.ranges().iter().map(to_seq).find(|&(l, r)| seq >= l && seq < r)
-        });
+        let recent = self
+            .recent_ooo
+            .and_then(|seq| self.assembler.ranges().iter().map(to_seq).find(|&(l, r)| seq >= l && seq < r));
         if let Some(block) = recent {
             blocks[0] = Some(block);
             n = 1;
@@ -128,10 +122,7 @@ impl<'a> TcpSocket<'a> {
 
     /// The application closed the send side (a FIN is or was due).
     pub(super) fn fin_wanted(&self) -> bool {
-        matches!(
-            self.state,
-            State::FinWait1 | State::FinWait2 | State::Closing | State::LastAck | State::TimeWait
-        )
+        matches!(self.state, State::FinWait1 | State::FinWait2 | State::Closing | State::LastAck | State::TimeWait)
     }
 
     /// What the next data/FIN segment would be: (offset into the send
@@ -229,10 +220,7 @@ impl<'a> TcpSocket<'a> {
             Some(at) => Some(at),
             None => self.persist_needed().then_some(Instant::ZERO),
         };
-        [self.rto_at, persist, self.ack_at, self.time_wait_until, self.keepalive_due_at()]
-            .into_iter()
-            .flatten()
-            .min()
+        [self.rto_at, persist, self.ack_at, self.time_wait_until, self.keepalive_due_at()].into_iter().flatten().min()
     }
 
     /// Emits the next segment that is due at `now`, if any, by calling
@@ -270,7 +258,8 @@ impl<'a> TcpSocket<'a> {
             self.rto_at = None;
             if self.retransmits >= self.config.max_retransmits {
                 let synchronized = self.state != State::SynSent;
-                let repr = TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.ack_seq()) };
+                let repr =
+                    TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.ack_seq()) };
                 self.reset_hard();
                 return if synchronized { emit(local, remote, &repr, &[]) } else { Ok(()) };
             }
@@ -348,7 +337,8 @@ impl<'a> TcpSocket<'a> {
         if self.keepalive_due_at().is_some_and(|t| now >= t) {
             if self.keepalive_probes_sent >= self.config.keep_alive_probes {
                 // The peer is gone: give up.
-                let repr = TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.ack_seq()) };
+                let repr =
+                    TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.ack_seq()) };
                 self.reset_hard();
                 return emit(local, remote, &repr, &[]);
             }
@@ -376,7 +366,10 @@ impl<'a> TcpSocket<'a> {
         self.syn_acked
             && unsent > 0
             && self.snd_nxt == self.snd_una
-            && matches!(self.state, State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck)
+            && matches!(
+                self.state,
+                State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
+            )
     }
 
     pub(super) fn persist_interval(&self) -> Duration {
@@ -463,12 +456,7 @@ impl<'a> TcpSocket<'a> {
         emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
         let outstanding = self.snd_max.distance_from(self.snd_una);
-        let len = self
-            .tx_buffer
-            .len()
-            .saturating_sub(offset)
-            .min(max_len)
-            .min(outstanding.saturating_sub(offset));
+        let len = self.tx_buffer.len().saturating_sub(offset).min(max_len).min(outstanding.saturating_sub(offset));
         let fin = self.fin_wanted()
             && offset + len == self.tx_buffer.len()
             && self.snd_max == self.snd_una + offset + len + 1;

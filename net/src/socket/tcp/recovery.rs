@@ -83,9 +83,6 @@ impl<'a> TcpSocket<'a> {
             lost += start.saturating_sub(prev_end.max(from));
             prev_end = end;
         }
-        self.snd_max
-            .distance_from(self.snd_una)
-            .saturating_sub(self.scoreboard.covered())
-            .saturating_sub(lost)
+        self.snd_max.distance_from(self.snd_una).saturating_sub(self.scoreboard.covered()).saturating_sub(lost)
     }
 }

@@ -13,7 +13,10 @@ fn active_close_full_sequence() {
     assert_eq!(s.poll_at(), None);
     assert_eq!(send(&mut s, ms(2), &TcpRepr { ack_number: Some(seq(1002)), ..FIN }, &[]), None);
     assert_eq!(s.state(), State::TimeWait);
-    assert_eq!(recv_one(&mut s, ms(2)), TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV });
+    assert_eq!(
+        recv_one(&mut s, ms(2)),
+        TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV }
+    );
     // 2 * MSL = 60 s by default.
     assert_eq!(s.poll_at(), Some(ms(60_002)));
     recv_nothing(&mut s, ms(60_001));
@@ -30,10 +33,7 @@ fn fin_follows_queued_data_on_last_segment() {
     s.close();
     assert_eq!(s.state(), State::FinWait1);
     let segs = recv_all(&mut s, ms(0));
-    assert_eq!(
-        segs,
-        vec![(TcpRepr { control: TcpControl::Fin, push: true, payload_len: 3, ..RECV }, b"bye".to_vec())]
-    );
+    assert_eq!(segs, vec![(TcpRepr { control: TcpControl::Fin, push: true, payload_len: 3, ..RECV }, b"bye".to_vec())]);
     // ACK of the data only: still FIN-WAIT-1.
     send(&mut s, ms(1), &TcpRepr { ack_number: Some(seq(1004)), ..SEND }, &[]);
     assert_eq!(s.state(), State::FinWait1);
@@ -56,7 +56,10 @@ fn fin_waits_for_data_the_window_holds_back() {
     let segs = recv_all(&mut s, ms(210));
     assert_eq!(
         segs,
-        vec![(TcpRepr { seq_number: seq(1003), control: TcpControl::Fin, push: true, payload_len: 2, ..RECV }, b"cd".to_vec())]
+        vec![(
+            TcpRepr { seq_number: seq(1003), control: TcpControl::Fin, push: true, payload_len: 2, ..RECV },
+            b"cd".to_vec()
+        )]
     );
 }
 
@@ -65,14 +68,20 @@ fn fin_wait_1_fin_ack_goes_to_time_wait() {
     let mut s = fin_wait_1();
     assert_eq!(send(&mut s, ms(1), &TcpRepr { ack_number: Some(seq(1002)), ..FIN }, &[]), None);
     assert_eq!(s.state(), State::TimeWait);
-    assert_eq!(recv_one(&mut s, ms(1)), TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV });
+    assert_eq!(
+        recv_one(&mut s, ms(1)),
+        TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV }
+    );
 }
 
 #[test]
 fn simultaneous_close() {
     let mut s = closing();
     assert_eq!(s.poll_at(), Some(ms(200)));
-    assert_eq!(send(&mut s, ms(1), &TcpRepr { seq_number: seq(10002), ack_number: Some(seq(1002)), ..SEND }, &[]), None);
+    assert_eq!(
+        send(&mut s, ms(1), &TcpRepr { seq_number: seq(10002), ack_number: Some(seq(1002)), ..SEND }, &[]),
+        None
+    );
     assert_eq!(s.state(), State::TimeWait);
     assert_eq!(s.poll_at(), Some(ms(60_001)));
 }
@@ -98,7 +107,10 @@ fn passive_close_full_sequence() {
         recv_one(&mut s, ms(0)),
         TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(10002)), window_len: 4095, ..RECV }
     );
-    assert_eq!(send(&mut s, ms(1), &TcpRepr { seq_number: seq(10002), ack_number: Some(seq(1002)), ..SEND }, &[]), None);
+    assert_eq!(
+        send(&mut s, ms(1), &TcpRepr { seq_number: seq(10002), ack_number: Some(seq(1002)), ..SEND }, &[]),
+        None
+    );
     assert_eq!(s.state(), State::Closed);
 }
 
@@ -116,7 +128,10 @@ fn close_wait_still_sends_data() {
     let segs = app_send(&mut s, ms(1), b"late");
     assert_eq!(
         segs,
-        vec![(TcpRepr { push: true, payload_len: 4, ack_number: Some(seq(10002)), window_len: 4095, ..RECV }, b"late".to_vec())]
+        vec![(
+            TcpRepr { push: true, payload_len: 4, ack_number: Some(seq(10002)), window_len: 4095, ..RECV },
+            b"late".to_vec()
+        )]
     );
 }
 
@@ -126,7 +141,10 @@ fn half_close_keeps_receiving_in_fin_wait_2() {
     assert!(s.may_recv());
     send(&mut s, ms(1), &TcpRepr { ack_number: Some(seq(1002)), ..SEND }, b"more");
     assert_eq!(app_recv(&mut s), b"more");
-    assert_eq!(recv_one(&mut s, ms(41)), TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10005)), window_len: 4092, ..RECV });
+    assert_eq!(
+        recv_one(&mut s, ms(41)),
+        TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10005)), window_len: 4092, ..RECV }
+    );
 }
 
 #[test]
@@ -152,10 +170,7 @@ fn fin_with_data_read_then_finished() {
 fn out_of_order_fin_not_taken() {
     let mut s = established();
     let fin = TcpRepr { control: TcpControl::Fin, seq_number: seq(10005), ..SEND };
-    assert_eq!(
-        send(&mut s, ms(0), &fin, b"tail"),
-        Some(TcpRepr { window_len: 4096, ..RECV })
-    );
+    assert_eq!(send(&mut s, ms(0), &fin, b"tail"), Some(TcpRepr { window_len: 4096, ..RECV }));
     assert_eq!(s.state(), State::Established);
     // The hole fills; the FIN must be retransmitted to count.
     send(&mut s, ms(1), &SEND, b"head");
@@ -204,7 +219,12 @@ fn unread_data_survives_close() {
     send(&mut s, ms(0), &SEND, b"keep");
     s.close();
     recv_all(&mut s, ms(0));
-    send(&mut s, ms(1), &TcpRepr { control: TcpControl::Fin, seq_number: seq(10005), ack_number: Some(seq(1002)), ..SEND }, &[]);
+    send(
+        &mut s,
+        ms(1),
+        &TcpRepr { control: TcpControl::Fin, seq_number: seq(10005), ack_number: Some(seq(1002)), ..SEND },
+        &[],
+    );
     assert_eq!(s.state(), State::TimeWait);
     recv_all(&mut s, ms(1));
     recv_all(&mut s, ms(100_000));

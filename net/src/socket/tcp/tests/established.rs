@@ -400,7 +400,10 @@ fn failed_emit_keeps_segment_due() {
     let segs = recv_all(&mut s, ms(1));
     assert_eq!(
         segs,
-        vec![(TcpRepr { ack_number: Some(seq(10004)), window_len: 4093, push: true, payload_len: 3, ..RECV }, b"xyz".to_vec())]
+        vec![(
+            TcpRepr { ack_number: Some(seq(10004)), window_len: 4093, push: true, payload_len: 3, ..RECV },
+            b"xyz".to_vec()
+        )]
     );
 }
 

@@ -225,13 +225,7 @@ fn connect_sends_syn() {
     assert_eq!(s.poll_at(), Some(Instant::ZERO));
     assert_eq!(
         recv_one(&mut s, ms(0)),
-        TcpRepr {
-            control: TcpControl::Syn,
-            seq_number: LOCAL_SEQ,
-            ack_number: None,
-            max_seg_size: Some(1460),
-            ..RECV
-        }
+        TcpRepr { control: TcpControl::Syn, seq_number: LOCAL_SEQ, ack_number: None, max_seg_size: Some(1460), ..RECV }
     );
     assert_eq!(s.poll_at(), Some(ms(1000)));
 }
@@ -314,13 +308,8 @@ fn syn_sent_ack_without_syn_dropped() {
 #[test]
 fn syn_sent_retransmits_syn_with_backoff() {
     let mut s = syn_sent();
-    let syn = TcpRepr {
-        control: TcpControl::Syn,
-        seq_number: LOCAL_SEQ,
-        ack_number: None,
-        max_seg_size: Some(1460),
-        ..RECV
-    };
+    let syn =
+        TcpRepr { control: TcpControl::Syn, seq_number: LOCAL_SEQ, ack_number: None, max_seg_size: Some(1460), ..RECV };
     recv_nothing(&mut s, ms(999));
     assert_eq!(recv_one(&mut s, ms(1000)), syn);
     recv_nothing(&mut s, ms(2999));

@@ -81,7 +81,10 @@ fn random_segment(rng: &mut Rng, s: &TcpSocket) -> (TcpRepr, Vec<u8>) {
         max_seg_size: (rng.below(4) == 0).then(|| rng.next() as u16),
         sack_permitted: rng.below(2) == 0,
         sack_ranges: sack,
-        timestamp: (rng.below(3) != 0).then(|| TcpTimestamp { tsval: s.ts_recent.wrapping_add(rng.below(100)).wrapping_sub(20), tsecr: rng.next() }),
+        timestamp: (rng.below(3) != 0).then(|| TcpTimestamp {
+            tsval: s.ts_recent.wrapping_add(rng.below(100)).wrapping_sub(20),
+            tsecr: rng.next(),
+        }),
         urgent: (rng.below(20) == 0).then(|| rng.next() as u16),
         ..SEND
     };
@@ -112,7 +115,13 @@ fn random_input_in_every_state() {
                 match rng.below(10) {
                     0..=5 => {
                         let (repr, payload) = random_segment(&mut rng, &s);
-                        let _ = s.process(ms(now), LOCAL, REMOTE, &TcpRepr { payload_len: payload.len(), ..repr }, &payload);
+                        let _ = s.process(
+                            ms(now),
+                            LOCAL,
+                            REMOTE,
+                            &TcpRepr { payload_len: payload.len(), ..repr },
+                            &payload,
+                        );
                     }
                     6 => {
                         let _ = s.send_slice(&pattern(0, rng.below(3000) as usize));

@@ -151,12 +151,7 @@ fn flush(peer: &mut Peer, now: Instant, link: &mut Link, to_b: bool) {
 }
 
 fn config(congestion: CongestionKind) -> TcpConfig {
-    TcpConfig {
-        isn_secret: [3; 16],
-        msl: Duration::from_secs(1),
-        congestion,
-        ..TcpConfig::default()
-    }
+    TcpConfig { isn_secret: [3; 16], msl: Duration::from_secs(1), congestion, ..TcpConfig::default() }
 }
 
 fn run(seed: u32, size: usize, faults: Faults) -> (usize, Instant) {
@@ -216,11 +211,10 @@ fn run_config(seed: u32, size: usize, faults: Faults, config: TcpConfig) -> (usi
         if done {
             break;
         }
-        let next = [a.socket.poll_at(), b.socket.poll_at(), link.next_delivery()]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or_else(|| panic!("seed {seed}: stalled at {now}: a {} b {}", a.socket.state(), b.socket.state()));
+        let next =
+            [a.socket.poll_at(), b.socket.poll_at(), link.next_delivery()].into_iter().flatten().min().unwrap_or_else(
+                || panic!("seed {seed}: stalled at {now}: a {} b {}", a.socket.state(), b.socket.state()),
+            );
         now = next.max(now + Duration::from_micros(1));
         assert!(now < limit, "seed {seed}: no progress by {now}: a {} b {}", a.socket.state(), b.socket.state());
     }
@@ -259,7 +253,6 @@ fn very_lossy_link_small_transfers() {
         run(seed, 20_000, faults);
     }
 }
-
 
 #[test]
 fn lossy_link_with_cubic() {

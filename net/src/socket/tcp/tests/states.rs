@@ -129,7 +129,10 @@ fn zero_window_probe_answered_with_zero_window() {
     assert_eq!(recv_one(&mut s, ms(40)), TcpRepr { ack_number: Some(seq(10009)), window_len: 0, ..RECV });
     // A Linux-style probe (one below RCV.NXT, no data).
     let probe = TcpRepr { seq_number: seq(10008), ..SEND };
-    assert_eq!(send(&mut s, ms(200), &probe, &[]), Some(TcpRepr { ack_number: Some(seq(10009)), window_len: 0, ..RECV }));
+    assert_eq!(
+        send(&mut s, ms(200), &probe, &[]),
+        Some(TcpRepr { ack_number: Some(seq(10009)), window_len: 0, ..RECV })
+    );
     // Reading opens the window; the update goes out.
     app_recv(&mut s);
     assert_eq!(recv_one(&mut s, ms(210)), TcpRepr { ack_number: Some(seq(10009)), window_len: 8, ..RECV });
@@ -141,7 +144,10 @@ fn out_of_order_segment_acked_even_with_delayed_ack_pending() {
     send(&mut s, ms(0), &SEND, b"a");
     assert_eq!(s.poll_at(), Some(ms(40)));
     let ooo = TcpRepr { seq_number: seq(10010), ..SEND };
-    assert_eq!(send(&mut s, ms(1), &ooo, b"z"), Some(TcpRepr { ack_number: Some(seq(10002)), window_len: 4095, ..RECV }));
+    assert_eq!(
+        send(&mut s, ms(1), &ooo, b"z"),
+        Some(TcpRepr { ack_number: Some(seq(10002)), window_len: 4095, ..RECV })
+    );
     // That ACK covered the pending one.
     recv_nothing(&mut s, ms(50));
 }

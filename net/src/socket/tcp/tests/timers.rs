@@ -188,10 +188,7 @@ fn data_and_fin_retransmitted_together() {
     s.close();
     recv_all(&mut s, ms(0));
     let segs = recv_all(&mut s, ms(200));
-    assert_eq!(
-        segs,
-        vec![(TcpRepr { control: TcpControl::Fin, push: true, payload_len: 3, ..RECV }, b"end".to_vec())]
-    );
+    assert_eq!(segs, vec![(TcpRepr { control: TcpControl::Fin, push: true, payload_len: 3, ..RECV }, b"end".to_vec())]);
 }
 
 #[test]
@@ -216,10 +213,7 @@ fn keepalive_gives_up_after_unanswered_probes() {
     let probe = TcpRepr { seq_number: seq(1000), ..RECV };
     assert_eq!(recv_one(&mut s, ms(1000)), probe);
     assert_eq!(recv_one(&mut s, ms(2000)), probe);
-    assert_eq!(
-        recv_one(&mut s, ms(3000)),
-        TcpRepr { control: TcpControl::Rst, window_len: 0, ..RECV }
-    );
+    assert_eq!(recv_one(&mut s, ms(3000)), TcpRepr { control: TcpControl::Rst, window_len: 0, ..RECV });
     assert_eq!(s.state(), State::Closed);
 }
 
@@ -233,7 +227,10 @@ fn acks_carry_highest_sequence_while_retransmitting() {
     assert_eq!(segs[0].0.seq_number, seq(1001));
     // The peer may hold everything: our ACK must not look old to it.
     send(&mut s, ms(210), &SEND, b"x");
-    assert_eq!(recv_one(&mut s, ms(210)), TcpRepr { seq_number: seq(4001), ack_number: Some(seq(10002)), window_len: 4095, ..RECV });
+    assert_eq!(
+        recv_one(&mut s, ms(210)),
+        TcpRepr { seq_number: seq(4001), ack_number: Some(seq(10002)), window_len: 4095, ..RECV }
+    );
 }
 
 #[test]
