@@ -11,7 +11,7 @@ use net::iface::{Config, Interface};
 use net::socket::tcp::{ListenerConfig, RecvError, State, TcpConfig, TcpListener, TcpSocket};
 use net::socket::SocketSet;
 use net::time::{Duration, Instant};
-use net::wire::tcp::{SeqNumber, TcpControl, TcpRepr};
+use net::wire::tcp::{Repr as TcpRepr, SeqNumber, TcpControl};
 use net::wire::{arp, IpAddress, IpEndpoint, IpProtocol};
 use tcp_common::*;
 
@@ -59,7 +59,11 @@ impl Net {
     /// Runs the applications and the link until `app` says it is done,
     /// jumping to the next deadline when the link is quiet. Panics after
     /// `limit` of simulated time.
-    fn run(&mut self, limit: Duration, mut app: impl FnMut(Instant, &mut SocketSet<'static>, &mut SocketSet<'static>) -> bool) {
+    fn run(
+        &mut self,
+        limit: Duration,
+        mut app: impl FnMut(Instant, &mut SocketSet<'static>, &mut SocketSet<'static>) -> bool,
+    ) {
         let end = self.now + limit;
         loop {
             if app(self.now, &mut self.sa, &mut self.sb) {
@@ -68,10 +72,8 @@ impl Net {
             if self.step() || !self.dev_a.rx.is_empty() || !self.dev_b.rx.is_empty() {
                 continue;
             }
-            let next = [self.a.poll_at(self.now, &self.sa), self.b.poll_at(self.now, &self.sb)]
-                .into_iter()
-                .flatten()
-                .min();
+            let next =
+                [self.a.poll_at(self.now, &self.sa), self.b.poll_at(self.now, &self.sb)].into_iter().flatten().min();
             self.now = match next {
                 Some(t) if t > self.now => t,
                 _ => self.now + Duration::from_millis(1),
@@ -377,8 +379,7 @@ fn one_listener_serves_many_clients() {
             }
             true
         });
-        served == CLIENTS
-            && clients.iter().all(|&h| sa.get::<TcpSocket>(h).state() == State::Closed)
+        served == CLIENTS && clients.iter().all(|&h| sa.get::<TcpSocket>(h).state() == State::Closed)
     });
     let l = net.sb.get::<TcpListener>(listener);
     assert_eq!((l.syn_queue_len(), l.accept_queue_len()), (0, 0));

@@ -7,12 +7,12 @@
 //! copying byte ranges of that concatenation into frames; nothing is
 //! assembled in a scratch buffer.
 
-use crate::phy::{ChecksumCapabilities, Device, TxToken};
+use crate::phy::{Device, TxToken};
 use crate::time::Instant;
 use crate::wire::checksum;
 use crate::wire::ethernet::{self, EtherType, VlanTag};
 use crate::wire::icmpv4::{self, Message};
-use crate::wire::tcp::{TcpPacket, TcpRepr};
+use crate::wire::tcp::{Packet as TcpPacket, Repr as TcpRepr};
 use crate::wire::{arp, ipv4, tcp, udp};
 use crate::wire::{EthernetAddress, IpAddress, IpProtocol, Ipv4Address};
 
@@ -173,12 +173,11 @@ impl<'p> OutPacket<'p> {
         let mut p = OutPacket::raw(src, dst, IpProtocol::Tcp, ttl, false, data);
         let repr = TcpRepr { payload_len: data.len(), ..*repr };
         p.header_len = repr.header_len().min(tcp::MAX_HEADER_LEN);
-        // The header is written alone (no payload, no checksum), then the
-        // checksum is summed over header and data where they lie. The
-        // header length is a multiple of four, so the sums combine.
-        let mut h = TcpPacket::new_unchecked(&mut p.header[..p.header_len]);
+        // The header is written alone (checksum zero), then the checksum
+        // is summed over header and data where they lie. The header length
+        // is a multiple of four, so the sums combine.
+        repr.emit_header(&mut TcpPacket::new_unchecked(&mut p.header[..p.header_len]));
         let (s, d) = (IpAddress::V4(src), IpAddress::V4(dst));
-        TcpRepr { payload_len: 0, ..repr }.emit(&mut h, &s, &d, &[], &ChecksumCapabilities::ignored());
         if compute_checksum {
             let len = u32::try_from(p.header_len + data.len()).unwrap_or(u32::MAX);
             let sum = checksum::combine(&[
@@ -431,8 +430,7 @@ mod tests {
         let packet = TcpPacket::new_checked(&buf[..]).unwrap();
         assert!(packet.verify_checksum(&src.into(), &dst.into()));
         assert_eq!(packet.payload(), &data);
-        let caps = ChecksumCapabilities::default();
-        let parsed = TcpRepr::parse(&packet, &src.into(), &dst.into(), &caps).unwrap();
+        let parsed = TcpRepr::parse(&packet, &src.into(), &dst.into(), true).unwrap();
         assert_eq!(parsed, TcpRepr { payload_len: 5, ..repr });
         // Without checksum computation the field is zero.
         let p = OutPacket::tcp(src, dst, 64, &repr, &data, false);

@@ -10,7 +10,7 @@ use crate::socket::set::{Socket, SocketSet};
 use crate::socket::tcp::{rst_reply, TcpReply};
 use crate::time::Instant;
 use crate::wire::icmpv4::{self, Message};
-use crate::wire::tcp::{TcpPacket, TcpRepr};
+use crate::wire::tcp::{Packet as TcpPacket, Repr as TcpRepr};
 use crate::wire::{arp, ethernet, ipv4, udp};
 use crate::wire::{Error, IpAddress, IpProtocol, Ipv4Address};
 
@@ -456,7 +456,7 @@ fn process_tcp<T: TxTokens>(
         }
     };
     let (src, dst) = (IpAddress::V4(datagram.src), IpAddress::V4(datagram.dst));
-    let repr = match TcpRepr::parse(&packet, &src, &dst, &inner.caps.checksum) {
+    let repr = match TcpRepr::parse(&packet, &src, &dst, inner.caps.checksum.tcp.rx()) {
         Ok(r) => r,
         Err(Error::Checksum) => {
             stats.bad_checksum += 1;
@@ -484,7 +484,12 @@ fn process_tcp<T: TxTokens>(
     // (a socket in LISTEN has no remote endpoint yet).
     let connected = sockets.iter_mut().find_map(|(_, socket)| match socket {
         Socket::Tcp(s) if s.remote_endpoint().is_some() && s.accepts(local, remote, &repr) => Some(s),
-        Socket::Tcp(_) | Socket::TcpListener(_) | Socket::Udp(_) | Socket::Icmp(_) | Socket::Dhcpv4(_) | Socket::Dns(_) => None,
+        Socket::Tcp(_)
+        | Socket::TcpListener(_)
+        | Socket::Udp(_)
+        | Socket::Icmp(_)
+        | Socket::Dhcpv4(_)
+        | Socket::Dns(_) => None,
     });
     let reply = match connected {
         Some(s) => Some(s.process(now, local, remote, &repr, payload)),
@@ -493,7 +498,12 @@ fn process_tcp<T: TxTokens>(
             Socket::TcpListener(l) if l.accepts(local, remote, &repr) => {
                 Some(l.process(now, local, remote, &repr, payload))
             }
-            Socket::Tcp(_) | Socket::TcpListener(_) | Socket::Udp(_) | Socket::Icmp(_) | Socket::Dhcpv4(_) | Socket::Dns(_) => None,
+            Socket::Tcp(_)
+            | Socket::TcpListener(_)
+            | Socket::Udp(_)
+            | Socket::Icmp(_)
+            | Socket::Dhcpv4(_)
+            | Socket::Dns(_) => None,
         }),
     };
     match reply {

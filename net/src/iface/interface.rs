@@ -18,7 +18,7 @@ use crate::socket::tcp::{TcpConfig, TcpSocket};
 use crate::storage::{PacketBuffer, PacketMetadata};
 use crate::time::{Duration, Instant};
 use crate::wire::icmpv4::{self, Message};
-use crate::wire::tcp::TcpRepr;
+use crate::wire::tcp::Repr as TcpRepr;
 use crate::wire::{arp, ipv4, tcp};
 use crate::wire::{EthernetAddress, IpAddress, IpEndpoint, IpProtocol, Ipv4Address, Ipv4Cidr};
 

@@ -3,11 +3,10 @@
 //! builders and parsers for TCP segments.
 #![allow(dead_code)]
 
-use net::phy::ChecksumCapabilities;
 use net::socket::tcp::{TcpConfig, TcpSocket};
 use net::socket::{SocketSet, SocketStorage};
 use net::storage::RingBuffer;
-use net::wire::tcp::{TcpPacket, TcpRepr};
+use net::wire::tcp::{Packet as TcpPacket, Repr as TcpRepr};
 use net::wire::{IpAddress, Ipv4Address};
 
 /// A closed socket over leaked buffers of the given sizes.
@@ -127,20 +126,13 @@ impl Transfer {
 pub fn tcp_bytes(src: Ipv4Address, dst: Ipv4Address, repr: &TcpRepr, payload: &[u8]) -> Vec<u8> {
     let repr = TcpRepr { payload_len: payload.len(), ..*repr };
     let mut b = vec![0u8; repr.buffer_len()];
-    repr.emit(
-        &mut TcpPacket::new_unchecked(&mut b[..]),
-        &IpAddress::V4(src),
-        &IpAddress::V4(dst),
-        payload,
-        &ChecksumCapabilities::default(),
-    );
+    repr.emit(&mut TcpPacket::new_unchecked(&mut b[..]), &IpAddress::V4(src), &IpAddress::V4(dst), payload, true);
     b
 }
 
 /// A TCP segment's header (checksum verified) and payload.
 pub fn parse_tcp(src: Ipv4Address, dst: Ipv4Address, bytes: &[u8]) -> (TcpRepr, Vec<u8>) {
     let packet = TcpPacket::new_checked(bytes).expect("tcp header");
-    let repr = TcpRepr::parse(&packet, &IpAddress::V4(src), &IpAddress::V4(dst), &ChecksumCapabilities::default())
-        .expect("valid tcp segment");
+    let repr = TcpRepr::parse(&packet, &IpAddress::V4(src), &IpAddress::V4(dst), true).expect("valid tcp segment");
     (repr, packet.payload().to_vec())
 }
