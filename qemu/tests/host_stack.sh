@@ -10,7 +10,7 @@
 #
 # Checks, each a PASS/FAIL line: DHCP lease and DNS answer from dnsmasq,
 # 20 quick pings without loss, 4000-byte pings (fragmented both ways), UDP
-# echo of 1, 100 and 1472 bytes byte for byte, a clean stop with counters
+# echo of 1, 100, 1472 and 8000 bytes byte for byte, a clean stop with counters
 # (Linux's IPv6 chatter among the frames ignored and counted),
 # then a static-address run (--ip) answering ping and resolving through
 # --dns. Every command is bounded; the rig removes everything on exit.
@@ -146,6 +146,7 @@ check_ping "host stack: 3 pings of 4000 bytes (fragmented both ways)" "$ADDR" 3 
 for size in 1 100 1472; do
     check_udp_echo "host stack: UDP echo of $size bytes" "$ADDR" "$size"
 done
+check_udp_echo "host stack: UDP echo of 8000 bytes (fragmented both ways)" "$ADDR" 8000
 stop_stack
 check_stopped "host stack: DHCP run stops on TERM and prints its counters" "$DHCP_LOG"
 ignored=$(sed -En 's/^counters ethernet: .* not_for_us=([0-9]+) unknown_ethertype=([0-9]+) .*/\1 \2/p' "$DHCP_LOG")
