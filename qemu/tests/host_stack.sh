@@ -66,8 +66,17 @@ start_stack() {
     shift
     rig_bg "$ns" "$BIN" --tap nt-tap0 --duration-s 60 "$@" >"$log" 2>&1
     STACK_PID=$RIG_PID
+    # Carrier (LOWER_UP) comes on when the program opens the TAP; Linux
+    # transmits on it once its link watcher has activated the queue, which
+    # is when the operational state turns UP.
     rig_wait_until 5 rig_tap_attached "$ns" nt-tap0
+    rig_wait_until 2 tap_running
     wait_for_log "$log" '^listening udp/7$' 5
+}
+
+# tap_running: the Linux side of nt-tap0 is operationally up.
+tap_running() {
+    ip -n "$ns" link show nt-tap0 2>/dev/null | grep -q ' state UP '
 }
 
 # stop_stack: TERM; the program prints its counters on the way out.
@@ -81,10 +90,12 @@ check_ping() {
     shift 3
     local out
     out=$(rig_exec "$ns" timeout 20 ping -n -c "$count" -W 2 "$@" "$addr" 2>&1)
-    if echo "$out" | grep -Eq "^$count packets transmitted, $count received, 0% packet loss"; then
+    # A here-string, not `echo | grep -q`: with pipefail, grep quitting
+    # early can fail the pipeline through echo's SIGPIPE.
+    if grep -Eq "^$count packets transmitted, $count received, 0% packet loss" <<<"$out"; then
         pass "$name"
     else
-        fail "$name" "$(echo "$out" | grep -E 'transmitted|unreachable|error' | head -n 2 | tr '\n' ' ')"
+        fail "$name" "$(grep -E 'transmitted|unreachable|error' <<<"$out" | head -n 2 | tr '\n' ' ')"
     fi
 }
 
