@@ -14,7 +14,10 @@
 //! - `configured 10.0.0.2/24 gw 10.0.0.1 dns 10.0.0.1` each time the
 //!   address, gateway or DNS servers change (`gw -`, `dns -` when unset),
 //!   `deconfigured` when a DHCP lease is withdrawn;
-//! - `resolved NAME -> ADDR[, ADDR...]` or `resolve NAME failed: WHY`.
+//! - `resolved NAME -> ADDR[, ADDR...]` or `resolve NAME failed: WHY`
+//!   (the lookup starts once an address and a DNS server are known);
+//! - `dhcp: STATE` as the DHCP client moves (Discovering, Requesting,
+//!   Bound, Renewing, ...).
 //!
 //! It stops after `--duration-s N`, or on SIGTERM/SIGINT (taken through a
 //! signalfd, so it is woken like by a frame), and then prints `stopping:
@@ -37,7 +40,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 use net::iface::{Config, Interface, InterfaceStorage, NeighbourSlot, PendingSlot, ReassemblySlot};
 use net::phy::{wait_readable, TapDevice};
-use net::socket::dhcpv4::DhcpClient;
+use net::socket::dhcpv4::{DhcpClient, DhcpState};
 use net::socket::dns::{DnsQuerySlot, DnsResolver, QueryHandle, QueryKind};
 use net::socket::udp::{UdpPacketMetadata, UdpSocket};
 use net::socket::{SocketHandle, SocketSet, SocketStorage};
@@ -353,16 +356,14 @@ fn run(opts: Options) -> Result<(), String> {
     let mut sockets = SocketSet::new(&mut socket_storage[..]);
     println!("tap_stack on {} mac {mac}", tap.name());
 
-    match opts.addressing {
-        Addressing::Dhcp => {
-            sockets.add(DhcpClient::new(mac, random_u32()));
-            println!("dhcp: discovering");
-        }
+    let dhcp = match opts.addressing {
+        Addressing::Dhcp => Some(sockets.add(DhcpClient::new(mac, random_u32()))),
         Addressing::Static { cidr, gateway } => {
             iface.add_address(cidr).map_err(|e| format!("cannot use address {cidr}: {e:?}"))?;
             iface.set_default_gateway(gateway);
+            None
         }
-    }
+    };
     // Static DNS servers; with DHCP, the lease's servers replace them.
     if !opts.dns.is_empty() {
         iface.set_dns_servers(&opts.dns);
@@ -381,6 +382,7 @@ fn run(opts: Options) -> Result<(), String> {
     let started = StdInstant::now();
     let deadline = opts.duration.map(|d| started + d);
     let mut shown: Option<Configuration> = None;
+    let mut dhcp_shown: Option<DhcpState> = None;
     let stop_reason = loop {
         let now = Instant::from_micros(started.elapsed().as_micros() as i64);
         let result = iface.poll(now, &mut tap, &mut sockets);
@@ -388,6 +390,13 @@ fn run(opts: Options) -> Result<(), String> {
             service.serve(&mut sockets);
         }
 
+        if let Some(handle) = dhcp {
+            let state = sockets.get::<DhcpClient>(handle).state();
+            if dhcp_shown != Some(state) {
+                println!("dhcp: {state:?}");
+                dhcp_shown = Some(state);
+            }
+        }
         let current = Configuration::of(&iface);
         let configured = !current.addresses.is_empty();
         if shown.as_ref() != Some(&current) {
@@ -442,11 +451,8 @@ fn run(opts: Options) -> Result<(), String> {
     for service in &services {
         println!("counters {}", service.counters(&sockets));
     }
-    if let Some(client) = sockets.iter().find_map(|(_, s)| match s {
-        net::socket::Socket::Dhcpv4(c) => Some(c),
-        _ => None,
-    }) {
-        println!("counters dhcp: state={:?}", client.state());
+    if let Some(handle) = dhcp {
+        println!("counters dhcp: state={:?}", sockets.get::<DhcpClient>(handle).state());
     }
     Ok(())
 }
