@@ -256,6 +256,9 @@ struct StackParams {
     cubic: bool,
     /// Client sockets, or listener pool size.
     sockets: usize,
+    /// Our RTO floor in ms (smoltcp's is fixed at 10 ms; ours defaults to
+    /// 200 ms like Linux).
+    rto_min_ms: Option<u64>,
 }
 
 const IP_A: [u8; 4] = [10, 0, 0, 1];
@@ -334,12 +337,12 @@ mod ours {
                 msl: Duration::from_secs(5),
                 ..iface.tcp_config()
             };
+            let tcp = match p.rto_min_ms {
+                Some(ms) => TcpConfig { rto_min: Duration::from_millis(ms), ..tcp },
+                None => tcp,
+            };
             let socket = || {
-                TcpSocket::new(
-                    RingBuffer::new(leak(vec![0u8; p.buffer])),
-                    RingBuffer::new(leak(vec![0u8; p.buffer])),
-                    tcp,
-                )
+                TcpSocket::new(RingBuffer::new(leak(touched(p.buffer))), RingBuffer::new(leak(touched(p.buffer))), tcp)
             };
             let mut sockets = SocketSet::new(leak((0..p.sockets + 1).map(|_| SocketStorage::EMPTY).collect()));
             let mut clients = Vec::new();
@@ -438,7 +441,7 @@ mod smol {
             let mut sockets = SocketSet::new(vec![]);
             let mut handles = Vec::new();
             for _ in 0..p.sockets {
-                let mut s = Socket::new(SocketBuffer::new(vec![0u8; p.buffer]), SocketBuffer::new(vec![0u8; p.buffer]));
+                let mut s = Socket::new(SocketBuffer::new(touched(p.buffer)), SocketBuffer::new(touched(p.buffer)));
                 s.set_nagle_enabled(p.nagle);
                 s.set_congestion_control(if p.cubic { CongestionControl::Cubic } else { CongestionControl::Reno });
                 if listen {
@@ -605,7 +608,9 @@ fn bulk<A: Stack, B: Stack>(p: StackParams, link: LinkParams, total: usize, seed
         },
         3_600_000_000,
     );
-    (wall.elapsed().as_secs_f64(), sim as f64 / 1e6)
+    let wall = wall.elapsed().as_secs_f64();
+    verbose(A::NAME, "frames per 64 KiB", &wire, total / 65536);
+    (wall, sim as f64 / 1e6)
 }
 
 /// `count` 64-byte echo transactions over one connection; wall seconds.
@@ -648,6 +653,7 @@ fn request_response<A: Stack, B: Stack>(p: StackParams, count: usize) -> f64 {
         },
         3_600_000_000,
     );
+    verbose(A::NAME, "frames per transaction", &wire, count);
     wall.elapsed().as_secs_f64()
 }
 
@@ -756,7 +762,23 @@ fn connection_rate<A: Stack, B: Stack>(p: StackParams, count: usize) -> f64 {
         },
         3_600_000_000,
     );
+    verbose(A::NAME, "frames per connection", &wire, count);
     wall.elapsed().as_secs_f64()
+}
+
+/// With `TCP_BENCH_VERBOSE` set: frames on the wire per unit of work.
+fn verbose(name: &str, what: &str, wire: &WireRef, units: usize) {
+    if std::env::var_os("TCP_BENCH_VERBOSE").is_some() {
+        let w = wire.borrow();
+        let per = w.tx_frames as f64 / units.max(1) as f64;
+        eprintln!("    {name}: {per:.2} {what} ({} dropped)", w.dropped);
+    }
+}
+
+/// A buffer whose pages are already mapped (`vec![0; n]` maps them at
+/// first use, inside the timed region).
+fn touched(len: usize) -> Vec<u8> {
+    vec![0x55; len]
 }
 
 fn best_of<T: PartialOrd + Copy>(rounds: usize, mut f: impl FnMut() -> T) -> T {
@@ -775,7 +797,7 @@ fn row(what: &str, unit: &str, ours: f64, smol: f64) {
 }
 
 fn params(mtu: usize, buffer: usize) -> StackParams {
-    StackParams { mtu, buffer, nagle: true, cubic: false, sockets: 1 }
+    StackParams { mtu, buffer, nagle: true, cubic: false, sockets: 1, rto_min_ms: None }
 }
 
 fn main() {
@@ -797,15 +819,19 @@ fn main() {
             }
         }
         println!("bulk, 10 ms RTT, 100 Mbit/s, 1% loss each way, bytes per simulated second (8 MiB, 3 seeds):");
-        for cubic in [false, true] {
+        for (cubic, rto_min_ms) in [(false, None), (true, None), (false, Some(10))] {
             for mtu in [1500, 9000] {
                 for buffer in [16384, 65536] {
-                    let p = StackParams { cubic, ..params(mtu, buffer) };
+                    let p = StackParams { cubic, rto_min_ms, ..params(mtu, buffer) };
                     let total = 8 << 20;
                     let sim = |f: &dyn Fn(u64) -> f64| (1..=3).map(f).sum::<f64>();
                     let ours = sim(&|seed| bulk::<Ours, Ours>(p, LinkParams::LOSSY_WAN, total, seed).1);
                     let smol = sim(&|seed| bulk::<Smol, Smol>(p, LinkParams::LOSSY_WAN, total, seed).1);
-                    let cc = if cubic { "CUBIC" } else { "NewReno/Reno" };
+                    let cc = match (cubic, rto_min_ms) {
+                        (true, _) => "CUBIC",
+                        (false, None) => "NewReno/Reno",
+                        (false, Some(_)) => "NewReno/Reno, our RTO floor 10 ms",
+                    };
                     let label = format!("  {cc}, MTU {mtu}, {} KiB buffers", buffer / 1024);
                     row(&label, "MB/s", 3.0 * total as f64 / ours / 1e6, 3.0 * total as f64 / smol / 1e6);
                 }

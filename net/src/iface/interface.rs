@@ -1007,10 +1007,9 @@ impl<'a> Inner<'a> {
         match socket {
             Socket::Tcp(s) => {
                 give_secret(s, &self.config.tcp_secret);
+                // `dispatch` checks every timer itself: asking `poll_at`
+                // first would plan the next segment twice.
                 for _ in 0..budget {
-                    if s.poll_at().is_none_or(|t| t > now) {
-                        break;
-                    }
                     let mut sent = false;
                     s.dispatch(now, mss, |local, remote, repr, data| {
                         sent = true;
@@ -1022,10 +1021,8 @@ impl<'a> Inner<'a> {
                 }
             }
             Socket::TcpListener(l) => {
+                // The listener only dispatches its sockets that are due.
                 for _ in 0..budget {
-                    if l.poll_at().is_none_or(|t| t > now) {
-                        break;
-                    }
                     let mut sent = false;
                     l.dispatch(now, mss, |local, remote, repr, data| {
                         sent = true;
