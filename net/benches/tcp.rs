@@ -31,6 +31,31 @@ use std::time::Instant as WallInstant;
 
 use net::rand::Rng;
 
+/// Counts heap allocations, to show the timed loops make none.
+struct CountingAlloc;
+
+static ALLOCATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+// SAFETY: forwards to the system allocator unchanged.
+unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// One-way link parameters.
 #[derive(Debug, Clone, Copy)]
 struct LinkParams {
@@ -580,6 +605,7 @@ fn bulk<A: Stack, B: Stack>(p: StackParams, link: LinkParams, total: usize, seed
     let pattern: Vec<u8> = (0..PATTERN_LEN).map(|i| (i * 7 + i / 256) as u8).collect();
     let mut sink = vec![0u8; 65536];
     let (mut sent, mut received) = (0usize, 0usize);
+    let allocs = allocations();
     let wall = WallInstant::now();
     let sim = run(
         &wire,
@@ -609,7 +635,7 @@ fn bulk<A: Stack, B: Stack>(p: StackParams, link: LinkParams, total: usize, seed
         3_600_000_000,
     );
     let wall = wall.elapsed().as_secs_f64();
-    verbose(A::NAME, "frames per 64 KiB", &wire, total / 65536);
+    verbose(A::NAME, "frames per 64 KiB", &wire, total / 65536, allocations() - allocs);
     (wall, sim as f64 / 1e6)
 }
 
@@ -622,6 +648,7 @@ fn request_response<A: Stack, B: Stack>(p: StackParams, count: usize) -> f64 {
     let request = [0x5au8; 64];
     let mut buf = [0u8; 64];
     let (mut done, mut outstanding, mut at_server, mut at_client) = (0usize, false, 0usize, 0usize);
+    let allocs = allocations();
     let wall = WallInstant::now();
     run(
         &wire,
@@ -653,8 +680,9 @@ fn request_response<A: Stack, B: Stack>(p: StackParams, count: usize) -> f64 {
         },
         3_600_000_000,
     );
-    verbose(A::NAME, "frames per transaction", &wire, count);
-    wall.elapsed().as_secs_f64()
+    let wall = wall.elapsed().as_secs_f64();
+    verbose(A::NAME, "frames per transaction", &wire, count, allocations() - allocs);
+    wall
 }
 
 /// `count` connections (16 at a time): connect, 90-byte request, 230-byte
@@ -679,6 +707,8 @@ fn connection_rate<A: Stack, B: Stack>(p: StackParams, count: usize) -> f64 {
     let (mut started, mut finished) = (0usize, 0usize);
     let mut port = 1024u16;
     let mut buf = [0u8; 512];
+    serving.reserve(4 * CLIENTS);
+    let allocs = allocations();
     let wall = WallInstant::now();
     run(
         &wire,
@@ -762,16 +792,17 @@ fn connection_rate<A: Stack, B: Stack>(p: StackParams, count: usize) -> f64 {
         },
         3_600_000_000,
     );
-    verbose(A::NAME, "frames per connection", &wire, count);
-    wall.elapsed().as_secs_f64()
+    let wall = wall.elapsed().as_secs_f64();
+    verbose(A::NAME, "frames per connection", &wire, count, allocations() - allocs);
+    wall
 }
 
 /// With `TCP_BENCH_VERBOSE` set: frames on the wire per unit of work.
-fn verbose(name: &str, what: &str, wire: &WireRef, units: usize) {
+fn verbose(name: &str, what: &str, wire: &WireRef, units: usize, allocs: u64) {
     if std::env::var_os("TCP_BENCH_VERBOSE").is_some() {
         let w = wire.borrow();
         let per = w.tx_frames as f64 / units.max(1) as f64;
-        eprintln!("    {name}: {per:.2} {what} ({} dropped)", w.dropped);
+        eprintln!("    {name}: {per:.2} {what} ({} dropped, {allocs} allocations while timed)", w.dropped);
     }
 }
 
