@@ -8,7 +8,17 @@
 //! then asks the device for transmit tokens and sends what is due:
 //! gratuitous ARP, ARP requests, packets that were waiting for an ARP
 //! reply, echo replies too large for one frame, reassembly time-exceeded
-//! errors, and finally whatever the sockets have queued.
+//! errors, and finally whatever the sockets have queued: UDP, ICMP, DHCP
+//! and DNS first, then TCP sockets and listeners in turn, each allowed
+//! [`Config::tcp_segments_per_socket`] segments per poll, starting one
+//! socket further every poll.
+//!
+//! A TCP segment goes to the connection that owns its 4-tuple, else to
+//! the first listener (a [`TcpListener`](crate::socket::tcp::TcpListener)
+//! or a socket in LISTEN) that accepts it; the socket's immediate answer
+//! (challenge ACK, SYN cookie, RST) leaves on the received frame's
+//! transmit token. A segment nobody wants is answered with an RST
+//! (RFC 9293 3.10.7.1), never an RST for an RST.
 
 use crate::phy::{Device, DeviceCapabilities, RxToken, TxToken};
 use crate::socket::dhcpv4::{self, DhcpConfig, DhcpEvent};
@@ -67,9 +77,12 @@ pub struct Config {
     /// Varies IP identifications and the resolver's port between boots.
     pub seed: u32,
     /// The secret keying TCP initial sequence numbers (RFC 6528), SYN
-    /// cookies and timestamp offsets: seed it from the platform's entropy.
-    /// [`Interface::tcp_config`] hands it out, and TCP sockets in the set
-    /// whose secret is all zero receive it while closed or listening.
+    /// cookies and timestamp offsets: seed it from the platform's entropy
+    /// (all zero, the default, makes ISNs guessable). Build sockets and
+    /// listeners with [`Interface::tcp_config`], which carries it; a
+    /// socket in the set whose secret is all zero also receives it at the
+    /// next poll while closed or listening (a listener keeps the config it
+    /// was built with).
     pub tcp_secret: [u8; 16],
     /// Segments one TCP socket or listener may send per poll before the
     /// next one gets its turn (the egress phase starts with a different

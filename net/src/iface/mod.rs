@@ -1,6 +1,7 @@
 //! The network interface: an Ethernet interface with IPv4 addresses,
 //! routes, a neighbour cache over ARP, IPv4 reassembly and fragmentation,
-//! automatic ICMP echo replies and errors, and dispatch to sockets.
+//! automatic ICMP echo replies and errors, RSTs for closed TCP ports, and
+//! dispatch to sockets (UDP, ICMP, DHCP, DNS, TCP sockets and listeners).
 //!
 //! An embedder owns every buffer, creates the interface and a socket set,
 //! and polls:
