@@ -19,8 +19,9 @@
 //! - connection rate: connect, a 90-byte request, a 230-byte response,
 //!   close; connections per second of wall time (16 clients at once).
 //!
-//! Run with `cargo bench -p net --bench tcp`. Each wall-time figure is the
-//! best of three rounds. Nagle is off in request/response and connection
+//! Run with `cargo bench -p net --bench tcp` (or `-- bulk`, `-- rr`,
+//! `-- conn` for one shape). Each wall-time figure is the best of five
+//! rounds, ours and smoltcp alternating. Nagle is off in request/response and connection
 //! rate for both stacks; congestion control is NewReno (ours) and Reno
 //! (smoltcp), with CUBIC on both in a second lossy row.
 
@@ -812,16 +813,18 @@ fn touched(len: usize) -> Vec<u8> {
     vec![0x55; len]
 }
 
-fn best_of<T: PartialOrd + Copy>(rounds: usize, mut f: impl FnMut() -> T) -> T {
-    let mut best = f();
-    for _ in 1..rounds {
-        let t = f();
-        if t < best {
-            best = t;
-        }
+/// The best (lowest) of `ROUNDS` timings of each, the two measured in
+/// alternation so both see the same machine load.
+fn best_pair(mut ours: impl FnMut() -> f64, mut smol: impl FnMut() -> f64) -> (f64, f64) {
+    let (mut a, mut b) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..ROUNDS {
+        a = a.min(ours());
+        b = b.min(smol());
     }
-    best
+    (a, b)
 }
+
+const ROUNDS: usize = 5;
 
 fn row(what: &str, unit: &str, ours: f64, smol: f64) {
     println!("{what:<52} ours {ours:>12.1} {unit:<8} smoltcp {smol:>12.1} {unit:<8} ratio {:>6.2}", ours / smol);
@@ -843,8 +846,10 @@ fn main() {
             for buffer in [16384, 65536] {
                 let p = params(mtu, buffer);
                 let total = 64 << 20;
-                let ours = best_of(3, || bulk::<Ours, Ours>(p, LinkParams::CLEAN, total, 1).0);
-                let smol = best_of(3, || bulk::<Smol, Smol>(p, LinkParams::CLEAN, total, 1).0);
+                let (ours, smol) = best_pair(
+                    || bulk::<Ours, Ours>(p, LinkParams::CLEAN, total, 1).0,
+                    || bulk::<Smol, Smol>(p, LinkParams::CLEAN, total, 1).0,
+                );
                 let label = format!("  MTU {mtu}, {} KiB buffers", buffer / 1024);
                 row(&label, "MB/s", total as f64 / ours / 1e6, total as f64 / smol / 1e6);
             }
@@ -874,8 +879,8 @@ fn main() {
         for buffer in [16384, 65536] {
             let p = StackParams { nagle: false, ..params(1500, buffer) };
             let count = 100_000;
-            let ours = best_of(3, || request_response::<Ours, Ours>(p, count));
-            let smol = best_of(3, || request_response::<Smol, Smol>(p, count));
+            let (ours, smol) =
+                best_pair(|| request_response::<Ours, Ours>(p, count), || request_response::<Smol, Smol>(p, count));
             let label = format!("  MTU 1500, {} KiB buffers", buffer / 1024);
             row(&label, "tx/s", count as f64 / ours, count as f64 / smol);
         }
@@ -885,8 +890,8 @@ fn main() {
         for buffer in [16384, 65536] {
             let p = StackParams { nagle: false, ..params(1500, buffer) };
             let count = 20_000;
-            let ours = best_of(3, || connection_rate::<Ours, Ours>(p, count));
-            let smol = best_of(3, || connection_rate::<Smol, Smol>(p, count));
+            let (ours, smol) =
+                best_pair(|| connection_rate::<Ours, Ours>(p, count), || connection_rate::<Smol, Smol>(p, count));
             let label = format!("  MTU 1500, {} KiB buffers, 16 clients at once", buffer / 1024);
             row(&label, "conn/s", count as f64 / ours, count as f64 / smol);
         }
