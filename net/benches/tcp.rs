@@ -885,6 +885,37 @@ fn main() {
             row(&label, "tx/s", count as f64 / ours, count as f64 / smol);
         }
     }
+    if wanted("idle") {
+        // The fixed cost of a poll with nothing to do (one idle connection).
+        let p = params(1500, 16384);
+        let n = 2_000_000;
+        let idle = |ours: bool| {
+            let wire = Wire::new(1514, 64, LinkParams::CLEAN, 1);
+            let per = |t: f64| t / n as f64 * 1e9;
+            if ours {
+                let (mut a, mut b) = (Ours::new(wire.clone(), 0, p, false), Ours::new(wire.clone(), 1, p, true));
+                open(&wire, &mut a, &mut b, 0, 40000);
+                let now = wire.borrow().now + 1000;
+                let t = WallInstant::now();
+                for _ in 0..n {
+                    a.poll(now);
+                }
+                per(t.elapsed().as_secs_f64())
+            } else {
+                let (mut a, mut b) = (Smol::new(wire.clone(), 0, p, false), Smol::new(wire.clone(), 1, p, true));
+                open(&wire, &mut a, &mut b, 0, 40000);
+                let now = wire.borrow().now + 1000;
+                let t = WallInstant::now();
+                for _ in 0..n {
+                    a.poll(now);
+                }
+                per(t.elapsed().as_secs_f64())
+            }
+        };
+        let (ours, smol) = best_pair(|| idle(true), || idle(false));
+        println!("idle poll, one open connection, ns per poll:");
+        row("  MTU 1500, 16 KiB buffers", "ns", ours, smol);
+    }
     if wanted("conn") {
         println!("connection rate, 90-byte request, 230-byte response, close, connections per wall second:");
         for buffer in [16384, 65536] {

@@ -986,22 +986,21 @@ impl<'a> Inner<'a> {
         tokens: &mut T,
         sockets: &mut SocketSet<'_>,
     ) -> Result<(), SendError> {
-        let start = self.tcp_cursor;
-        self.tcp_cursor = self.tcp_cursor.wrapping_add(1);
+        let first = if self.tcp_cursor < sockets.capacity() { self.tcp_cursor } else { 0 };
         let mss = self.tcp_mss();
         let budget = self.config.tcp_segments_per_socket.max(1);
-        let mut slots = 0;
-        for (h, _) in sockets.iter() {
-            slots = slots.max(h.index() + 1);
-        }
-        if slots == 0 {
-            return Ok(());
-        }
-        let first = start % slots;
-        for (_, socket) in sockets.iter_mut().filter(|(h, _)| h.index() >= first) {
+        // The next poll starts after the TCP socket that goes first now.
+        let mut leader = None;
+        let is_tcp = |s: &Socket| matches!(s, Socket::Tcp(_) | Socket::TcpListener(_));
+        let wrapped = sockets.iter_mut().filter(|(h, _)| h.index() >= first);
+        for (h, socket) in wrapped.filter(|(_, s)| is_tcp(s)) {
+            leader.get_or_insert(h.index());
+            self.tcp_cursor = leader.map_or(0, |i| i + 1);
             self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
         }
-        for (_, socket) in sockets.iter_mut().filter(|(h, _)| h.index() < first) {
+        for (h, socket) in sockets.iter_mut().filter(|(h, s)| h.index() < first && is_tcp(s)) {
+            leader.get_or_insert(h.index());
+            self.tcp_cursor = leader.map_or(0, |i| i + 1);
             self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
         }
         Ok(())
