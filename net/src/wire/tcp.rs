@@ -7,7 +7,7 @@
 
 use core::{cmp, fmt, ops};
 
-use super::{Error, IpAddress, Result};
+use super::{checksum, Error, IpAddress, IpProtocol, Result};
 
 /// A TCP sequence number: a point in modulo-2^32 sequence space.
 ///
@@ -252,8 +252,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// `src`/`dst` verifies.
     pub fn verify_checksum(&self, src: &IpAddress, dst: &IpAddress) -> bool {
         let data = self.buffer.as_ref();
-        let sum = pseudo_header_sum(src, dst, data.len()) + data_sum(data);
-        fold(sum) == 0xffff
+        checksum::is_valid(segment_sum(src, dst, data))
     }
 }
 
@@ -315,41 +314,17 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     pub fn fill_checksum(&mut self, src: &IpAddress, dst: &IpAddress) {
         self.set_checksum(0);
         let data = self.buffer.as_ref();
-        let sum = pseudo_header_sum(src, dst, data.len()) + data_sum(data);
-        let checksum = !fold(sum);
-        self.set_checksum(checksum);
+        let value = checksum::finish(segment_sum(src, dst, data));
+        self.set_checksum(value);
     }
 }
 
-// replaced by wire::checksum at merge
-fn data_sum(data: &[u8]) -> u64 {
-    let mut chunks = data.chunks_exact(2);
-    let mut sum: u64 = 0;
-    for c in &mut chunks {
-        sum += u64::from(u16::from_be_bytes([c[0], c[1]]));
-    }
-    if let [last] = chunks.remainder() {
-        sum += u64::from(u16::from_be_bytes([*last, 0]));
-    }
-    sum
-}
-
-// replaced by wire::checksum at merge
-fn pseudo_header_sum(src: &IpAddress, dst: &IpAddress, len: usize) -> u64 {
-    let addr_sum = |a: &IpAddress| match a {
-        IpAddress::V4(a) => data_sum(a.as_bytes()),
-        IpAddress::V6(a) => data_sum(a.as_bytes()),
-    };
-    let len = len as u64;
-    addr_sum(src) + addr_sum(dst) + 6 + (len >> 16) + (len & 0xffff)
-}
-
-// replaced by wire::checksum at merge
-fn fold(mut sum: u64) -> u16 {
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    sum as u16
+/// The folded sum of the pseudo-header and the whole segment.
+fn segment_sum(src: &IpAddress, dst: &IpAddress, segment: &[u8]) -> u16 {
+    checksum::combine(&[
+        checksum::pseudo_header(src, dst, IpProtocol::Tcp, segment.len() as u32),
+        checksum::data(segment),
+    ])
 }
 
 /// A SACK block: the left edge and the right edge (one past the end).
