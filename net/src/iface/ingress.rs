@@ -9,7 +9,6 @@ use crate::socket::dhcpv4;
 use crate::socket::set::{Socket, SocketSet};
 use crate::socket::tcp::{rst_reply, TcpReply};
 use crate::time::Instant;
-use crate::wire::checksum;
 use crate::wire::icmpv4::{self, Message};
 use crate::wire::tcp::{Packet as TcpPacket, Repr as TcpRepr};
 use crate::wire::{arp, ethernet, ipv4, udp};
@@ -457,20 +456,7 @@ fn process_tcp<T: TxTokens>(
         }
     };
     let (src, dst) = (IpAddress::V4(datagram.src), IpAddress::V4(datagram.dst));
-    // The checksum is summed here with the word-parallel `wire::checksum`
-    // (the segment is the whole IP payload), then parsing skips it.
-    if inner.caps.checksum.tcp.rx() {
-        let len = u32::try_from(datagram.payload.len()).unwrap_or(u32::MAX);
-        let sum = checksum::combine(&[
-            checksum::pseudo_header(&src, &dst, IpProtocol::Tcp, len),
-            checksum::data(datagram.payload),
-        ]);
-        if !checksum::is_valid(sum) {
-            stats.bad_checksum += 1;
-            return;
-        }
-    }
-    let repr = match TcpRepr::parse(&packet, &src, &dst, false) {
+    let repr = match TcpRepr::parse(&packet, &src, &dst, inner.caps.checksum.tcp.rx()) {
         Ok(r) => r,
         Err(Error::Checksum) => {
             stats.bad_checksum += 1;
