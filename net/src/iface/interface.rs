@@ -10,8 +10,8 @@
 //! reply, echo replies too large for one frame, reassembly time-exceeded
 //! errors, and finally whatever the sockets have queued: UDP, ICMP, DHCP
 //! and DNS first, then TCP sockets and listeners in turn, each allowed
-//! [`Config::tcp_segments_per_socket`] segments per poll, starting one
-//! socket further every poll.
+//! [`Config::tcp_segments_per_socket`] segments per poll, the socket
+//! after the one that went first last time going first.
 //!
 //! A TCP segment goes to the connection that owns its 4-tuple, else to
 //! the first listener (a [`TcpListener`](crate::socket::tcp::TcpListener)
@@ -977,8 +977,8 @@ impl<'a> Inner<'a> {
     }
 
     /// Lets every TCP socket and listener send what is due, at most
-    /// `tcp_segments_per_socket` segments each, starting one slot further
-    /// every poll so no socket always goes first.
+    /// `tcp_segments_per_socket` segments each, starting after the socket
+    /// that went first in the last poll so no socket always goes first.
     fn dispatch_tcp<T: TxTokens>(
         &mut self,
         now: Instant,
@@ -989,18 +989,21 @@ impl<'a> Inner<'a> {
         let first = if self.tcp_cursor < sockets.capacity() { self.tcp_cursor } else { 0 };
         let mss = self.tcp_mss();
         let budget = self.config.tcp_segments_per_socket.max(1);
-        // The next poll starts after the TCP socket that goes first now.
-        let mut leader = None;
+        // The next poll starts after the TCP socket that goes first now
+        // (set before dispatching, as a busy device ends the pass early).
+        let mut leader_set = false;
         let is_tcp = |s: &Socket| matches!(s, Socket::Tcp(_) | Socket::TcpListener(_));
-        let wrapped = sockets.iter_mut().filter(|(h, _)| h.index() >= first);
-        for (h, socket) in wrapped.filter(|(_, s)| is_tcp(s)) {
-            leader.get_or_insert(h.index());
-            self.tcp_cursor = leader.map_or(0, |i| i + 1);
+        let tail = sockets.iter_mut().filter(|(h, s)| h.index() >= first && is_tcp(s));
+        for (h, socket) in tail {
+            if !core::mem::replace(&mut leader_set, true) {
+                self.tcp_cursor = h.index() + 1;
+            }
             self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
         }
         for (h, socket) in sockets.iter_mut().filter(|(h, s)| h.index() < first && is_tcp(s)) {
-            leader.get_or_insert(h.index());
-            self.tcp_cursor = leader.map_or(0, |i| i + 1);
+            if !core::mem::replace(&mut leader_set, true) {
+                self.tcp_cursor = h.index() + 1;
+            }
             self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
         }
         Ok(())
