@@ -218,6 +218,8 @@ pub(crate) struct Inner<'a> {
     tx_blocked: bool,
     /// The socket slot the next TCP egress pass starts at (round robin).
     tcp_cursor: usize,
+    /// An ARP resolution started since the last scan for due requests.
+    resolution_started: bool,
 }
 
 /// An Ethernet interface with IPv4.
@@ -251,6 +253,7 @@ impl<'a> Interface<'a> {
                 caps: DeviceCapabilities::default(),
                 tx_blocked: false,
                 tcp_cursor: 0,
+                resolution_started: false,
             },
             pending: PacketBuffer::new(storage.pending_slots, storage.pending_bytes),
             reassembly: Reassembler::new(storage.reassembly_slots, storage.reassembly_bytes),
@@ -463,14 +466,19 @@ impl<'a> Interface<'a> {
         inner.propagate_dns(sockets);
         inner.announce_addresses(tokens)?;
         inner.send_arp_requests(now, tokens)?;
+        inner.resolution_started = false;
         inner.flush_pending(now, pending, tokens)?;
         ingress::send_held_echo_replies(inner, pending, reassembly, now, tokens)?;
         ingress::expire_reassembly(inner, pending, reassembly, now, tokens)?;
         let result = inner.dispatch_sockets(now, pending, tokens, sockets);
         inner.propagate_dns(sockets);
         result?;
-        // Resolutions the sockets' datagrams just started ask at once.
-        inner.send_arp_requests(now, tokens)
+        // Resolutions started since (by waiting packets or the sockets'
+        // datagrams) ask at once.
+        if core::mem::take(&mut inner.resolution_started) {
+            inner.send_arp_requests(now, tokens)?;
+        }
+        Ok(())
     }
 }
 
@@ -663,6 +671,7 @@ impl<'a> Inner<'a> {
                 match lookup {
                     Lookup::Pending => self.stats.arp.request_rate_limited += 1,
                     Lookup::Unknown | Lookup::Failed | Lookup::Found(_) => {
+                        self.resolution_started = true;
                         if self.neighbours.start(ip, now) == Some(true) {
                             self.stats.arp.cache_evictions += 1;
                         }
@@ -857,6 +866,7 @@ impl<'a> Inner<'a> {
                 Lookup::Unknown => {
                     // The entry expired or was evicted while the packet
                     // waited: resolve again.
+                    self.resolution_started = true;
                     match self.neighbours.start(header.next_hop, now) {
                         Some(evicted) => {
                             if evicted {
