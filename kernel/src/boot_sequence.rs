@@ -4,6 +4,7 @@ use crate::drivers::gic::{Gic, GicV2, GicV3, Trigger};
 use crate::drivers::{pci, virtio_probe};
 use crate::platform::{self, GicConfig, Platform, Source};
 use crate::{bsp, event_loop, heap, irq, logger, nic, selftest, stack_guard};
+use kernel::appliance::{Appliance, Settings, Storage};
 use kernel::bootargs::BootArgs;
 use log::{info, warn};
 
@@ -46,8 +47,31 @@ extern "C" fn kernel_main(dtb: usize, entry_el: u64) -> ! {
     if let Some(test) = args.selftest {
         selftest::run(test, platform.timer_intid, nic);
     }
+    let network = nic.map(|nic| {
+        let settings = Settings {
+            mac: nic.device.mac_address(),
+            address: args.address,
+            gateway: args.gateway,
+            seed: entropy(&platform),
+            fallback: bsp::FALLBACK_ADDRESS,
+            fallback_gateway: bsp::FALLBACK_GATEWAY,
+        };
+        let appliance = Appliance::new(settings, Storage::allocate(), event_loop::now());
+        (nic, appliance)
+    });
     info!("ready: idle in the event loop");
-    event_loop::EventLoop::new(platform.timer_intid, nic).run()
+    event_loop::EventLoop::new(platform.timer_intid, network).run()
+}
+
+/// 64 bits of entropy for the stack: the device tree's rng-seed, else the
+/// counter (weak: logged at boot).
+fn entropy(platform: &Platform) -> u64 {
+    match platform.rng_seed {
+        Some(seed) => seed.chunks_exact(8).fold(0, |acc, c| {
+            acc ^ u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
+        }),
+        None => timer::uptime_micros().rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15,
+    }
 }
 
 fn make_gic(platform: &Platform) -> Gic {

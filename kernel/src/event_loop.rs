@@ -1,55 +1,58 @@
 //! The one loop the appliance runs: sleep in WFI until an interrupt, take
-//! the pending set, do the work, arm the timer for the next deadline.
+//! the pending set, let the stack and services do their work, arm the timer
+//! for the next deadline the stack returned.
 use crate::arch::{cpu, timer};
 use crate::nic::Nic;
 use crate::{irq, stack_guard};
+use kernel::appliance::Appliance;
 use log::debug;
-use net::phy::{Device, RxToken};
 use net::time::Instant;
 
 pub struct EventLoop {
     timer_intid: u32,
-    nic: Option<Nic>,
-    /// The next instant (microseconds since boot) work is due, if any.
-    next_deadline: Option<u64>,
-    /// Frames received with no stack to take them yet.
-    frames_dropped: u64,
+    network: Option<(Nic, Appliance<'static>)>,
+    /// Run the stack now, without waiting for an interrupt.
+    due: bool,
 }
 
 pub fn now() -> Instant {
     Instant::from_micros(timer::uptime_micros() as i64)
 }
 
+fn micros(at: Instant) -> u64 {
+    at.total_micros().max(0) as u64
+}
+
 impl EventLoop {
-    pub fn new(timer_intid: u32, nic: Option<Nic>) -> EventLoop {
-        if let Some(nic) = &nic {
+    pub fn new(timer_intid: u32, network: Option<(Nic, Appliance<'static>)>) -> EventLoop {
+        if let Some((nic, _)) = &network {
             irq::enable(nic.intid, nic.trigger);
             log::info!("event loop: {} NIC on INTID {}", nic.location, nic.intid);
         }
-        EventLoop { timer_intid, nic, next_deadline: None, frames_dropped: 0 }
+        EventLoop { timer_intid, network, due: true }
     }
 
     pub fn run(mut self) -> ! {
         loop {
-            cpu::wait_for_interrupt_unless(irq::any_pending);
-            irq::drain(|intid| self.dispatch(intid));
-            self.arm_timer();
+            if !self.due {
+                cpu::wait_for_interrupt_unless(irq::any_pending);
+            }
+            self.due = false;
+            irq::drain(|intid| self.take_interrupt(intid));
+            self.run_stack();
             stack_guard::check();
         }
     }
 
-    fn dispatch(&mut self, intid: u32) {
+    /// Acknowledges one interrupt; the work happens in `run_stack`.
+    fn take_interrupt(&mut self, intid: u32) {
         if intid == self.timer_intid {
             timer::disarm();
-            self.next_deadline = None;
             irq::unmask(intid);
-        } else if let Some(nic) = self.nic.as_mut().filter(|n| n.intid == intid) {
+        } else if let Some((nic, _)) = self.network.as_mut().filter(|(n, _)| n.intid == intid) {
+            // Acknowledge before draining the rings: a frame that lands
+            // after this raises the interrupt again.
             nic.device.acknowledge_interrupt();
-            // No stack is attached yet: received frames are counted and dropped.
-            while let Some((rx, _tx)) = nic.device.receive(now()) {
-                rx.consume(|_| ());
-                self.frames_dropped += 1;
-            }
             irq::unmask(intid);
         } else {
             // No driver owns it: leave the line masked so a level-triggered
@@ -58,9 +61,12 @@ impl EventLoop {
         }
     }
 
-    fn arm_timer(&self) {
-        match self.next_deadline {
-            Some(at) => timer::arm(at),
+    fn run_stack(&mut self) {
+        let Some((nic, appliance)) = self.network.as_mut() else { return };
+        let now = now();
+        match appliance.poll(now, &mut nic.device) {
+            Some(at) if at <= now => self.due = true,
+            Some(at) => timer::arm(micros(at)),
             None => timer::disarm(),
         }
     }

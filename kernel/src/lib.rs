@@ -2,9 +2,13 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+// Boot-time allocation only (buffers sized once); the data path does not allocate.
+extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod apps;
+pub mod appliance;
 pub mod bootargs;
 
 /// The appliance's version, from Cargo.

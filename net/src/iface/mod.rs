@@ -1,1 +1,79 @@
-//! The network interface (being written).
+//! The network interface: an Ethernet interface with IPv4 addresses,
+//! routes, a neighbour cache over ARP, IPv4 reassembly and fragmentation,
+//! automatic ICMP echo replies and errors, and dispatch to sockets.
+//!
+//! An embedder owns every buffer, creates the interface and a socket set,
+//! and polls:
+//!
+//! ```
+//! # use net::phy::{Device, DeviceCapabilities, RxToken, TxToken};
+//! # struct Nic; struct Rx; struct Tx;
+//! # impl RxToken for Rx { fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R { f(&[]) } }
+//! # impl TxToken for Tx { fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, n: usize, f: F) -> R { f(&mut vec![0; n]) } }
+//! # impl Device for Nic {
+//! #     type RxToken<'a> = Rx; type TxToken<'a> = Tx;
+//! #     fn receive(&mut self, _: net::time::Instant) -> Option<(Rx, Tx)> { None }
+//! #     fn transmit(&mut self, _: net::time::Instant) -> Option<Tx> { Some(Tx) }
+//! #     fn capabilities(&self) -> DeviceCapabilities { DeviceCapabilities::ethernet() }
+//! # }
+//! # let mut nic = Nic;
+//! use net::iface::{Config, Interface, InterfaceStorage, NeighbourSlot, PendingSlot, ReassemblySlot};
+//! use net::socket::udp::{UdpPacketMetadata, UdpSocket};
+//! use net::socket::{SocketSet, SocketStorage};
+//! use net::storage::PacketBuffer;
+//! use net::time::Instant;
+//! use net::wire::EthernetAddress;
+//!
+//! let mut neighbours = [NeighbourSlot::EMPTY; 16];
+//! let (mut pending_slots, mut pending_bytes) = ([PendingSlot::EMPTY; 16], [0u8; 8192]);
+//! let (mut frag_slots, mut frag_bytes) = ([ReassemblySlot::EMPTY; 2], [0u8; 2 * 8192]);
+//! let storage = InterfaceStorage {
+//!     neighbours: &mut neighbours,
+//!     pending_slots: &mut pending_slots,
+//!     pending_bytes: &mut pending_bytes,
+//!     reassembly_slots: &mut frag_slots,
+//!     reassembly_bytes: &mut frag_bytes,
+//! };
+//! let mut iface = Interface::new(Config::new(EthernetAddress([0x02, 0, 0, 0, 0, 1])), storage);
+//! iface.add_address("10.0.2.15/24".parse().unwrap()).unwrap();
+//! iface.set_default_gateway(Some("10.0.2.2".parse().unwrap()));
+//!
+//! let (mut rx_meta, mut rx_bytes) = ([UdpPacketMetadata::EMPTY; 8], [0u8; 4096]);
+//! let (mut tx_meta, mut tx_bytes) = ([UdpPacketMetadata::EMPTY; 8], [0u8; 4096]);
+//! let mut udp = UdpSocket::new(
+//!     PacketBuffer::new(&mut rx_meta, &mut rx_bytes),
+//!     PacketBuffer::new(&mut tx_meta, &mut tx_bytes),
+//! );
+//! udp.bind(7).unwrap();
+//! let mut socket_storage = [SocketStorage::EMPTY, SocketStorage::EMPTY];
+//! let mut sockets = SocketSet::new(&mut socket_storage[..]);
+//! let echo = sockets.add(udp);
+//!
+//! let now = Instant::from_millis(0); // from the platform's clock
+//! iface.poll(now, &mut nic, &mut sockets);
+//! let socket = sockets.get_mut::<UdpSocket>(echo);
+//! let mut buf = [0u8; 1500];
+//! while let Ok((n, from)) = socket.recv_slice(&mut buf) {
+//!     socket.send_slice(&buf[..n], from).unwrap(); // UDP echo
+//! }
+//! let next = iface.poll_at(now, &sockets); // arm a timer for this
+//! # assert_eq!(next, None, "nothing is due: the address was announced");
+//! ```
+
+mod egress;
+mod ingress;
+mod interface;
+pub mod neighbour;
+mod rate_limit;
+pub mod reassembly;
+pub mod route;
+pub mod stats;
+
+pub use interface::{
+    AddressError, Config, Interface, InterfaceStorage, PendingPacket, PendingSlot, PollResult, ALL_HOSTS,
+    MAX_ADDRESSES, MAX_DNS_SERVERS, MAX_MULTICAST_GROUPS,
+};
+pub use neighbour::NeighbourSlot;
+pub use reassembly::ReassemblySlot;
+pub use route::{Route, Routes, RoutesFull};
+pub use stats::Stats;

@@ -2,6 +2,7 @@
 //! passes describes the machine, and wins where it speaks.
 use crate::arch::mmu::{MemoryKind, Region};
 use crate::platform::{GicConfig, Platform};
+use net::wire::{Ipv4Address, Ipv4Cidr};
 
 pub const BOARD_NAME: &str = "QEMU virt";
 
@@ -17,6 +18,14 @@ pub const MEMORY_MAP: &[Region] = &[
     Region { base: 0x4000_0000, size: 0x3f_c000_0000, kind: MemoryKind::Normal },
     Region { base: 0x40_0000_0000, size: 0x40_0000_0000, kind: MemoryKind::Device },
 ];
+
+/// QEMU user networking's guest address and gateway: the appliance's
+/// address when DHCP does not answer in time.
+pub const FALLBACK_ADDRESS: Ipv4Cidr = match Ipv4Cidr::new(Ipv4Address::new(10, 0, 2, 15), 24) {
+    Some(cidr) => cidr,
+    None => panic!("invalid fallback prefix"),
+};
+pub const FALLBACK_GATEWAY: Ipv4Address = Ipv4Address::new(10, 0, 2, 2);
 
 /// Counter frequency if firmware left CNTFRQ_EL0 unset (QEMU sets it).
 pub const FALLBACK_TIMER_HZ: u64 = 62_500_000;

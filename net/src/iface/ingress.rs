@@ -1,0 +1,507 @@
+//! The receive path: one Ethernet frame through ARP or IPv4 (reassembly
+//! included) to ICMP, UDP and the sockets, plus the egress-phase work that
+//! comes out of it (deferred echo replies, reassembly timeouts).
+//!
+//! Every header is parsed with a checked view before any field is read, and
+//! every drop is counted under its reason.
+
+use crate::socket::dhcpv4;
+use crate::socket::set::{Socket, SocketSet};
+use crate::time::Instant;
+use crate::wire::icmpv4::{self, Message};
+use crate::wire::{arp, ethernet, ipv4, udp};
+use crate::wire::{Error, IpAddress, IpProtocol, Ipv4Address};
+
+use super::egress::{OutPacket, TxTokens};
+use super::interface::{is_icmp_error, v4_endpoint, Inner, PendingQueue, SendError};
+use super::reassembly::{Accepted, FragmentError, FragmentKey, Reassembler};
+
+/// What the interface must do with a datagram after delivering it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    Done,
+    /// An echo reply needs several frames: keep the reassembled request and
+    /// answer it in the egress phase.
+    HoldForReply,
+}
+
+/// A received IPv4 datagram (whole or reassembled).
+struct Datagram<'p> {
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    protocol: IpProtocol,
+    /// Its IP header as received (synthesized for a reassembled datagram),
+    /// for ICMP error quotes.
+    header: &'p [u8],
+    payload: &'p [u8],
+    reassembled: bool,
+}
+
+/// Handles one received frame.
+pub(crate) fn process_frame<T: TxTokens>(
+    inner: &mut Inner<'_>,
+    pending: &mut PendingQueue<'_>,
+    reassembly: &mut Reassembler<'_>,
+    now: Instant,
+    frame: &[u8],
+    sockets: &mut SocketSet<'_>,
+    tokens: &mut T,
+) {
+    let stats = &mut inner.stats.ethernet;
+    let Ok(frame) = ethernet::Frame::new_checked(frame) else {
+        stats.truncated += 1;
+        return;
+    };
+    let Ok(eth) = ethernet::Repr::parse(&frame) else {
+        stats.truncated += 1;
+        return;
+    };
+    let dst = eth.dst_addr;
+    let for_us =
+        dst == inner.config.mac || dst.is_broadcast() || (dst.is_multicast() && inner.accepts_multicast_mac(dst));
+    if !for_us {
+        inner.stats.ethernet.not_for_us += 1;
+        return;
+    }
+    match (eth.vlan.map(|t| t.vid), inner.config.vlan_id) {
+        (None, None) => {}
+        (Some(got), Some(want)) if got == want => {}
+        _ => {
+            inner.stats.ethernet.vlan_dropped += 1;
+            return;
+        }
+    }
+    let payload = frame.payload();
+    match eth.ethertype {
+        ethernet::EtherType::Arp => process_arp(inner, now, payload, tokens),
+        ethernet::EtherType::Ipv4 => process_ipv4(inner, pending, reassembly, now, payload, sockets, tokens),
+        ethernet::EtherType::Ipv6 | ethernet::EtherType::Vlan | ethernet::EtherType::Unknown(_) => {
+            inner.stats.ethernet.unknown_ethertype += 1
+        }
+    }
+}
+
+fn process_arp<T: TxTokens>(inner: &mut Inner<'_>, now: Instant, payload: &[u8], tokens: &mut T) {
+    let Ok(packet) = arp::Packet::new_checked(payload) else {
+        inner.stats.arp.malformed += 1;
+        return;
+    };
+    let Ok(repr) = arp::Repr::parse(&packet) else {
+        inner.stats.arp.malformed += 1;
+        return;
+    };
+    let (sha, spa, tpa) = (repr.source_hardware_addr, repr.source_protocol_addr, repr.target_protocol_addr);
+    // A probe (RFC 5227) has no sender address; anything else must be a
+    // unicast address at a unicast MAC.
+    if sha.is_multicast() || !(spa.is_unicast() || spa.is_unspecified()) {
+        inner.stats.arp.malformed += 1;
+        return;
+    }
+    match repr.operation {
+        arp::Operation::Request => inner.stats.arp.requests_received += 1,
+        arp::Operation::Reply | arp::Operation::Unknown(_) => inner.stats.arp.replies_received += 1,
+    }
+    if inner.has_address(spa) {
+        if sha != inner.config.mac {
+            inner.stats.arp.address_conflict += 1;
+        }
+        return;
+    }
+    let for_us = inner.has_address(tpa);
+    if !spa.is_unspecified() {
+        if for_us {
+            if inner.neighbours.fill(spa, sha, now) {
+                inner.stats.arp.cache_evictions += 1;
+            }
+        } else {
+            inner.neighbours.update_existing(spa, sha, now);
+        }
+    }
+    if !for_us {
+        inner.stats.arp.not_for_us += 1;
+        return;
+    }
+    if repr.operation == arp::Operation::Request {
+        let reply = arp::Repr {
+            operation: arp::Operation::Reply,
+            source_hardware_addr: inner.config.mac,
+            source_protocol_addr: tpa,
+            target_hardware_addr: sha,
+            target_protocol_addr: spa,
+        };
+        if inner.emit_arp(tokens, sha, &reply).is_ok() {
+            inner.stats.arp.replies_sent += 1;
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn process_ipv4<T: TxTokens>(
+    inner: &mut Inner<'_>,
+    pending: &mut PendingQueue<'_>,
+    reassembly: &mut Reassembler<'_>,
+    now: Instant,
+    bytes: &[u8],
+    sockets: &mut SocketSet<'_>,
+    tokens: &mut T,
+) {
+    let stats = &mut inner.stats.ipv4;
+    stats.rx_packets += 1;
+    let packet = match ipv4::Packet::new_checked(bytes) {
+        Ok(p) => p,
+        Err(e) => {
+            match (bytes.first().map(|b| b >> 4), e) {
+                (Some(v), _) if v != 4 => stats.bad_version += 1,
+                (_, Error::Truncated) => stats.truncated += 1,
+                _ => stats.bad_length += 1,
+            }
+            return;
+        }
+    };
+    if inner.caps.checksum.ipv4.rx() && !packet.verify_checksum() {
+        stats.bad_checksum += 1;
+        return;
+    }
+    let fragment_end = usize::from(packet.frag_offset()) + packet.payload().len();
+    if packet.is_fragment() && fragment_end > ipv4::MAX_PACKET_LEN {
+        stats.fragments_received += 1;
+        stats.fragments_too_big += 1;
+        return;
+    }
+    let Ok(repr) = ipv4::Repr::parse(&packet, false) else {
+        stats.bad_length += 1;
+        return;
+    };
+    let src = repr.src_addr;
+    if src.is_broadcast() || src.is_multicast() || src.is_loopback() || inner.is_broadcast(src) {
+        inner.stats.ipv4.bad_source += 1;
+        return;
+    }
+    let dst = repr.dst_addr;
+    // Before it has an address the interface takes UDP to any address, so a
+    // DHCP server may unicast its offer to the address it offers.
+    let unconfigured_udp = !inner.has_any_address() && repr.protocol == IpProtocol::Udp;
+    let for_us = inner.has_address(dst) || inner.is_broadcast(dst) || inner.in_group(dst) || unconfigured_udp;
+    if !for_us {
+        inner.stats.ipv4.not_for_us += 1;
+        return;
+    }
+    if repr.ttl == 0 {
+        inner.stats.ipv4.ttl_expired += 1;
+        return;
+    }
+    if !repr.is_fragment() {
+        let datagram = Datagram {
+            src: repr.src_addr,
+            dst,
+            protocol: repr.protocol,
+            header: packet.header(),
+            payload: packet.payload(),
+            reassembled: false,
+        };
+        // Whole datagrams never need holding: one frame in, one frame out.
+        let _ = deliver(inner, pending, now, &datagram, sockets, tokens);
+        return;
+    }
+
+    inner.stats.ipv4.fragments_received += 1;
+    let key = FragmentKey { src: repr.src_addr, dst, protocol: repr.protocol, ident: repr.ident };
+    let offset = usize::from(repr.frag_offset);
+    let added = reassembly.add(now, key, offset, repr.more_frags, packet.header(), packet.payload());
+    inner.stats.ipv4.fragments_evicted += reassembly.take_evictions();
+    let index = match added {
+        Ok(Accepted::Complete(index)) => index,
+        Ok(Accepted::Incomplete) => return,
+        Ok(Accepted::Duplicate) => {
+            inner.stats.ipv4.fragments_duplicate += 1;
+            return;
+        }
+        Err(e) => {
+            let stats = &mut inner.stats.ipv4;
+            match e {
+                FragmentError::NoBuffer => stats.fragments_no_buffer += 1,
+                FragmentError::TooBig => stats.fragments_too_big += 1,
+                FragmentError::Overlap => stats.fragments_overlap += 1,
+                FragmentError::Tiny => stats.fragments_tiny += 1,
+            }
+            return;
+        }
+    };
+    inner.stats.ipv4.fragments_reassembled += 1;
+    let Some((key, payload)) = reassembly.datagram(index) else { return };
+    let mut header = [0u8; ipv4::HEADER_LEN];
+    synthesize_header(&key, payload.len(), repr.ttl, &mut header);
+    let datagram =
+        Datagram { src: key.src, dst: key.dst, protocol: key.protocol, header: &header, payload, reassembled: true };
+    match deliver(inner, pending, now, &datagram, sockets, tokens) {
+        Delivery::Done => reassembly.release(index),
+        Delivery::HoldForReply => {}
+    }
+}
+
+/// The header a reassembled datagram would have had unfragmented.
+fn synthesize_header(key: &FragmentKey, payload_len: usize, ttl: u8, out: &mut [u8; ipv4::HEADER_LEN]) {
+    let repr = ipv4::Repr { ident: key.ident, ..ipv4::Repr::new(key.src, key.dst, key.protocol, payload_len, ttl) };
+    repr.emit(&mut ipv4::Packet::new_unchecked(&mut out[..]), true);
+}
+
+fn deliver<T: TxTokens>(
+    inner: &mut Inner<'_>,
+    pending: &mut PendingQueue<'_>,
+    now: Instant,
+    datagram: &Datagram,
+    sockets: &mut SocketSet<'_>,
+    tokens: &mut T,
+) -> Delivery {
+    match datagram.protocol {
+        IpProtocol::Icmp => process_icmp(inner, pending, now, datagram, sockets, tokens),
+        IpProtocol::Udp => {
+            process_udp(inner, pending, now, datagram, sockets, tokens);
+            Delivery::Done
+        }
+        // TCP: find the socket whose `accepts(local, remote, &repr)` holds,
+        // call `process` and send its reply; none: answer with a RST.
+        IpProtocol::Tcp | IpProtocol::Icmpv6 | IpProtocol::Unknown(_) => {
+            inner.stats.ipv4.unknown_protocol += 1;
+            Delivery::Done
+        }
+    }
+}
+
+fn process_icmp<T: TxTokens>(
+    inner: &mut Inner<'_>,
+    pending: &mut PendingQueue<'_>,
+    now: Instant,
+    datagram: &Datagram,
+    sockets: &mut SocketSet<'_>,
+    tokens: &mut T,
+) -> Delivery {
+    let stats = &mut inner.stats.icmp;
+    stats.rx_messages += 1;
+    let Ok(packet) = icmpv4::Packet::new_checked(datagram.payload) else {
+        stats.truncated += 1;
+        return Delivery::Done;
+    };
+    let repr = match icmpv4::Repr::parse(&packet, inner.caps.checksum.icmpv4.rx()) {
+        Ok(r) => r,
+        Err(Error::Checksum) => {
+            stats.bad_checksum += 1;
+            return Delivery::Done;
+        }
+        Err(Error::Unsupported) => {
+            stats.unknown_type += 1;
+            return Delivery::Done;
+        }
+        Err(Error::Truncated | Error::Malformed) => {
+            stats.truncated += 1;
+            return Delivery::Done;
+        }
+    };
+    match repr {
+        icmpv4::Repr::EchoRequest { ident, seq_no, data } => {
+            stats.echo_requests_received += 1;
+            let to_us = inner.has_address(datagram.dst);
+            if !to_us && !inner.config.reply_to_broadcast_ping {
+                inner.stats.icmp.echo_broadcast_ignored += 1;
+                return Delivery::Done;
+            }
+            let src = if to_us { Some(datagram.dst) } else { inner.source_for(datagram.src) };
+            let Some(src) = src else { return Delivery::Done };
+            if !datagram.src.is_unicast() {
+                return Delivery::Done;
+            }
+            let checksum = inner.caps.checksum.icmpv4.tx();
+            let reply = OutPacket::icmp_echo(src, datagram.src, inner.config.ttl, true, ident, seq_no, data, checksum);
+            match inner.send_ip(now, pending, tokens, &reply) {
+                Ok(()) => inner.stats.icmp.echo_replied += 1,
+                Err(SendError::NeedsMultiFrame) if datagram.reassembled && to_us => {
+                    return Delivery::HoldForReply;
+                }
+                Err(SendError::NeedsMultiFrame) => inner.stats.tx.reply_dropped += 1,
+                Err(SendError::DeviceBusy | SendError::Dropped) => {}
+            }
+        }
+        icmpv4::Repr::EchoReply { ident, seq_no, data } => {
+            let socket = sockets.iter_mut().find_map(|(_, s)| match s {
+                Socket::Icmp(s) if s.accepts_reply(ident) => Some(s),
+                _ => None,
+            });
+            match socket {
+                Some(s) => {
+                    s.process_reply(datagram.src, seq_no, data);
+                }
+                None => stats.echo_reply_unmatched += 1,
+            }
+        }
+        // Errors about our own datagrams: counted. (TCP and UDP sockets
+        // could be told here: the quote names the conversation.)
+        icmpv4::Repr::DstUnreachable { .. } | icmpv4::Repr::TimeExceeded { .. } | icmpv4::Repr::ParamProblem { .. } => {
+            stats.errors_received += 1;
+        }
+    }
+    Delivery::Done
+}
+
+fn process_udp<T: TxTokens>(
+    inner: &mut Inner<'_>,
+    pending: &mut PendingQueue<'_>,
+    now: Instant,
+    datagram: &Datagram,
+    sockets: &mut SocketSet<'_>,
+    tokens: &mut T,
+) {
+    let stats = &mut inner.stats.udp;
+    let packet = match udp::Packet::new_checked(datagram.payload) {
+        Ok(p) => p,
+        Err(Error::Truncated) => {
+            stats.truncated += 1;
+            return;
+        }
+        Err(_) => {
+            stats.malformed += 1;
+            return;
+        }
+    };
+    let (src, dst) = (IpAddress::V4(datagram.src), IpAddress::V4(datagram.dst));
+    let repr = match udp::Repr::parse(&packet, &src, &dst, inner.caps.checksum.udp.rx()) {
+        Ok(r) => r,
+        Err(Error::Checksum) => {
+            stats.bad_checksum += 1;
+            return;
+        }
+        Err(_) => {
+            stats.malformed += 1;
+            return;
+        }
+    };
+    stats.rx_datagrams += 1;
+    let local = v4_endpoint(datagram.dst, repr.dst_port);
+    let remote = v4_endpoint(datagram.src, repr.src_port);
+    let mut delivered = false;
+    for (_, socket) in sockets.iter_mut() {
+        match socket {
+            Socket::Udp(s) if s.accepts(local, remote) => {
+                if !s.process(local, remote, repr.payload) {
+                    inner.stats.udp.socket_buffer_full += 1;
+                }
+                delivered = true;
+                break;
+            }
+            Socket::Dhcpv4(client) if repr.dst_port == dhcpv4::CLIENT_PORT && repr.src_port == dhcpv4::SERVER_PORT => {
+                client.process(now, datagram.src, repr.payload);
+                if let Some(event) = client.take_event() {
+                    inner.apply_dhcp(event);
+                }
+                delivered = true;
+                break;
+            }
+            // Resolvers share the interface's DNS port; each ignores
+            // answers to queries it did not send.
+            Socket::Dns(resolver) if repr.dst_port == inner.dns_port => {
+                resolver.process(now, remote, repr.payload);
+                delivered = true;
+            }
+            Socket::Udp(_) | Socket::Icmp(_) | Socket::Dhcpv4(_) | Socket::Dns(_) => {}
+        }
+    }
+    if delivered {
+        return;
+    }
+    inner.stats.udp.no_socket += 1;
+    // No port unreachable for broadcasts, multicasts or odd sources.
+    if inner.has_address(datagram.dst) && datagram.src.is_unicast() {
+        inner.send_icmp_error(
+            now,
+            pending,
+            tokens,
+            datagram.dst,
+            datagram.src,
+            Message::DstUnreachable,
+            icmpv4::DstUnreachable::PortUnreachable.into(),
+            datagram.header,
+            datagram.payload,
+        );
+    }
+}
+
+/// Answers echo requests that were held because their reply needs several
+/// frames.
+pub(crate) fn send_held_echo_replies<T: TxTokens>(
+    inner: &mut Inner<'_>,
+    pending: &mut PendingQueue<'_>,
+    reassembly: &mut Reassembler<'_>,
+    now: Instant,
+    tokens: &mut T,
+) -> Result<(), SendError> {
+    loop {
+        let Some(index) = reassembly.held().next() else { break };
+        if let Some((key, payload)) = reassembly.datagram(index) {
+            let packet = icmpv4::Packet::new_checked(payload).ok();
+            if let Some(p) = packet.filter(|p| p.msg_type() == Message::EchoRequest) {
+                let checksum = inner.caps.checksum.icmpv4.tx();
+                let data = &payload[icmpv4::HEADER_LEN..];
+                let reply = OutPacket::icmp_echo(
+                    key.dst,
+                    key.src,
+                    inner.config.ttl,
+                    true,
+                    p.echo_ident(),
+                    p.echo_seq_no(),
+                    data,
+                    checksum,
+                );
+                match inner.send_ip(now, pending, tokens, &reply) {
+                    Ok(()) => inner.stats.icmp.echo_replied += 1,
+                    Err(SendError::DeviceBusy) => return Err(SendError::DeviceBusy),
+                    Err(SendError::Dropped | SendError::NeedsMultiFrame) => inner.stats.tx.reply_dropped += 1,
+                }
+            }
+        }
+        reassembly.release(index);
+    }
+    Ok(())
+}
+
+/// Drops timed-out reassemblies, with ICMP time exceeded (code 1) to the
+/// sender when the first fragment had come (RFC 792), unless the datagram
+/// was itself an ICMP error or was not addressed to us alone.
+pub(crate) fn expire_reassembly<T: TxTokens>(
+    inner: &mut Inner<'_>,
+    pending: &mut PendingQueue<'_>,
+    reassembly: &mut Reassembler<'_>,
+    now: Instant,
+    tokens: &mut T,
+) -> Result<(), SendError> {
+    while let Some(expired) = reassembly.next_expired(now) {
+        if !expired.incomplete {
+            inner.stats.tx.reply_dropped += 1;
+            continue;
+        }
+        inner.stats.ipv4.fragments_timed_out += 1;
+        let quote = expired.quote();
+        if !inner.config.reassembly_time_exceeded || quote.is_empty() {
+            continue;
+        }
+        let key = expired.key;
+        if !inner.has_address(key.dst) || !key.src.is_unicast() {
+            continue;
+        }
+        let header_len = ipv4::Packet::new_unchecked(quote).header_len().min(quote.len());
+        let (header, payload) = quote.split_at(header_len);
+        if key.protocol == IpProtocol::Icmp && payload.first().is_some_and(|&t| is_icmp_error(t)) {
+            continue;
+        }
+        inner.send_icmp_error(
+            now,
+            pending,
+            tokens,
+            key.dst,
+            key.src,
+            Message::TimeExceeded,
+            icmpv4::TimeExceeded::FragReassembly.into(),
+            header,
+            payload,
+        );
+    }
+    Ok(())
+}

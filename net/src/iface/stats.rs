@@ -1,0 +1,222 @@
+//! Interface counters: one struct per layer, one field per event or drop
+//! reason, all monotonically increasing `u64`s.
+//!
+//! [`Stats::iter`] yields `(layer, counter, value)` triples so an embedder
+//! can print them (JSON, Prometheus text) without naming every field.
+
+macro_rules! counters {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: u64,)*
+        }
+
+        impl $name {
+            /// Every counter as a `(name, value)` pair, in declaration order.
+            pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> {
+                [$((stringify!($field), self.$field)),*].into_iter()
+            }
+        }
+    };
+}
+
+counters!(
+    /// Ethernet: frames in, and why frames were dropped.
+    EthernetStats {
+        /// Frames received from the device.
+        rx_frames,
+        /// Frames handed to the device.
+        tx_frames,
+        /// Shorter than an Ethernet header.
+        truncated,
+        /// Addressed to another station or a multicast group not joined.
+        not_for_us,
+        /// An EtherType this stack does not handle (IPv6 included).
+        unknown_ethertype,
+        /// 802.1Q-tagged frames dropped (tagged while no VLAN is configured,
+        /// another VLAN id, or untagged while one is).
+        vlan_dropped,
+    }
+);
+
+counters!(
+    /// ARP.
+    ArpStats {
+        requests_received,
+        replies_received,
+        requests_sent,
+        replies_sent,
+        /// Gratuitous announcements of our addresses.
+        announcements_sent,
+        /// Unparseable, or not Ethernet/IPv4, or a bogus sender.
+        malformed,
+        /// Asking about an address that is not ours.
+        not_for_us,
+        /// Another station claims one of our addresses.
+        address_conflict,
+        /// A request was due but the per-address rate limit held it back.
+        request_rate_limited,
+        /// A packet waiting for resolution found the queue full (dropped).
+        pending_queue_full,
+        /// Packets dropped because resolution failed after every try.
+        resolution_failed,
+        /// Neighbour entries evicted to make room (least recently used).
+        cache_evictions,
+    }
+);
+
+counters!(
+    /// IPv4, fragmentation and reassembly included.
+    Ipv4Stats {
+        rx_packets,
+        tx_packets,
+        /// Version field not 4.
+        bad_version,
+        /// Header checksum does not verify.
+        bad_checksum,
+        /// Shorter than the header or the total length.
+        truncated,
+        /// Header length or total length inconsistent, bad options, or a
+        /// non-final fragment not a multiple of 8 bytes.
+        bad_length,
+        /// A source address no host may use (broadcast, multicast,
+        /// loopback).
+        bad_source,
+        /// Not addressed to us, our broadcasts or a joined group.
+        not_for_us,
+        /// Received with TTL 0.
+        ttl_expired,
+        /// A protocol this stack does not handle.
+        unknown_protocol,
+        /// Fragments received.
+        fragments_received,
+        /// Datagrams completed from fragments.
+        fragments_reassembled,
+        /// Datagrams abandoned when their reassembly timed out.
+        fragments_timed_out,
+        /// Datagrams discarded for a fragment overlapping with other data
+        /// (RFC 5722 style) or an inconsistent length.
+        fragments_overlap,
+        /// Fragments that only repeated data already held (ignored).
+        fragments_duplicate,
+        /// Fragments that would make the datagram longer than 65535 bytes.
+        fragments_too_big,
+        /// Fragments too small to be legitimate (empty non-final fragments,
+        /// a first fragment shorter than 8 bytes, TCP at offset 8).
+        fragments_tiny,
+        /// Incomplete datagrams dropped to make room for a new one.
+        fragments_evicted,
+        /// No reassembly buffer free, or the datagram exceeds one buffer.
+        fragments_no_buffer,
+        /// Outgoing datagrams sent as fragments.
+        tx_fragmented,
+        /// Fragments sent.
+        tx_fragments,
+        /// Outgoing datagrams larger than the MTU with DF set (dropped).
+        tx_dont_fragment,
+        /// Outgoing datagrams over 65535 bytes (dropped).
+        tx_too_big,
+        /// No route (and no gateway) to the destination.
+        tx_no_route,
+        /// No local address to send from.
+        tx_no_source,
+    }
+);
+
+counters!(
+    /// ICMPv4.
+    IcmpStats {
+        rx_messages,
+        bad_checksum,
+        /// Shorter than the ICMP header or an error without its quote.
+        truncated,
+        /// Types this stack does not handle.
+        unknown_type,
+        echo_requests_received,
+        /// Echo replies sent (pings answered).
+        echo_replied,
+        /// Echo requests to a broadcast or multicast address (ignored).
+        echo_broadcast_ignored,
+        /// Echo replies for an identifier no socket is bound to.
+        echo_reply_unmatched,
+        /// Error messages (unreachable, time exceeded, ...) received.
+        errors_received,
+        /// Error messages sent (port unreachable, reassembly time exceeded).
+        errors_sent,
+        /// Error messages not sent because of the rate limit.
+        errors_rate_limited,
+    }
+);
+
+counters!(
+    /// UDP.
+    UdpStats {
+        rx_datagrams,
+        tx_datagrams,
+        bad_checksum,
+        /// Shorter than the header or its length field.
+        truncated,
+        /// Length field below 8, or destination port 0.
+        malformed,
+        /// No socket bound to the destination port (port unreachable).
+        no_socket,
+        /// The receiving socket's buffer was full.
+        socket_buffer_full,
+    }
+);
+
+counters!(
+    /// Transmission.
+    TxStats {
+        /// The device had no transmit buffer; the work waits for a later
+        /// poll.
+        device_busy,
+        /// A reply needing several frames could not be sent from the
+        /// receive path and had no deferral slot (dropped).
+        reply_dropped,
+    }
+);
+
+/// All counters of an interface.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub ethernet: EthernetStats,
+    pub arp: ArpStats,
+    pub ipv4: Ipv4Stats,
+    pub icmp: IcmpStats,
+    pub udp: UdpStats,
+    pub tx: TxStats,
+}
+
+impl Stats {
+    /// Every counter as `(layer, counter, value)`, layer by layer.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &'static str, u64)> + '_ {
+        let with = |layer: &'static str| move |(name, v)| (layer, name, v);
+        self.ethernet
+            .iter()
+            .map(with("ethernet"))
+            .chain(self.arp.iter().map(with("arp")))
+            .chain(self.ipv4.iter().map(with("ipv4")))
+            .chain(self.icmp.iter().map(with("icmp")))
+            .chain(self.udp.iter().map(with("udp")))
+            .chain(self.tx.iter().map(with("tx")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iterates_every_counter_by_name() {
+        let mut s = Stats::default();
+        s.ipv4.bad_checksum = 3;
+        s.tx.reply_dropped = 1;
+        let all: std::vec::Vec<_> = s.iter().collect();
+        assert!(all.contains(&("ipv4", "bad_checksum", 3)));
+        assert_eq!(all.first(), Some(&("ethernet", "rx_frames", 0)));
+        assert_eq!(all.last(), Some(&("tx", "reply_dropped", 1)));
+        assert_eq!(all.iter().map(|c| c.2).sum::<u64>(), 4);
+    }
+}

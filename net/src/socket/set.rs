@@ -1,0 +1,235 @@
+//! The socket set: every socket an interface serves, in caller storage.
+//!
+//! ```
+//! use net::socket::set::{SocketSet, SocketStorage};
+//! use net::socket::udp::{UdpSocket, UdpPacketMetadata};
+//! use net::storage::PacketBuffer;
+//!
+//! let (mut rx_meta, mut rx_bytes) = ([UdpPacketMetadata::EMPTY; 4], [0u8; 1500]);
+//! let (mut tx_meta, mut tx_bytes) = ([UdpPacketMetadata::EMPTY; 4], [0u8; 1500]);
+//! let mut storage = [SocketStorage::EMPTY; 2];
+//! let mut sockets = SocketSet::new(&mut storage[..]);
+//! let udp = UdpSocket::new(
+//!     PacketBuffer::new(&mut rx_meta, &mut rx_bytes),
+//!     PacketBuffer::new(&mut tx_meta, &mut tx_bytes),
+//! );
+//! let handle = sockets.add(udp);
+//! sockets.get_mut::<UdpSocket>(handle).bind(7).unwrap();
+//! ```
+//!
+//! # Adding a socket type (TCP)
+//!
+//! A new kind of socket is a new [`Socket`] variant plus one
+//! `impl_any_socket!` line below. For TCP: add `Tcp(TcpSocket<'a>)` (a
+//! listener is a `TcpSocket` in LISTEN, or a `TcpListener` variant if it
+//! becomes its own type), then in the interface (`iface/interface.rs`, the
+//! places marked `TCP:`) dispatch a received segment to the first socket
+//! whose `accepts(local, remote, &repr)` is true and send what `process`
+//! returns; in the egress phase call `dispatch(now, mss, emit)` while it
+//! emits, and fold `poll_at()` into the interface's `poll_at`. Matches on
+//! `Socket` in the interface are exhaustive, so the compiler lists every
+//! place to extend.
+
+use core::fmt;
+
+use super::dhcpv4::DhcpClient;
+use super::dns::DnsResolver;
+use super::icmp::IcmpSocket;
+use super::udp::UdpSocket;
+
+/// Any socket the interface serves.
+#[derive(Debug)]
+pub enum Socket<'a> {
+    Udp(UdpSocket<'a>),
+    Icmp(IcmpSocket<'a>),
+    /// A DHCPv4 client: the interface carries its messages on UDP 67/68 and
+    /// applies the configuration it acquires.
+    Dhcpv4(DhcpClient),
+    /// A DNS resolver: the interface carries its queries from its own
+    /// ephemeral port and gives it the DNS servers learnt by DHCP.
+    Dns(DnsResolver<'a>),
+    // TCP goes here: `Tcp(TcpSocket<'a>)` (see the module docs).
+}
+
+/// Names a socket in a [`SocketSet`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SocketHandle(usize);
+
+impl SocketHandle {
+    /// The slot index (for logs).
+    pub fn index(&self) -> usize {
+        self.0
+    }
+}
+
+impl fmt::Display for SocketHandle {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// One slot of socket storage (`[SocketStorage::EMPTY; N]`).
+#[derive(Debug)]
+pub struct SocketStorage<'a> {
+    socket: Option<Socket<'a>>,
+}
+
+impl SocketStorage<'_> {
+    /// An unused slot.
+    pub const EMPTY: Self = SocketStorage { socket: None };
+}
+
+/// Conversion between a concrete socket type and [`Socket`].
+pub trait AnySocket<'a>: Sized {
+    fn upcast(self) -> Socket<'a>;
+    fn downcast_mut<'s>(socket: &'s mut Socket<'a>) -> Option<&'s mut Self>;
+    fn downcast<'s>(socket: &'s Socket<'a>) -> Option<&'s Self>;
+}
+
+macro_rules! impl_any_socket {
+    ($variant:ident, $ty:ty) => {
+        impl<'a> AnySocket<'a> for $ty {
+            fn upcast(self) -> Socket<'a> {
+                Socket::$variant(self)
+            }
+            fn downcast_mut<'s>(socket: &'s mut Socket<'a>) -> Option<&'s mut Self> {
+                match socket {
+                    Socket::$variant(s) => Some(s),
+                    _ => None,
+                }
+            }
+            fn downcast<'s>(socket: &'s Socket<'a>) -> Option<&'s Self> {
+                match socket {
+                    Socket::$variant(s) => Some(s),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+impl_any_socket!(Udp, UdpSocket<'a>);
+impl_any_socket!(Icmp, IcmpSocket<'a>);
+impl_any_socket!(Dhcpv4, DhcpClient);
+impl_any_socket!(Dns, DnsResolver<'a>);
+
+/// Every slot is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SetFull;
+
+/// A fixed-capacity set of sockets over caller storage.
+#[derive(Debug)]
+pub struct SocketSet<'a> {
+    slots: &'a mut [SocketStorage<'a>],
+}
+
+impl<'a> SocketSet<'a> {
+    /// A set over caller storage; its length bounds the socket count.
+    pub fn new(slots: &'a mut [SocketStorage<'a>]) -> SocketSet<'a> {
+        SocketSet { slots }
+    }
+
+    /// Adds a socket; `SetFull` when every slot is taken.
+    pub fn try_add<T: AnySocket<'a>>(&mut self, socket: T) -> Result<SocketHandle, SetFull> {
+        let index = self.slots.iter().position(|s| s.socket.is_none()).ok_or(SetFull)?;
+        self.slots[index].socket = Some(socket.upcast());
+        Ok(SocketHandle(index))
+    }
+
+    /// Adds a socket. Panics when the storage is full (a sizing mistake of
+    /// the embedder, not a run-time condition); see [`try_add`](Self::try_add).
+    pub fn add<T: AnySocket<'a>>(&mut self, socket: T) -> SocketHandle {
+        match self.try_add(socket) {
+            Ok(handle) => handle,
+            Err(SetFull) => panic!("socket set full: give it more SocketStorage slots"),
+        }
+    }
+
+    /// The socket of type `T` at `handle`, if there is one.
+    pub fn try_get_mut<T: AnySocket<'a>>(&mut self, handle: SocketHandle) -> Option<&mut T> {
+        self.slots.get_mut(handle.0)?.socket.as_mut().and_then(T::downcast_mut)
+    }
+
+    /// The socket of type `T` at `handle`, shared.
+    pub fn try_get<T: AnySocket<'a>>(&self, handle: SocketHandle) -> Option<&T> {
+        self.slots.get(handle.0)?.socket.as_ref().and_then(T::downcast)
+    }
+
+    /// The socket of type `T` at `handle`. Panics on a removed handle or a
+    /// wrong type (programming errors); see [`try_get_mut`](Self::try_get_mut).
+    pub fn get_mut<T: AnySocket<'a>>(&mut self, handle: SocketHandle) -> &mut T {
+        match self.try_get_mut(handle) {
+            Some(s) => s,
+            None => panic!("no socket of this type at handle {handle}"),
+        }
+    }
+
+    /// Shared counterpart of [`get_mut`](Self::get_mut).
+    pub fn get<T: AnySocket<'a>>(&self, handle: SocketHandle) -> &T {
+        match self.try_get(handle) {
+            Some(s) => s,
+            None => panic!("no socket of this type at handle {handle}"),
+        }
+    }
+
+    /// Takes a socket out, freeing its slot.
+    pub fn remove(&mut self, handle: SocketHandle) -> Option<Socket<'a>> {
+        self.slots.get_mut(handle.0)?.socket.take()
+    }
+
+    /// Every socket with its handle.
+    pub fn iter(&self) -> impl Iterator<Item = (SocketHandle, &Socket<'a>)> {
+        self.slots.iter().enumerate().filter_map(|(i, s)| Some((SocketHandle(i), s.socket.as_ref()?)))
+    }
+
+    /// Every socket with its handle, mutably.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (SocketHandle, &mut Socket<'a>)> {
+        self.slots.iter_mut().enumerate().filter_map(|(i, s)| Some((SocketHandle(i), s.socket.as_mut()?)))
+    }
+
+    /// Number of sockets in the set.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether the set holds no socket.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::socket::icmp::IcmpPacketMetadata;
+    use crate::socket::udp::UdpPacketMetadata;
+    use crate::storage::PacketBuffer;
+    use crate::wire::EthernetAddress;
+
+    #[test]
+    fn add_get_remove_iterate() {
+        let (mut a, mut b, mut c, mut d) =
+            ([UdpPacketMetadata::EMPTY; 1], [0u8; 4], [UdpPacketMetadata::EMPTY; 1], [0u8; 4]);
+        let (mut e, mut f, mut g, mut h) =
+            ([IcmpPacketMetadata::EMPTY; 1], [0u8; 4], [IcmpPacketMetadata::EMPTY; 1], [0u8; 4]);
+        let mut storage = [SocketStorage::EMPTY, SocketStorage::EMPTY];
+        let mut set = SocketSet::new(&mut storage);
+        assert!(set.is_empty());
+        let udp = set.add(UdpSocket::new(PacketBuffer::new(&mut a, &mut b), PacketBuffer::new(&mut c, &mut d)));
+        let icmp = set.add(IcmpSocket::new(PacketBuffer::new(&mut e, &mut f), PacketBuffer::new(&mut g, &mut h)));
+        assert_eq!(set.try_add(DhcpClient::new(EthernetAddress([2, 0, 0, 0, 0, 1]), 1)), Err(SetFull));
+        set.get_mut::<UdpSocket>(udp).bind(7).unwrap();
+        assert!(set.try_get_mut::<IcmpSocket>(udp).is_none(), "wrong type");
+        assert_eq!(set.get::<UdpSocket>(udp).endpoint().port, 7);
+        set.get_mut::<IcmpSocket>(icmp).bind(9).unwrap();
+        assert_eq!(set.len(), 2);
+        let handles: std::vec::Vec<_> = set.iter().map(|(h, _)| h).collect();
+        assert_eq!(handles, [udp, icmp]);
+        assert!(matches!(set.remove(udp), Some(Socket::Udp(_))));
+        assert!(set.remove(udp).is_none());
+        assert!(set.try_get_mut::<UdpSocket>(udp).is_none());
+        let dhcp = set.add(DhcpClient::new(EthernetAddress([2, 0, 0, 0, 0, 1]), 1));
+        assert_eq!(dhcp, udp, "the freed slot is reused");
+        assert_eq!(set.iter_mut().count(), 2);
+    }
+}
