@@ -1,12 +1,22 @@
-//! DHCPv4: a message (the UDP payload). The view's accessors and option
-//! walk never panic; a message whose Repr parses emits to one that parses
-//! back to the same Repr, with the same fixed header fields.
+//! DHCPv4: a mode byte, then a message (the UDP payload). With the mode's
+//! low bit set, the hardware type and length and the magic cookie are made
+//! right first, so the fuzzer spends its time on the options. The view's
+//! accessors and option walk never panic; a message whose Repr parses
+//! emits to one that parses back to the same Repr, with the same fixed
+//! header fields.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use net::wire::dhcpv4::{Packet, Repr, MIN_MESSAGE_LEN};
+use net::wire::dhcpv4::{Packet, Repr, MAGIC_COOKIE, MIN_MESSAGE_LEN};
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(|input: &[u8]| {
+    let Some((&mode, message)) = input.split_first() else { return };
+    let mut message = message.to_vec();
+    if mode & 1 != 0 && message.len() >= 240 {
+        message[1..3].copy_from_slice(&[1, 6]);
+        message[236..240].copy_from_slice(&MAGIC_COOKIE.to_be_bytes());
+    }
+    let data = &message[..];
     let Ok(packet) = Packet::new_checked(data) else { return };
     let _ = (packet.opcode_raw(), packet.hardware_type(), packet.hardware_len(), packet.hops());
     let _ = (packet.transaction_id(), packet.secs(), packet.flags(), packet.broadcast_flag());

@@ -1,0 +1,213 @@
+//! An interface over an in-memory device, with the sockets the interface
+//! targets share, and the checks every transmitted frame must pass.
+
+use std::collections::VecDeque;
+
+use net::iface::{Config, Interface, InterfaceStorage, NeighbourSlot, PendingSlot, ReassemblySlot};
+use net::phy::{Device, DeviceCapabilities, RxToken, TxToken};
+use net::socket::dns::{DnsQuerySlot, DnsResolver, QueryKind};
+use net::socket::icmp::{IcmpPacketMetadata, IcmpSocket};
+use net::socket::udp::{UdpPacketMetadata, UdpSocket};
+use net::socket::{SocketHandle, SocketSet, SocketStorage};
+use net::storage::PacketBuffer;
+use net::time::Instant;
+use net::wire::ethernet::{EtherType, Frame};
+use net::wire::{arp, icmpv4, ipv4, udp};
+use net::wire::{EthernetAddress, IpAddress, IpProtocol, Ipv4Address, Ipv4Cidr};
+
+pub const MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 1]);
+pub const ADDR: Ipv4Address = Ipv4Address([10, 0, 0, 1]);
+pub const GATEWAY: Ipv4Address = Ipv4Address([10, 0, 0, 2]);
+pub const DNS_SERVER: Ipv4Address = Ipv4Address([10, 0, 0, 53]);
+pub const UDP_PORT: u16 = 7;
+pub const ICMP_IDENT: u16 = 0x1234;
+
+/// A device whose received frames come from a queue and whose
+/// transmitted frames are kept; `tx_room` frames may go out per poll.
+pub struct FuzzDevice {
+    pub rx: VecDeque<Vec<u8>>,
+    pub tx: Vec<Vec<u8>>,
+    pub tx_room: usize,
+    pub caps: DeviceCapabilities,
+}
+
+impl FuzzDevice {
+    pub fn new() -> FuzzDevice {
+        FuzzDevice { rx: VecDeque::new(), tx: Vec::new(), tx_room: usize::MAX, caps: DeviceCapabilities::ethernet() }
+    }
+}
+
+pub struct Rx(Vec<u8>);
+
+impl RxToken for Rx {
+    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+        f(&self.0)
+    }
+}
+
+pub struct Tx<'a> {
+    sent: &'a mut Vec<Vec<u8>>,
+    max_len: usize,
+}
+
+impl TxToken for Tx<'_> {
+    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+        assert!(len <= self.max_len, "frame of {len} bytes on a {}-byte device", self.max_len);
+        // The stack must write every byte: start from garbage.
+        let mut frame = vec![0xa5; len];
+        let result = f(&mut frame);
+        self.sent.push(frame);
+        result
+    }
+}
+
+impl Device for FuzzDevice {
+    type RxToken<'a> = Rx;
+    type TxToken<'a> = Tx<'a>;
+
+    fn receive(&mut self, _now: Instant) -> Option<(Rx, Tx<'_>)> {
+        let frame = self.rx.pop_front()?;
+        let max_len = self.caps.max_frame_len();
+        Some((Rx(frame), Tx { sent: &mut self.tx, max_len }))
+    }
+
+    fn transmit(&mut self, _now: Instant) -> Option<Tx<'_>> {
+        if self.tx_room == 0 {
+            return None;
+        }
+        self.tx_room -= 1;
+        let max_len = self.caps.max_frame_len();
+        Some(Tx { sent: &mut self.tx, max_len })
+    }
+
+    fn capabilities(&self) -> DeviceCapabilities {
+        self.caps
+    }
+}
+
+/// Checks a frame the interface sent: from our MAC, and every header it
+/// carries parses (checksums verified).
+pub fn check_sent_frame(frame: &[u8], addresses: &[Ipv4Address]) {
+    let frame = Frame::new_checked(frame).expect("sent frame checks");
+    assert_eq!(frame.src_addr(), MAC);
+    assert!(frame.vlan_tag().is_none());
+    match frame.ethertype() {
+        EtherType::Arp => {
+            let packet = arp::Packet::new_checked(frame.payload()).expect("sent ARP checks");
+            arp::Repr::parse(&packet).expect("sent ARP parses");
+        }
+        EtherType::Ipv4 => {
+            let packet = ipv4::Packet::new_checked(frame.payload()).expect("sent IPv4 checks");
+            let ip = ipv4::Repr::parse(&packet, true).expect("sent IPv4 parses");
+            assert!(
+                ip.src_addr.is_unspecified() || addresses.contains(&ip.src_addr),
+                "sent from {}",
+                ip.src_addr
+            );
+            assert!(ip.ttl > 0);
+            if packet.is_fragment() {
+                return;
+            }
+            let (src, dst) = (IpAddress::V4(ip.src_addr), IpAddress::V4(ip.dst_addr));
+            match ip.protocol {
+                IpProtocol::Udp => {
+                    let packet = udp::Packet::new_checked(packet.payload()).expect("sent UDP checks");
+                    udp::Repr::parse(&packet, &src, &dst, true).expect("sent UDP parses");
+                }
+                IpProtocol::Icmp => {
+                    let packet = icmpv4::Packet::new_checked(packet.payload()).expect("sent ICMP checks");
+                    icmpv4::Repr::parse(&packet, true).expect("sent ICMP parses");
+                }
+                other => panic!("sent IP protocol {other:?}"),
+            }
+        }
+        other => panic!("sent ethertype {other:?}"),
+    }
+}
+
+/// Handles of the sockets in [`with_stack`]'s set.
+#[allow(dead_code)] // not every target uses every socket
+pub struct Handles {
+    pub udp: SocketHandle,
+    pub icmp: SocketHandle,
+    pub dns: SocketHandle,
+}
+
+/// Builds an interface at 10.0.0.1/24 (gateway 10.0.0.2, DNS 10.0.0.53)
+/// with a UDP socket on port 7, an ICMP socket and a DNS resolver with a
+/// query started, and hands it to `f`.
+pub fn with_stack<R>(
+    config: impl FnOnce(&mut Config),
+    f: impl FnOnce(&mut Interface, &mut SocketSet, &Handles) -> R,
+) -> R {
+    let mut neighbours = [NeighbourSlot::EMPTY; 4];
+    let (mut pending_slots, mut pending_bytes) = ([PendingSlot::EMPTY; 4], [0u8; 4096]);
+    let (mut frag_slots, mut frag_bytes) = ([ReassemblySlot::EMPTY; 2], [0u8; 2 * 4096]);
+    let storage = InterfaceStorage {
+        neighbours: &mut neighbours,
+        pending_slots: &mut pending_slots,
+        pending_bytes: &mut pending_bytes,
+        reassembly_slots: &mut frag_slots,
+        reassembly_bytes: &mut frag_bytes,
+    };
+    let mut iface_config = Config::new(MAC);
+    config(&mut iface_config);
+    let mut iface = Interface::new(iface_config, storage);
+    iface.add_address(Ipv4Cidr::new(ADDR, 24).unwrap()).unwrap();
+    iface.set_default_gateway(Some(GATEWAY));
+    iface.set_dns_servers(&[DNS_SERVER]);
+
+    let (mut udp_rx_meta, mut udp_rx) = ([UdpPacketMetadata::EMPTY; 4], [0u8; 4096]);
+    let (mut udp_tx_meta, mut udp_tx) = ([UdpPacketMetadata::EMPTY; 4], [0u8; 4096]);
+    let mut udp = UdpSocket::new(
+        PacketBuffer::new(&mut udp_rx_meta, &mut udp_rx),
+        PacketBuffer::new(&mut udp_tx_meta, &mut udp_tx),
+    );
+    udp.bind(UDP_PORT).unwrap();
+    let (mut icmp_rx_meta, mut icmp_rx) = ([IcmpPacketMetadata::EMPTY; 4], [0u8; 2048]);
+    let (mut icmp_tx_meta, mut icmp_tx) = ([IcmpPacketMetadata::EMPTY; 4], [0u8; 2048]);
+    let mut icmp = IcmpSocket::new(
+        PacketBuffer::new(&mut icmp_rx_meta, &mut icmp_rx),
+        PacketBuffer::new(&mut icmp_tx_meta, &mut icmp_tx),
+    );
+    icmp.bind(ICMP_IDENT).unwrap();
+    let mut dns_slots = [DnsQuerySlot::EMPTY; 2];
+    let mut dns = DnsResolver::new(&mut dns_slots, 7);
+    dns.set_servers(&[IpAddress::V4(DNS_SERVER)]);
+    dns.start_query("example.com", QueryKind::A, Instant::ZERO).unwrap();
+
+    let mut socket_storage = [SocketStorage::EMPTY, SocketStorage::EMPTY, SocketStorage::EMPTY, SocketStorage::EMPTY];
+    let mut sockets = SocketSet::new(&mut socket_storage[..]);
+    let handles = Handles { udp: sockets.add(udp), icmp: sockets.add(icmp), dns: sockets.add(dns) };
+    f(&mut iface, &mut sockets, &handles)
+}
+
+/// Echoes every datagram the UDP socket holds back to its sender.
+pub fn udp_echo(sockets: &mut SocketSet, handles: &Handles) {
+    let socket = sockets.get_mut::<UdpSocket>(handles.udp);
+    let mut buf = [0u8; 2048];
+    while let Ok((n, from)) = socket.recv_slice(&mut buf) {
+        let _ = socket.send_slice(&buf[..n.min(buf.len())], from);
+    }
+}
+
+/// Takes every echo reply the ICMP socket holds.
+pub fn drain_icmp(sockets: &mut SocketSet, handles: &Handles) {
+    let socket = sockets.get_mut::<IcmpSocket>(handles.icmp);
+    let mut buf = [0u8; 2048];
+    while socket.recv_echo_reply(&mut buf).is_ok() {}
+}
+
+/// Polls at `now` and checks what went out and when the next poll is due.
+pub fn poll_and_check(iface: &mut Interface, device: &mut FuzzDevice, sockets: &mut SocketSet, now: Instant) {
+    device.tx.clear();
+    let result = iface.poll(now, device, sockets);
+    let addresses: Vec<Ipv4Address> = iface.addresses().map(|c| c.address()).collect();
+    for frame in &device.tx {
+        check_sent_frame(frame, &addresses);
+    }
+    assert_eq!(result.tx_frames, device.tx.len(), "frames counted as sent");
+    if let Some(t) = iface.poll_at(now, sockets) {
+        assert!(t >= now);
+    }
+}

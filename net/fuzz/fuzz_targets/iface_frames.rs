@@ -1,0 +1,221 @@
+//! The interface over time: the input is a sequence of operations on the
+//! stack of `iface_receive`: raw frames; IPv4 datagrams and fragments
+//! built from fuzzed fields (valid header checksum, optional UDP or ICMP
+//! echo header with a valid checksum) so that reassembly is reached; ARP
+//! requests and replies; time steps (ARP retries and expiry, reassembly
+//! timeouts, DNS retransmissions); datagrams and pings sent by the
+//! application (ARP resolution, the pending queue, fragmentation); a device
+//! that refuses transmits. After every operation the interface is polled;
+//! every frame it sends must parse with valid checksums.
+#![no_main]
+
+#[path = "../common/input.rs"]
+mod input;
+#[path = "../common/iface.rs"]
+mod iface;
+
+use iface::{drain_icmp, poll_and_check, udp_echo, with_stack, FuzzDevice, ADDR, DNS_SERVER, GATEWAY, MAC};
+use input::Input;
+use libfuzzer_sys::fuzz_target;
+use net::socket::dns::{DnsResolver, QueryKind};
+use net::socket::icmp::IcmpSocket;
+use net::socket::udp::UdpSocket;
+use net::time::{Duration, Instant};
+use net::wire::checksum;
+use net::wire::{EthernetAddress, IpAddress, IpEndpoint, IpProtocol, Ipv4Address};
+
+const MAX_OPS: usize = 100;
+
+fn peer_mac(n: u8) -> EthernetAddress {
+    EthernetAddress([0x02, 0, 0, 0, 1, n % 4])
+}
+
+/// An address near ours: the gateway, neighbours, broadcast, off-subnet.
+fn address(inp: &mut Input) -> Ipv4Address {
+    match inp.u8() % 10 {
+        0 => GATEWAY,
+        1 => ADDR,
+        2 => DNS_SERVER,
+        3 => Ipv4Address([10, 0, 0, 3]),
+        4 => Ipv4Address([10, 0, 0, 255]),
+        5 => Ipv4Address::BROADCAST,
+        6 => Ipv4Address([224, 0, 0, 1]),
+        7 => Ipv4Address([192, 0, 2, 1]),
+        8 => Ipv4Address::UNSPECIFIED,
+        _ => Ipv4Address::from_u32(inp.u32()),
+    }
+}
+
+fn ethernet(dst: EthernetAddress, src: EthernetAddress, ethertype: u16, payload: &[u8]) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(14 + payload.len());
+    frame.extend_from_slice(&dst.0);
+    frame.extend_from_slice(&src.0);
+    frame.extend_from_slice(&ethertype.to_be_bytes());
+    frame.extend_from_slice(payload);
+    frame
+}
+
+/// An IPv4 datagram or fragment to us (or a broadcast), from fuzzed fields.
+fn ipv4_frame(inp: &mut Input, dns_port: u16) -> Vec<u8> {
+    let src = address(inp);
+    let dst = if inp.u8() < 0xc0 { ADDR } else { address(inp) };
+    let proto = match inp.u8() % 4 {
+        0 => 1,
+        1 => 17,
+        2 => 6,
+        _ => inp.u8(),
+    };
+    let ident = u16::from(inp.u8() % 4);
+    let flags = inp.u8();
+    let frag_offset = if flags & 1 != 0 { (inp.u16() % 1024) * 8 } else { 0 };
+    let more_frags = flags & 2 != 0;
+    let ttl = if flags & 4 != 0 { inp.u8() } else { 64 };
+    let len = match flags >> 6 {
+        0 => usize::from(inp.u8()),
+        1 => usize::from(inp.u8()) * 8,
+        _ => usize::from(inp.u16() % 2000),
+    };
+    let mut payload = inp.bytes(len).to_vec();
+    // Whole datagrams (and first fragments) may get a valid transport
+    // header; a later fragment is raw bytes.
+    if frag_offset == 0 && flags & 8 != 0 {
+        match proto {
+            17 => {
+                let src_port = if inp.bool() { 53 } else { inp.u16() };
+                let dst_port = match inp.u8() % 4 {
+                    0 => 7,
+                    1 => 68,
+                    2 => dns_port,
+                    _ => inp.u16(),
+                };
+                let mut udp = Vec::with_capacity(8 + payload.len());
+                udp.extend_from_slice(&src_port.to_be_bytes());
+                udp.extend_from_slice(&dst_port.to_be_bytes());
+                udp.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+                udp.extend_from_slice(&[0, 0]);
+                udp.extend_from_slice(&payload);
+                if flags & 0x10 != 0 && !more_frags {
+                    let pseudo = checksum::pseudo_header_v4(&src, &dst, IpProtocol::Udp, udp.len() as u16);
+                    let sum = checksum::finish(checksum::combine(&[pseudo, checksum::data(&udp)]));
+                    let sum = if sum == 0 { 0xffff } else { sum };
+                    udp[6..8].copy_from_slice(&sum.to_be_bytes());
+                }
+                payload = udp;
+            }
+            1 => {
+                let mut icmp = vec![if flags & 0x10 != 0 { 0 } else { 8 }, 0, 0, 0];
+                icmp.extend_from_slice(&iface::ICMP_IDENT.to_be_bytes());
+                icmp.extend_from_slice(&inp.u16().to_be_bytes());
+                icmp.extend_from_slice(&payload);
+                if !more_frags {
+                    let sum = checksum::checksum(&icmp);
+                    icmp[2..4].copy_from_slice(&sum.to_be_bytes());
+                }
+                payload = icmp;
+            }
+            _ => {}
+        }
+    }
+    if more_frags {
+        // Non-final fragments carry a multiple of 8 bytes.
+        payload.truncate(payload.len() / 8 * 8);
+    }
+    let total = 20 + payload.len();
+    let mut ip = vec![0x45, 0];
+    ip.extend_from_slice(&(total as u16).to_be_bytes());
+    ip.extend_from_slice(&ident.to_be_bytes());
+    let frag = (frag_offset / 8) | if more_frags { 0x2000 } else { 0 } | if flags & 0x20 != 0 { 0x4000 } else { 0 };
+    ip.extend_from_slice(&frag.to_be_bytes());
+    ip.extend_from_slice(&[ttl, proto, 0, 0]);
+    ip.extend_from_slice(&src.0);
+    ip.extend_from_slice(&dst.0);
+    let sum = checksum::checksum(&ip);
+    ip[10..12].copy_from_slice(&sum.to_be_bytes());
+    ip.extend_from_slice(&payload);
+    let eth_dst = if dst == ADDR { MAC } else { EthernetAddress::BROADCAST };
+    ethernet(eth_dst, peer_mac(inp.u8()), 0x0800, &ip)
+}
+
+fn arp_frame(inp: &mut Input) -> Vec<u8> {
+    let op = if inp.bool() { 1u16 } else { 2 };
+    let sender_mac = peer_mac(inp.u8());
+    let sender_ip = address(inp);
+    let target_ip = if inp.u8() < 0xc0 { ADDR } else { address(inp) };
+    let mut arp = vec![0, 1, 8, 0, 6, 4];
+    arp.extend_from_slice(&op.to_be_bytes());
+    arp.extend_from_slice(&sender_mac.0);
+    arp.extend_from_slice(&sender_ip.0);
+    arp.extend_from_slice(&if op == 2 { MAC.0 } else { [0; 6] });
+    arp.extend_from_slice(&target_ip.0);
+    let dst = if op == 1 { EthernetAddress::BROADCAST } else { MAC };
+    ethernet(dst, sender_mac, 0x0806, &arp)
+}
+
+fn time_step(inp: &mut Input) -> Duration {
+    let b = inp.u8();
+    let n = u64::from(b & 0x3f);
+    match b >> 6 {
+        0 => Duration::from_millis(n * 10),
+        1 => Duration::from_millis(n * 250),
+        2 => Duration::from_secs(n),
+        _ => Duration::from_secs(n * 60),
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut inp = Input::new(data);
+    let setup = inp.u8();
+    with_stack(
+        |config| {
+            config.reply_to_broadcast_ping = setup & 1 != 0;
+            config.reassembly_time_exceeded = setup & 2 != 0;
+            config.arp_max_tries = 1 + (setup >> 2) % 4;
+            config.neighbour_lifetime = Duration::from_secs(1 + u64::from(setup >> 4));
+        },
+        |iface, sockets, handles| {
+            let mut device = FuzzDevice::new();
+            let mut now = Instant::from_millis(1);
+            poll_and_check(iface, &mut device, sockets, now);
+            for _ in 0..MAX_OPS {
+                if inp.is_empty() {
+                    break;
+                }
+                match inp.u8() % 13 {
+                    0 | 1 => {
+                        let len = usize::from(inp.u16() % 1600);
+                        device.rx.push_back(inp.bytes(len).to_vec());
+                    }
+                    2..=5 => {
+                        let frame = ipv4_frame(&mut inp, iface.dns_port());
+                        device.rx.push_back(frame);
+                    }
+                    6 => device.rx.push_back(arp_frame(&mut inp)),
+                    7 | 8 => now += time_step(&mut inp),
+                    9 => {
+                        let dst = address(&mut inp);
+                        let port = inp.u16().max(1);
+                        let len = usize::from(inp.u16() % 4000);
+                        let socket = sockets.get_mut::<UdpSocket>(handles.udp);
+                        let _ = socket.send_slice(&vec![0x42; len], IpEndpoint::new(IpAddress::V4(dst), port));
+                    }
+                    10 => {
+                        let dst = address(&mut inp);
+                        let len = usize::from(inp.u16() % 2000);
+                        let socket = sockets.get_mut::<IcmpSocket>(handles.icmp);
+                        let _ = socket.send_echo(dst, inp.u16(), &vec![0x24; len]);
+                    }
+                    11 => device.tx_room = usize::from(inp.u8() % 4),
+                    _ => {
+                        let resolver = sockets.get_mut::<DnsResolver>(handles.dns);
+                        let kind = if inp.bool() { QueryKind::A } else { QueryKind::Aaaa };
+                        let _ = resolver.start_query("example.com", kind, now);
+                    }
+                }
+                poll_and_check(iface, &mut device, sockets, now);
+                device.tx_room = usize::MAX;
+                udp_echo(sockets, handles);
+                drain_icmp(sockets, handles);
+            }
+        },
+    );
+});
