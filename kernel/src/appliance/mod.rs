@@ -25,7 +25,7 @@ use net::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
 /// The echo service's port (RFC 862).
 pub const ECHO_PORT: u16 = 7;
 /// How long DHCP may take before the static fallback address is used.
-pub const DHCP_FALLBACK_AFTER: Duration = Duration::from_secs(3);
+pub const DHCP_FALLBACK_AFTER: Duration = Duration::from_secs(5);
 
 /// Every buffer the appliance uses, provided once by the embedder.
 #[derive(Debug)]

@@ -12,12 +12,15 @@ use crate::time::Instant;
 use crate::wire::checksum;
 use crate::wire::ethernet::{self, EtherType, VlanTag};
 use crate::wire::icmpv4::{self, Message};
-use crate::wire::{arp, ipv4, udp};
+use crate::wire::tcp::{Packet as TcpPacket, Repr as TcpRepr};
+use crate::wire::{arp, ipv4, tcp, udp};
 use crate::wire::{EthernetAddress, IpAddress, IpProtocol, Ipv4Address};
 
 /// Room for the largest transport header built here: an ICMP error header
-/// (8) with the quoted IP header (up to 60).
+/// (8) with the quoted IP header (up to 60), or a TCP header with options
+/// (up to 60).
 pub(crate) const MAX_L4_HEADER: usize = icmpv4::HEADER_LEN + ipv4::MAX_HEADER_LEN;
+const _: () = assert!(MAX_L4_HEADER >= tcp::MAX_HEADER_LEN);
 
 /// Where transmit tokens come from: the one token a receive yields, or
 /// the device itself in the egress phase.
@@ -153,6 +156,36 @@ impl<'p> OutPacket<'p> {
                 c => c,
             };
             udp::Packet::new_unchecked(&mut p.header[..udp::HEADER_LEN]).set_checksum(c);
+        }
+        p
+    }
+
+    /// A TCP segment: `repr`'s header (options included) then `data`; the
+    /// checksum is computed over both when `compute_checksum` is set.
+    pub fn tcp(
+        src: Ipv4Address,
+        dst: Ipv4Address,
+        ttl: u8,
+        repr: &TcpRepr,
+        data: &'p [u8],
+        compute_checksum: bool,
+    ) -> OutPacket<'p> {
+        let mut p = OutPacket::raw(src, dst, IpProtocol::Tcp, ttl, false, data);
+        let repr = TcpRepr { payload_len: data.len(), ..*repr };
+        p.header_len = repr.header_len().min(tcp::MAX_HEADER_LEN);
+        // The header is written alone (checksum zero), then the checksum
+        // is summed over header and data where they lie. The header length
+        // is a multiple of four, so the sums combine.
+        repr.emit_header(&mut TcpPacket::new_unchecked(&mut p.header[..p.header_len]));
+        let (s, d) = (IpAddress::V4(src), IpAddress::V4(dst));
+        if compute_checksum {
+            let len = u32::try_from(p.header_len + data.len()).unwrap_or(u32::MAX);
+            let sum = checksum::combine(&[
+                checksum::pseudo_header(&s, &d, IpProtocol::Tcp, len),
+                checksum::data(&p.header[..p.header_len]),
+                checksum::data(data),
+            ]);
+            TcpPacket::new_unchecked(&mut p.header[..p.header_len]).set_checksum(checksum::finish(sum));
         }
         p
     }
@@ -372,6 +405,37 @@ mod tests {
         let pkt = icmpv4::Packet::new_checked(&buf[..]).unwrap();
         assert!(pkt.verify_checksum());
         assert_eq!(&buf[8..28], &quote);
+    }
+
+    #[test]
+    fn tcp_segment_is_header_then_data_with_a_valid_checksum() {
+        use crate::wire::tcp::{SeqNumber, TcpControl, TcpTimestamp};
+        let (src, dst) = (Ipv4Address::new(10, 0, 0, 1), Ipv4Address::new(10, 0, 0, 2));
+        let data = [1u8, 2, 3, 4, 5];
+        let repr = TcpRepr {
+            src_port: 80,
+            dst_port: 4000,
+            control: TcpControl::Fin,
+            seq_number: SeqNumber(100),
+            ack_number: Some(SeqNumber(200)),
+            window_len: 1000,
+            timestamp: Some(TcpTimestamp { tsval: 7, tsecr: 9 }),
+            push: true,
+            ..TcpRepr::default()
+        };
+        let p = OutPacket::tcp(src, dst, 64, &repr, &data, true);
+        assert_eq!(p.payload_len(), 32 + 5);
+        let mut buf = vec![0u8; p.payload_len()];
+        p.write_payload(&mut buf);
+        let packet = TcpPacket::new_checked(&buf[..]).unwrap();
+        assert!(packet.verify_checksum(&src.into(), &dst.into()));
+        assert_eq!(packet.payload(), &data);
+        let parsed = TcpRepr::parse(&packet, &src.into(), &dst.into(), true).unwrap();
+        assert_eq!(parsed, TcpRepr { payload_len: 5, ..repr });
+        // Without checksum computation the field is zero.
+        let p = OutPacket::tcp(src, dst, 64, &repr, &data, false);
+        p.write_payload(&mut buf);
+        assert_eq!(TcpPacket::new_checked(&buf[..]).unwrap().checksum(), 0);
     }
 
     #[test]

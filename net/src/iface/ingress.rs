@@ -7,8 +7,10 @@
 
 use crate::socket::dhcpv4;
 use crate::socket::set::{Socket, SocketSet};
+use crate::socket::tcp::{rst_reply, TcpReply};
 use crate::time::Instant;
 use crate::wire::icmpv4::{self, Message};
+use crate::wire::tcp::{Packet as TcpPacket, Repr as TcpRepr};
 use crate::wire::{arp, ethernet, ipv4, udp};
 use crate::wire::{Error, IpAddress, IpProtocol, Ipv4Address};
 
@@ -259,9 +261,11 @@ fn deliver<T: TxTokens>(
             process_udp(inner, pending, now, datagram, sockets, tokens);
             Delivery::Done
         }
-        // TCP: find the socket whose `accepts(local, remote, &repr)` holds,
-        // call `process` and send its reply; none: answer with a RST.
-        IpProtocol::Tcp | IpProtocol::Icmpv6 | IpProtocol::Unknown(_) => {
+        IpProtocol::Tcp => {
+            process_tcp(inner, pending, now, datagram, sockets, tokens);
+            Delivery::Done
+        }
+        IpProtocol::Icmpv6 | IpProtocol::Unknown(_) => {
             inner.stats.ipv4.unknown_protocol += 1;
             Delivery::Done
         }
@@ -401,7 +405,12 @@ fn process_udp<T: TxTokens>(
                 resolver.process(now, remote, repr.payload);
                 delivered = true;
             }
-            Socket::Udp(_) | Socket::Icmp(_) | Socket::Dhcpv4(_) | Socket::Dns(_) => {}
+            Socket::Udp(_)
+            | Socket::Icmp(_)
+            | Socket::Dhcpv4(_)
+            | Socket::Dns(_)
+            | Socket::Tcp(_)
+            | Socket::TcpListener(_) => {}
         }
     }
     if delivered {
@@ -421,6 +430,121 @@ fn process_udp<T: TxTokens>(
             datagram.header,
             datagram.payload,
         );
+    }
+}
+
+/// Hands a segment to the socket or listener it belongs to and sends the
+/// socket's immediate answer; a segment nobody wants gets an RST.
+fn process_tcp<T: TxTokens>(
+    inner: &mut Inner<'_>,
+    pending: &mut PendingQueue<'_>,
+    now: Instant,
+    datagram: &Datagram,
+    sockets: &mut SocketSet<'_>,
+    tokens: &mut T,
+) {
+    let stats = &mut inner.stats.tcp;
+    let packet = match TcpPacket::new_checked(datagram.payload) {
+        Ok(p) => p,
+        Err(Error::Truncated) => {
+            stats.truncated += 1;
+            return;
+        }
+        Err(_) => {
+            stats.malformed += 1;
+            return;
+        }
+    };
+    let (src, dst) = (IpAddress::V4(datagram.src), IpAddress::V4(datagram.dst));
+    let repr = match TcpRepr::parse(&packet, &src, &dst, inner.caps.checksum.tcp.rx()) {
+        Ok(r) => r,
+        Err(Error::Checksum) => {
+            stats.bad_checksum += 1;
+            return;
+        }
+        Err(Error::Truncated) => {
+            stats.truncated += 1;
+            return;
+        }
+        Err(Error::Malformed | Error::Unsupported) => {
+            stats.malformed += 1;
+            return;
+        }
+    };
+    // TCP is unicast only (RFC 9293 3.9.1.1 says to drop the rest).
+    if !inner.has_address(datagram.dst) || !datagram.src.is_unicast() {
+        inner.stats.tcp.not_unicast += 1;
+        return;
+    }
+    inner.stats.tcp.rx_segments += 1;
+    let local = v4_endpoint(datagram.dst, repr.dst_port);
+    let remote = v4_endpoint(datagram.src, repr.src_port);
+    let payload = packet.payload();
+    // A connection that owns the 4-tuple wins over a listener on its port
+    // (a socket in LISTEN has no remote endpoint yet).
+    let connected = sockets.iter_mut().find_map(|(_, socket)| match socket {
+        Socket::Tcp(s) if s.remote_endpoint().is_some() && s.accepts(local, remote, &repr) => Some(s),
+        Socket::Tcp(_)
+        | Socket::TcpListener(_)
+        | Socket::Udp(_)
+        | Socket::Icmp(_)
+        | Socket::Dhcpv4(_)
+        | Socket::Dns(_) => None,
+    });
+    let reply = match connected {
+        Some(s) => Some(s.process(now, local, remote, &repr, payload)),
+        None => sockets.iter_mut().find_map(|(_, socket)| match socket {
+            Socket::Tcp(s) if s.accepts(local, remote, &repr) => Some(s.process(now, local, remote, &repr, payload)),
+            Socket::TcpListener(l) if l.accepts(local, remote, &repr) => {
+                Some(l.process(now, local, remote, &repr, payload))
+            }
+            Socket::Tcp(_)
+            | Socket::TcpListener(_)
+            | Socket::Udp(_)
+            | Socket::Icmp(_)
+            | Socket::Dhcpv4(_)
+            | Socket::Dns(_) => None,
+        }),
+    };
+    match reply {
+        Some(Some(reply)) => {
+            if send_tcp_reply(inner, pending, now, tokens, &reply) {
+                inner.stats.tcp.replies_sent += 1;
+            }
+        }
+        Some(None) => {}
+        None => {
+            inner.stats.tcp.no_socket += 1;
+            // `rst_reply` never answers an RST with an RST.
+            if let Some(rst) = rst_reply(local, remote, &repr) {
+                if send_tcp_reply(inner, pending, now, tokens, &rst) {
+                    inner.stats.tcp.rst_sent += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Sends a header-only segment; whether it went out (or waits for ARP).
+fn send_tcp_reply<T: TxTokens>(
+    inner: &mut Inner<'_>,
+    pending: &mut PendingQueue<'_>,
+    now: Instant,
+    tokens: &mut T,
+    reply: &TcpReply,
+) -> bool {
+    let (IpAddress::V4(src), IpAddress::V4(dst)) = (reply.local.addr, reply.remote.addr) else {
+        return false;
+    };
+    let checksum = inner.caps.checksum.tcp.tx();
+    let packet = OutPacket::tcp(src, dst, inner.config.ttl, &reply.repr, &[], checksum);
+    // A lost answer is like a lost segment: the peer retransmits.
+    match inner.send_ip(now, pending, tokens, &packet) {
+        Ok(()) => {
+            inner.stats.tcp.tx_segments += 1;
+            true
+        }
+        Err(SendError::DeviceBusy | SendError::Dropped | SendError::NeedsMultiFrame) => false,
     }
 }
 

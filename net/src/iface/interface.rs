@@ -14,10 +14,12 @@ use crate::phy::{Device, DeviceCapabilities, RxToken, TxToken};
 use crate::socket::dhcpv4::{self, DhcpConfig, DhcpEvent};
 use crate::socket::dns;
 use crate::socket::set::{Socket, SocketSet};
+use crate::socket::tcp::{TcpConfig, TcpSocket};
 use crate::storage::{PacketBuffer, PacketMetadata};
 use crate::time::{Duration, Instant};
 use crate::wire::icmpv4::{self, Message};
-use crate::wire::{arp, ipv4};
+use crate::wire::tcp::Repr as TcpRepr;
+use crate::wire::{arp, ipv4, tcp};
 use crate::wire::{EthernetAddress, IpAddress, IpEndpoint, IpProtocol, Ipv4Address, Ipv4Cidr};
 
 use super::egress::{multicast_mac, DeviceTokens, Link, OneToken, OutPacket, TxTokens};
@@ -64,6 +66,15 @@ pub struct Config {
     pub dns_servers_from_dhcp: bool,
     /// Varies IP identifications and the resolver's port between boots.
     pub seed: u32,
+    /// The secret keying TCP initial sequence numbers (RFC 6528), SYN
+    /// cookies and timestamp offsets: seed it from the platform's entropy.
+    /// [`Interface::tcp_config`] hands it out, and TCP sockets in the set
+    /// whose secret is all zero receive it while closed or listening.
+    pub tcp_secret: [u8; 16],
+    /// Segments one TCP socket or listener may send per poll before the
+    /// next one gets its turn (the egress phase starts with a different
+    /// socket each poll).
+    pub tcp_segments_per_socket: usize,
 }
 
 impl Config {
@@ -82,6 +93,8 @@ impl Config {
             rx_budget: 64,
             dns_servers_from_dhcp: true,
             seed: 0,
+            tcp_secret: [0; 16],
+            tcp_segments_per_socket: 64,
         }
     }
 }
@@ -190,6 +203,8 @@ pub(crate) struct Inner<'a> {
     pub caps: DeviceCapabilities,
     /// The last egress phase stopped on a busy device.
     tx_blocked: bool,
+    /// The socket slot the next TCP egress pass starts at (round robin).
+    tcp_cursor: usize,
 }
 
 /// An Ethernet interface with IPv4.
@@ -222,6 +237,7 @@ impl<'a> Interface<'a> {
                 stats: Stats::default(),
                 caps: DeviceCapabilities::default(),
                 tx_blocked: false,
+                tcp_cursor: 0,
             },
             pending: PacketBuffer::new(storage.pending_slots, storage.pending_bytes),
             reassembly: Reassembler::new(storage.reassembly_slots, storage.reassembly_bytes),
@@ -335,6 +351,24 @@ impl<'a> Interface<'a> {
         self.pending.packet_count()
     }
 
+    /// Reassembly slots holding a datagram (complete or not).
+    pub fn reassembly_slots_in_use(&self) -> usize {
+        self.reassembly.in_use()
+    }
+
+    /// TCP socket settings with this interface's ISN secret
+    /// ([`Config::tcp_secret`]) and the defaults otherwise: the config to
+    /// build sockets and listeners with.
+    pub fn tcp_config(&self) -> TcpConfig {
+        TcpConfig { isn_secret: self.inner.config.tcp_secret, ..TcpConfig::default() }
+    }
+
+    /// The largest TCP payload one segment with a 20-byte header carries
+    /// on the current device (`ip_mtu - 40`).
+    pub fn tcp_mss(&self) -> usize {
+        self.inner.tcp_mss()
+    }
+
     /// The counters, per layer (see [`Stats::iter`]).
     pub fn stats(&self) -> &Stats {
         &self.inner.stats
@@ -398,6 +432,8 @@ impl<'a> Interface<'a> {
                 Socket::Icmp(s) => consider(s.has_pending_tx().then_some(now)),
                 Socket::Dhcpv4(c) => consider(c.poll_at()),
                 Socket::Dns(r) => consider(r.poll_at()),
+                Socket::Tcp(s) => consider(s.poll_at()),
+                Socket::TcpListener(l) => consider(l.poll_at()),
             }
         }
         due.map(|t| t.max(now))
@@ -915,9 +951,123 @@ impl<'a> Inner<'a> {
                         self.send_udp(now, pending, tokens, &packet)?;
                     }
                 }
+                // In their own round-robin pass below.
+                Socket::Tcp(_) | Socket::TcpListener(_) => {}
             }
         }
+        self.dispatch_tcp(now, pending, tokens, sockets)
+    }
+
+    /// The payload one TCP segment with a bare header carries.
+    pub fn tcp_mss(&self) -> usize {
+        self.caps.ip_mtu.saturating_sub(ipv4::HEADER_LEN + tcp::HEADER_LEN).max(1)
+    }
+
+    /// Lets every TCP socket and listener send what is due, at most
+    /// `tcp_segments_per_socket` segments each, starting one slot further
+    /// every poll so no socket always goes first.
+    fn dispatch_tcp<T: TxTokens>(
+        &mut self,
+        now: Instant,
+        pending: &mut PendingQueue<'_>,
+        tokens: &mut T,
+        sockets: &mut SocketSet<'_>,
+    ) -> Result<(), SendError> {
+        let start = self.tcp_cursor;
+        self.tcp_cursor = self.tcp_cursor.wrapping_add(1);
+        let mss = self.tcp_mss();
+        let budget = self.config.tcp_segments_per_socket.max(1);
+        let mut slots = 0;
+        for (h, _) in sockets.iter() {
+            slots = slots.max(h.index() + 1);
+        }
+        if slots == 0 {
+            return Ok(());
+        }
+        let first = start % slots;
+        for (_, socket) in sockets.iter_mut().filter(|(h, _)| h.index() >= first) {
+            self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
+        }
+        for (_, socket) in sockets.iter_mut().filter(|(h, _)| h.index() < first) {
+            self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
+        }
         Ok(())
+    }
+
+    /// Up to `budget` segments from one TCP socket or listener.
+    fn dispatch_tcp_socket<T: TxTokens>(
+        &mut self,
+        now: Instant,
+        pending: &mut PendingQueue<'_>,
+        tokens: &mut T,
+        socket: &mut Socket<'_>,
+        mss: usize,
+        budget: usize,
+    ) -> Result<(), SendError> {
+        match socket {
+            Socket::Tcp(s) => {
+                give_secret(s, &self.config.tcp_secret);
+                for _ in 0..budget {
+                    if s.poll_at().is_none_or(|t| t > now) {
+                        break;
+                    }
+                    let mut sent = false;
+                    s.dispatch(now, mss, |local, remote, repr, data| {
+                        sent = true;
+                        self.send_tcp(now, pending, tokens, local, remote, repr, data)
+                    })?;
+                    if !sent {
+                        break;
+                    }
+                }
+            }
+            Socket::TcpListener(l) => {
+                for _ in 0..budget {
+                    if l.poll_at().is_none_or(|t| t > now) {
+                        break;
+                    }
+                    let mut sent = false;
+                    l.dispatch(now, mss, |local, remote, repr, data| {
+                        sent = true;
+                        self.send_tcp(now, pending, tokens, local, remote, repr, data)
+                    })?;
+                    if !sent {
+                        break;
+                    }
+                }
+            }
+            Socket::Udp(_) | Socket::Icmp(_) | Socket::Dhcpv4(_) | Socket::Dns(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Sends one segment from a socket; only a busy device is an error (the
+    /// socket then keeps the segment due). A segment dropped for another
+    /// reason counts as sent: TCP retransmits it.
+    #[allow(clippy::too_many_arguments)]
+    fn send_tcp<T: TxTokens>(
+        &mut self,
+        now: Instant,
+        pending: &mut PendingQueue<'_>,
+        tokens: &mut T,
+        local: IpEndpoint,
+        remote: IpEndpoint,
+        repr: &TcpRepr,
+        data: &[u8],
+    ) -> Result<(), SendError> {
+        let (IpAddress::V4(src), IpAddress::V4(dst)) = (local.addr, remote.addr) else {
+            return Ok(());
+        };
+        let checksum = self.caps.checksum.tcp.tx();
+        let packet = OutPacket::tcp(src, dst, self.config.ttl, repr, data, checksum);
+        match self.send_ip(now, pending, tokens, &packet) {
+            Ok(()) => {
+                self.stats.tcp.tx_segments += 1;
+                Ok(())
+            }
+            Err(SendError::DeviceBusy) => Err(SendError::DeviceBusy),
+            Err(SendError::Dropped | SendError::NeedsMultiFrame) => Ok(()),
+        }
     }
 
     /// Sends a UDP datagram from a socket; only a busy device is an error
@@ -937,6 +1087,30 @@ impl<'a> Inner<'a> {
             Err(SendError::DeviceBusy) => Err(SendError::DeviceBusy),
             Err(SendError::Dropped | SendError::NeedsMultiFrame) => Ok(()),
         }
+    }
+}
+
+/// Gives a closed or listening socket that has no ISN secret the
+/// interface's, before it opens a connection.
+fn give_secret(socket: &mut TcpSocket<'_>, secret: &[u8; 16]) {
+    use crate::socket::tcp::State;
+    if socket.config().isn_secret != [0; 16] || *secret == [0; 16] {
+        return;
+    }
+    match socket.state() {
+        State::Closed | State::Listen => {
+            let config = TcpConfig { isn_secret: *secret, ..*socket.config() };
+            socket.set_config(config);
+        }
+        State::SynSent
+        | State::SynReceived
+        | State::Established
+        | State::FinWait1
+        | State::FinWait2
+        | State::CloseWait
+        | State::Closing
+        | State::LastAck
+        | State::TimeWait => {}
     }
 }
 

@@ -306,6 +306,11 @@ impl<'a> Reassembler<'a> {
         }
     }
 
+    /// Slots holding a datagram, complete or still assembling.
+    pub fn in_use(&self) -> usize {
+        self.slots.iter().filter(|s| !matches!(s.state, SlotState::Free)).count()
+    }
+
     /// Complete datagrams still held (for a deferred reply).
     pub fn held(&self) -> impl Iterator<Item = usize> + '_ {
         self.slots.iter().enumerate().filter_map(|(i, s)| match s.state {

@@ -167,6 +167,32 @@ counters!(
 );
 
 counters!(
+    /// TCP (the segments the interface carries; per-connection counters
+    /// are in each socket's `info`).
+    TcpStats {
+        /// Segments received and parsed (checksum verified).
+        rx_segments,
+        /// Segments sent (replies, data, ACKs, RSTs).
+        tx_segments,
+        bad_checksum,
+        /// Shorter than the header or its data offset.
+        truncated,
+        /// A bad data offset, a zero port, an invalid flag combination or
+        /// a malformed option.
+        malformed,
+        /// Sent to a broadcast or multicast address (dropped).
+        not_unicast,
+        /// No socket or listener wanted the segment.
+        no_socket,
+        /// RSTs sent for segments no socket wanted (RFC 9293 3.10.7.1).
+        rst_sent,
+        /// Immediate answers from a socket (challenge ACKs, duplicate
+        /// ACKs, SYN-ACKs of SYN cookies, RSTs).
+        replies_sent,
+    }
+);
+
+counters!(
     /// Transmission.
     TxStats {
         /// The device had no transmit buffer; the work waits for a later
@@ -186,6 +212,7 @@ pub struct Stats {
     pub ipv4: Ipv4Stats,
     pub icmp: IcmpStats,
     pub udp: UdpStats,
+    pub tcp: TcpStats,
     pub tx: TxStats,
 }
 
@@ -200,6 +227,7 @@ impl Stats {
             .chain(self.ipv4.iter().map(with("ipv4")))
             .chain(self.icmp.iter().map(with("icmp")))
             .chain(self.udp.iter().map(with("udp")))
+            .chain(self.tcp.iter().map(with("tcp")))
             .chain(self.tx.iter().map(with("tx")))
     }
 }

@@ -17,28 +17,31 @@
 //! sockets.get_mut::<UdpSocket>(handle).bind(7).unwrap();
 //! ```
 //!
-//! # Adding a socket type (TCP)
+//! # Adding a socket type
 //!
 //! A new kind of socket is a new [`Socket`] variant plus one
-//! `impl_any_socket!` line below. For TCP: add `Tcp(TcpSocket<'a>)` (a
-//! listener is a `TcpSocket` in LISTEN, or a `TcpListener` variant if it
-//! becomes its own type), then in the interface (`iface/interface.rs`, the
-//! places marked `TCP:`) dispatch a received segment to the first socket
-//! whose `accepts(local, remote, &repr)` is true and send what `process`
-//! returns; in the egress phase call `dispatch(now, mss, emit)` while it
-//! emits, and fold `poll_at()` into the interface's `poll_at`. Matches on
-//! `Socket` in the interface are exhaustive, so the compiler lists every
-//! place to extend.
+//! `impl_any_socket!` line below; matches on `Socket` in the interface are
+//! exhaustive, so the compiler lists every place to extend. TCP is the
+//! model: a received segment goes to the first socket whose
+//! `accepts(local, remote, &repr)` is true and what `process` returns is
+//! sent at once; the egress phase calls `dispatch(now, mss, emit)` while it
+//! emits, and `poll_at()` is folded into the interface's `poll_at`.
 
 use core::fmt;
 
 use super::dhcpv4::DhcpClient;
 use super::dns::DnsResolver;
 use super::icmp::IcmpSocket;
+use super::tcp::{TcpListener, TcpSocket};
 use super::udp::UdpSocket;
 
 /// Any socket the interface serves.
+///
+/// Every slot is as large as the largest variant (a TCP socket): without
+/// an allocator there is nothing to box them into, and a slot is cheap
+/// next to the buffers the caller lends each socket.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Socket<'a> {
     Udp(UdpSocket<'a>),
     Icmp(IcmpSocket<'a>),
@@ -48,7 +51,10 @@ pub enum Socket<'a> {
     /// A DNS resolver: the interface carries its queries from its own
     /// ephemeral port and gives it the DNS servers learnt by DHCP.
     Dns(DnsResolver<'a>),
-    // TCP goes here: `Tcp(TcpSocket<'a>)` (see the module docs).
+    /// One TCP connection (or a socket in LISTEN serving one at a time).
+    Tcp(TcpSocket<'a>),
+    /// A listening TCP port with a backlog over a pool of sockets.
+    TcpListener(TcpListener<'a, 'a>),
 }
 
 /// Names a socket in a [`SocketSet`].
@@ -112,6 +118,8 @@ impl_any_socket!(Udp, UdpSocket<'a>);
 impl_any_socket!(Icmp, IcmpSocket<'a>);
 impl_any_socket!(Dhcpv4, DhcpClient);
 impl_any_socket!(Dns, DnsResolver<'a>);
+impl_any_socket!(Tcp, TcpSocket<'a>);
+impl_any_socket!(TcpListener, TcpListener<'a, 'a>);
 
 /// Every slot is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

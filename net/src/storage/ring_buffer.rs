@@ -62,12 +62,8 @@ impl<'a> RingBuffer<'a> {
     /// region) and a value passed back.
     pub fn enqueue_many_with<R>(&mut self, f: impl FnOnce(&mut [u8]) -> (usize, R)) -> (usize, R) {
         let start = self.index(self.length);
-        let contiguous = if self.read_at > start || self.is_full() {
-            self.window()
-        } else {
-            self.capacity() - start
-        }
-        .min(self.window());
+        let contiguous = if self.read_at > start || self.is_full() { self.window() } else { self.capacity() - start }
+            .min(self.window());
         let (written, r) = f(&mut self.storage[start..start + contiguous]);
         let written = written.min(contiguous);
         self.length += written;

@@ -1,13 +1,13 @@
 //! TCP segments (RFC 9293) and their options (RFC 7323, RFC 2018).
 //!
-//! [`TcpPacket`] is a checked view over a segment's bytes; [`TcpRepr`] is the
-//! parsed header (the payload stays in the packet). [`SeqNumber`] does the
-//! modulo-2^32 arithmetic and comparisons sequence space needs.
+//! [`Packet`] is a checked view over a segment's bytes; [`Repr`] is the
+//! parsed header (the payload stays in the packet; `Repr::payload_len`
+//! says how long it is). [`SeqNumber`] does the modulo-2^32 arithmetic and
+//! comparisons sequence space needs.
 
 use core::{cmp, fmt, ops};
 
-use super::{Error, IpAddress, Result};
-use crate::phy::ChecksumCapabilities;
+use super::{checksum, Error, IpAddress, IpProtocol, Result};
 
 /// A TCP sequence number: a point in modulo-2^32 sequence space.
 ///
@@ -160,20 +160,20 @@ pub const MAX_WINDOW_SHIFT: u8 = 14;
 
 /// A view over a TCP segment (header, options, payload).
 #[derive(Debug, Clone)]
-pub struct TcpPacket<T: AsRef<[u8]>> {
+pub struct Packet<T: AsRef<[u8]>> {
     buffer: T,
 }
 
-impl<T: AsRef<[u8]>> TcpPacket<T> {
+impl<T: AsRef<[u8]>> Packet<T> {
     /// Wraps a buffer without checking it; accessors may panic on a short one.
-    pub const fn new_unchecked(buffer: T) -> TcpPacket<T> {
-        TcpPacket { buffer }
+    pub const fn new_unchecked(buffer: T) -> Packet<T> {
+        Packet { buffer }
     }
 
     /// Wraps a buffer after checking that the fixed header fits and that
     /// the data offset is at least 5 words and within the buffer.
-    pub fn new_checked(buffer: T) -> Result<TcpPacket<T>> {
-        let packet = TcpPacket::new_unchecked(buffer);
+    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
+        let packet = Packet::new_unchecked(buffer);
         packet.check_len()?;
         Ok(packet)
     }
@@ -245,21 +245,24 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     /// and FIN.
     pub fn segment_len(&self) -> usize {
         let flags = self.flags();
-        self.payload().len()
-            + usize::from(flags.contains(TcpFlags::SYN))
-            + usize::from(flags.contains(TcpFlags::FIN))
+        self.payload().len() + usize::from(flags.contains(TcpFlags::SYN)) + usize::from(flags.contains(TcpFlags::FIN))
     }
 
     /// Whether the checksum over the segment and the IP pseudo-header of
     /// `src`/`dst` verifies.
     pub fn verify_checksum(&self, src: &IpAddress, dst: &IpAddress) -> bool {
         let data = self.buffer.as_ref();
-        let sum = pseudo_header_sum(src, dst, data.len()) + data_sum(data);
-        fold(sum) == 0xffff
+        checksum::is_valid(segment_sum(src, dst, data))
     }
 }
 
-impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
+impl<T: AsRef<[u8]>> AsRef<[u8]> for Packet<T> {
+    fn as_ref(&self) -> &[u8] {
+        self.buffer.as_ref()
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     fn write_u16(&mut self, r: ops::Range<usize>, v: u16) {
         self.buffer.as_mut()[r].copy_from_slice(&v.to_be_bytes())
     }
@@ -311,41 +314,17 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
     pub fn fill_checksum(&mut self, src: &IpAddress, dst: &IpAddress) {
         self.set_checksum(0);
         let data = self.buffer.as_ref();
-        let sum = pseudo_header_sum(src, dst, data.len()) + data_sum(data);
-        let checksum = !fold(sum);
-        self.set_checksum(checksum);
+        let value = checksum::finish(segment_sum(src, dst, data));
+        self.set_checksum(value);
     }
 }
 
-// replaced by wire::checksum at merge
-fn data_sum(data: &[u8]) -> u64 {
-    let mut chunks = data.chunks_exact(2);
-    let mut sum: u64 = 0;
-    for c in &mut chunks {
-        sum += u64::from(u16::from_be_bytes([c[0], c[1]]));
-    }
-    if let [last] = chunks.remainder() {
-        sum += u64::from(u16::from_be_bytes([*last, 0]));
-    }
-    sum
-}
-
-// replaced by wire::checksum at merge
-fn pseudo_header_sum(src: &IpAddress, dst: &IpAddress, len: usize) -> u64 {
-    let addr_sum = |a: &IpAddress| match a {
-        IpAddress::V4(a) => data_sum(a.as_bytes()),
-        IpAddress::V6(a) => data_sum(a.as_bytes()),
-    };
-    let len = len as u64;
-    addr_sum(src) + addr_sum(dst) + 6 + (len >> 16) + (len & 0xffff)
-}
-
-// replaced by wire::checksum at merge
-fn fold(mut sum: u64) -> u16 {
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    sum as u16
+/// The folded sum of the pseudo-header and the whole segment.
+fn segment_sum(src: &IpAddress, dst: &IpAddress, segment: &[u8]) -> u16 {
+    checksum::combine(&[
+        checksum::pseudo_header(src, dst, IpProtocol::Tcp, segment.len() as u32),
+        checksum::data(segment),
+    ])
 }
 
 /// A SACK block: the left edge and the right edge (one past the end).
@@ -357,13 +336,19 @@ pub enum TcpOption<'a> {
     EndOfList,
     NoOperation,
     MaxSegmentSize(u16),
-    /// The shift as sent; [`TcpRepr::parse`] clamps it to 14.
+    /// The shift as sent; [`Repr::parse`] clamps it to 14.
     WindowScale(u8),
     SackPermitted,
     /// Up to four blocks; unused slots are `None`.
     Sack([Option<SackBlock>; 4]),
-    Timestamp { tsval: u32, tsecr: u32 },
-    Unknown { kind: u8, data: &'a [u8] },
+    Timestamp {
+        tsval: u32,
+        tsecr: u32,
+    },
+    Unknown {
+        kind: u8,
+        data: &'a [u8],
+    },
 }
 
 mod kind {
@@ -407,9 +392,7 @@ impl<'a> TcpOption<'a> {
                 }
                 TcpOption::Sack(blocks)
             }
-            kind::TIMESTAMP if len == 10 => {
-                TcpOption::Timestamp { tsval: be32(&data[..4]), tsecr: be32(&data[4..]) }
-            }
+            kind::TIMESTAMP if len == 10 => TcpOption::Timestamp { tsval: be32(&data[..4]), tsecr: be32(&data[4..]) },
             kind::MSS | kind::WINDOW_SCALE | kind::SACK_PERMITTED | kind::SACK | kind::TIMESTAMP => {
                 return Err(Error::Malformed)
             }
@@ -505,7 +488,7 @@ pub struct TcpTimestamp {
 
 /// The parsed meaning of a TCP header. The payload is not part of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TcpRepr {
+pub struct Repr {
     pub src_port: u16,
     pub dst_port: u16,
     pub control: TcpControl,
@@ -530,35 +513,34 @@ pub struct TcpRepr {
     pub payload_len: usize,
 }
 
-impl TcpRepr {
-    /// Parses a segment sent from `src` to `dst`, verifying the checksum
-    /// when `caps.tcp.rx()` says the stack must.
+impl Repr {
+    /// Parses a segment sent from `src` to `dst`. With `verify_checksum`
+    /// (the device's `Checksum::rx()` for TCP) a bad checksum is
+    /// `Checksum`. Port 0 on either side, more than one of SYN, FIN and
+    /// RST, and any malformed option are `Malformed`.
     pub fn parse<T: AsRef<[u8]> + ?Sized>(
-        packet: &TcpPacket<&T>,
+        packet: &Packet<&T>,
         src: &IpAddress,
         dst: &IpAddress,
-        caps: &ChecksumCapabilities,
-    ) -> Result<TcpRepr> {
+        verify_checksum: bool,
+    ) -> Result<Repr> {
         packet.check_len()?;
         if packet.src_port() == 0 || packet.dst_port() == 0 {
             return Err(Error::Malformed);
         }
-        if caps.tcp.rx() && !packet.verify_checksum(src, dst) {
+        if verify_checksum && !packet.verify_checksum(src, dst) {
             return Err(Error::Checksum);
         }
         let flags = packet.flags();
-        let control = match (
-            flags.contains(TcpFlags::SYN),
-            flags.contains(TcpFlags::FIN),
-            flags.contains(TcpFlags::RST),
-        ) {
-            (false, false, false) => TcpControl::None,
-            (true, false, false) => TcpControl::Syn,
-            (false, true, false) => TcpControl::Fin,
-            (false, false, true) => TcpControl::Rst,
-            _ => return Err(Error::Malformed),
-        };
-        let mut repr = TcpRepr {
+        let control =
+            match (flags.contains(TcpFlags::SYN), flags.contains(TcpFlags::FIN), flags.contains(TcpFlags::RST)) {
+                (false, false, false) => TcpControl::None,
+                (true, false, false) => TcpControl::Syn,
+                (false, true, false) => TcpControl::Fin,
+                (false, false, true) => TcpControl::Rst,
+                _ => return Err(Error::Malformed),
+            };
+        let mut repr = Repr {
             src_port: packet.src_port(),
             dst_port: packet.dst_port(),
             control,
@@ -570,7 +552,7 @@ impl TcpRepr {
             ece: flags.contains(TcpFlags::ECE),
             cwr: flags.contains(TcpFlags::CWR),
             payload_len: packet.payload().len(),
-            ..TcpRepr::default()
+            ..Repr::default()
         };
         let mut options = packet.options();
         while !options.is_empty() {
@@ -579,14 +561,10 @@ impl TcpRepr {
                 TcpOption::EndOfList => break,
                 TcpOption::NoOperation | TcpOption::Unknown { .. } => {}
                 TcpOption::MaxSegmentSize(mss) => repr.max_seg_size = Some(mss),
-                TcpOption::WindowScale(shift) => {
-                    repr.window_scale = Some(shift.min(MAX_WINDOW_SHIFT))
-                }
+                TcpOption::WindowScale(shift) => repr.window_scale = Some(shift.min(MAX_WINDOW_SHIFT)),
                 TcpOption::SackPermitted => repr.sack_permitted = true,
                 TcpOption::Sack(blocks) => repr.sack_ranges = blocks,
-                TcpOption::Timestamp { tsval, tsecr } => {
-                    repr.timestamp = Some(TcpTimestamp { tsval, tsecr })
-                }
+                TcpOption::Timestamp { tsval, tsecr } => repr.timestamp = Some(TcpTimestamp { tsval, tsecr }),
             }
             options = rest;
         }
@@ -629,17 +607,12 @@ impl TcpRepr {
         self.header_len() + self.payload_len
     }
 
-    /// Writes header, options and `payload` (which must be `payload_len`
-    /// long) into `packet` (exactly [`buffer_len`](Self::buffer_len) long),
-    /// then the checksum when `caps.tcp.tx()` says the stack must.
-    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(
-        &self,
-        packet: &mut TcpPacket<&mut T>,
-        src: &IpAddress,
-        dst: &IpAddress,
-        payload: &[u8],
-        caps: &ChecksumCapabilities,
-    ) {
+    /// Writes only the header and options, for a `payload_len`-byte
+    /// payload the caller writes itself (straight from a socket buffer);
+    /// the checksum is left zero: call [`Packet::fill_checksum`] once the
+    /// payload is in place. The buffer must be `header_len() + payload_len`
+    /// bytes long.
+    pub fn emit_header<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(&self, packet: &mut Packet<&mut T>) {
         packet.set_src_port(self.src_port);
         packet.set_dst_port(self.dst_port);
         packet.set_seq_number(self.seq_number);
@@ -682,16 +655,32 @@ impl TcpRepr {
             // Padding: end-of-list then zeros (both are zero bytes).
             options.fill(0);
         }
-        packet.payload_mut()[..payload.len()].copy_from_slice(payload);
-        if caps.tcp.tx() {
+        packet.set_checksum(0);
+    }
+
+    /// Writes header, options and `payload` (`payload_len` bytes) into a
+    /// buffer of exactly [`buffer_len`](Self::buffer_len) bytes. With
+    /// `compute_checksum` (the device's `Checksum::tx()`) the checksum is
+    /// filled, otherwise left zero.
+    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(
+        &self,
+        packet: &mut Packet<&mut T>,
+        src: &IpAddress,
+        dst: &IpAddress,
+        payload: &[u8],
+        compute_checksum: bool,
+    ) {
+        self.emit_header(packet);
+        let room = packet.payload_mut();
+        let n = room.len().min(payload.len());
+        room[..n].copy_from_slice(&payload[..n]);
+        if compute_checksum {
             packet.fill_checksum(src, dst);
-        } else {
-            packet.set_checksum(0);
         }
     }
 }
 
-impl fmt::Display for TcpRepr {
+impl fmt::Display for Repr {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "TCP {}->{} ", self.src_port, self.dst_port)?;
         match self.control {
@@ -755,19 +744,15 @@ mod tests {
         !(sum as u16)
     }
 
-    fn caps() -> ChecksumCapabilities {
-        ChecksumCapabilities::default()
-    }
-
-    fn emit(repr: &TcpRepr, payload: &[u8]) -> Vec<u8> {
+    fn emit(repr: &Repr, payload: &[u8]) -> Vec<u8> {
         let mut buf = vec![0xa5; repr.buffer_len()];
-        repr.emit(&mut TcpPacket::new_unchecked(&mut buf[..]), &SRC, &DST, payload, &caps());
+        repr.emit(&mut Packet::new_unchecked(&mut buf[..]), &SRC, &DST, payload, true);
         buf
     }
 
-    fn parse(buf: &[u8]) -> Result<TcpRepr> {
-        let packet = TcpPacket::new_checked(buf)?;
-        TcpRepr::parse(&packet, &SRC, &DST, &caps())
+    fn parse(buf: &[u8]) -> Result<Repr> {
+        let packet = Packet::new_checked(buf)?;
+        Repr::parse(&packet, &SRC, &DST, true)
     }
 
     #[test]
@@ -789,7 +774,7 @@ mod tests {
     #[test]
     fn parses_linux_syn() {
         let b = linux_syn();
-        let packet = TcpPacket::new_checked(&b[..]).unwrap();
+        let packet = Packet::new_checked(&b[..]).unwrap();
         assert!(packet.verify_checksum(&SRC, &DST));
         assert_eq!(packet.header_len(), 40);
         assert_eq!(packet.segment_len(), 1);
@@ -823,13 +808,13 @@ mod tests {
         let mut b = linux_syn();
         b[16] ^= 1;
         assert_eq!(parse(&b), Err(Error::Checksum));
-        let packet = TcpPacket::new_checked(&b[..]).unwrap();
-        assert!(TcpRepr::parse(&packet, &SRC, &DST, &ChecksumCapabilities::ignored()).is_ok());
+        let packet = Packet::new_checked(&b[..]).unwrap();
+        assert!(Repr::parse(&packet, &SRC, &DST, false).is_ok());
     }
 
     #[test]
     fn round_trip_data_segment() {
-        let repr = TcpRepr {
+        let repr = Repr {
             src_port: 1234,
             dst_port: 80,
             control: TcpControl::None,
@@ -839,7 +824,7 @@ mod tests {
             push: true,
             timestamp: Some(TcpTimestamp { tsval: 1, tsecr: 2 }),
             payload_len: 5,
-            ..TcpRepr::default()
+            ..Repr::default()
         };
         let b = emit(&repr, b"hello");
         assert_eq!(b.len(), 20 + 12 + 5);
@@ -847,12 +832,12 @@ mod tests {
         // Timestamp then two bytes of end-of-list padding.
         assert_eq!(&b[20..32], &[8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0]);
         assert_eq!(parse(&b).unwrap(), repr);
-        assert_eq!(TcpPacket::new_checked(&b[..]).unwrap().payload(), b"hello");
+        assert_eq!(Packet::new_checked(&b[..]).unwrap().payload(), b"hello");
     }
 
     #[test]
     fn round_trip_every_flag() {
-        let repr = TcpRepr {
+        let repr = Repr {
             src_port: 1,
             dst_port: 2,
             control: TcpControl::Fin,
@@ -862,7 +847,7 @@ mod tests {
             urgent: Some(3),
             ece: true,
             cwr: true,
-            ..TcpRepr::default()
+            ..Repr::default()
         };
         let b = emit(&repr, &[]);
         assert_eq!(b[13], 0xf9);
@@ -873,7 +858,7 @@ mod tests {
 
     #[test]
     fn round_trip_syn_options() {
-        let repr = TcpRepr {
+        let repr = Repr {
             src_port: 1,
             dst_port: 2,
             control: TcpControl::Syn,
@@ -883,7 +868,7 @@ mod tests {
             max_seg_size: Some(1460),
             sack_permitted: true,
             timestamp: Some(TcpTimestamp { tsval: 9, tsecr: 0 }),
-            ..TcpRepr::default()
+            ..Repr::default()
         };
         let b = emit(&repr, &[]);
         assert_eq!(b.len(), 20 + 20);
@@ -903,13 +888,8 @@ mod tests {
 
     #[test]
     fn sack_blocks_four_without_timestamps_three_with() {
-        let mut repr = TcpRepr {
-            src_port: 1,
-            dst_port: 2,
-            ack_number: Some(SeqNumber(50)),
-            sack_ranges: sack(4),
-            ..TcpRepr::default()
-        };
+        let mut repr =
+            Repr { src_port: 1, dst_port: 2, ack_number: Some(SeqNumber(50)), sack_ranges: sack(4), ..Repr::default() };
         let b = emit(&repr, &[]);
         assert_eq!(b.len(), 20 + 36);
         assert_eq!(&b[20..22], &[5, 34]);
@@ -963,16 +943,16 @@ mod tests {
     #[test]
     fn malformed_option_lengths() {
         let cases: &[&[u8]] = &[
-            &[2, 4, 5, 0xb4, 2, 0, 0, 0],   // MSS length 0
-            &[2, 3, 5, 0],                  // MSS length 3
-            &[3, 4, 7, 0],                  // window scale length 4
-            &[4, 3, 0, 0],                  // SACK-permitted length 3
-            &[8, 8, 0, 0, 0, 0, 0, 0],      // timestamp length 8
+            &[2, 4, 5, 0xb4, 2, 0, 0, 0],          // MSS length 0
+            &[2, 3, 5, 0],                         // MSS length 3
+            &[3, 4, 7, 0],                         // window scale length 4
+            &[4, 3, 0, 0],                         // SACK-permitted length 3
+            &[8, 8, 0, 0, 0, 0, 0, 0],             // timestamp length 8
             &[5, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], // SACK not a multiple of 8
-            &[5, 2, 0, 0],                  // SACK with no block
-            &[30, 1, 0, 0],                 // unknown option length 1
-            &[30, 8, 0, 0],                 // runs past the option list
-            &[1, 1, 1, 2],                  // kind with no length byte
+            &[5, 2, 0, 0],                         // SACK with no block
+            &[30, 1, 0, 0],                        // unknown option length 1
+            &[30, 8, 0, 0],                        // runs past the option list
+            &[1, 1, 1, 2],                         // kind with no length byte
         ];
         for case in cases {
             assert_eq!(parse(&with_options(case)), Err(Error::Malformed), "{:?}", case);
@@ -982,21 +962,17 @@ mod tests {
     #[test]
     fn truncated_and_bad_offsets() {
         let b = linux_syn();
-        assert_eq!(TcpPacket::new_checked(&b[..19]).unwrap_err(), Error::Truncated);
+        assert_eq!(Packet::new_checked(&b[..19]).unwrap_err(), Error::Truncated);
         // Offset 10 words but only 30 bytes.
-        assert_eq!(TcpPacket::new_checked(&b[..30]).unwrap_err(), Error::Truncated);
+        assert_eq!(Packet::new_checked(&b[..30]).unwrap_err(), Error::Truncated);
         let mut short = b.clone();
         short[12] = 0x40; // 4 words < 5
-        assert_eq!(TcpPacket::new_checked(&short[..]).unwrap_err(), Error::Malformed);
+        assert_eq!(Packet::new_checked(&short[..]).unwrap_err(), Error::Malformed);
     }
 
     #[test]
     fn illegal_flag_combinations() {
-        for flags in [
-            TcpFlags::SYN | TcpFlags::FIN,
-            TcpFlags::SYN | TcpFlags::RST,
-            TcpFlags::FIN | TcpFlags::RST,
-        ] {
+        for flags in [TcpFlags::SYN | TcpFlags::FIN, TcpFlags::SYN | TcpFlags::RST, TcpFlags::FIN | TcpFlags::RST] {
             let mut b = with_options(&[]);
             b[13] = flags;
             b[16] = 0;
@@ -1023,12 +999,32 @@ mod tests {
     fn ipv6_pseudo_header_round_trip() {
         let src = IpAddress::V6(crate::wire::Ipv6Address([0xfe; 16]));
         let dst = IpAddress::V6(crate::wire::Ipv6Address([0x20; 16]));
-        let repr = TcpRepr { src_port: 5, dst_port: 6, payload_len: 3, ..TcpRepr::default() };
+        let repr = Repr { src_port: 5, dst_port: 6, payload_len: 3, ..Repr::default() };
         let mut buf = vec![0; repr.buffer_len()];
-        repr.emit(&mut TcpPacket::new_unchecked(&mut buf[..]), &src, &dst, b"abc", &caps());
-        let packet = TcpPacket::new_checked(&buf[..]).unwrap();
+        repr.emit(&mut Packet::new_unchecked(&mut buf[..]), &src, &dst, b"abc", true);
+        let packet = Packet::new_checked(&buf[..]).unwrap();
         assert!(packet.verify_checksum(&src, &dst));
         assert!(!packet.verify_checksum(&SRC, &DST));
+    }
+
+    #[test]
+    fn header_only_emit_then_checksum() {
+        let repr = Repr { src_port: 5, dst_port: 6, payload_len: 4, push: true, ..Repr::default() };
+        let mut buf = vec![0xee; repr.buffer_len()];
+        let mut packet = Packet::new_unchecked(&mut buf[..]);
+        repr.emit_header(&mut packet);
+        assert_eq!(packet.checksum(), 0);
+        packet.payload_mut().copy_from_slice(b"data");
+        packet.fill_checksum(&SRC, &DST);
+        assert_eq!(buf, emit(&repr, b"data"));
+    }
+
+    #[test]
+    fn unchecked_emit_leaves_checksum_zero() {
+        let repr = Repr { src_port: 5, dst_port: 6, ..Repr::default() };
+        let mut buf = vec![0xee; repr.buffer_len()];
+        repr.emit(&mut Packet::new_unchecked(&mut buf[..]), &SRC, &DST, &[], false);
+        assert_eq!(&buf[16..18], &[0, 0]);
     }
 
     #[test]

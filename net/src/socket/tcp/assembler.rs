@@ -29,6 +29,25 @@ impl Assembler {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+    /// Bytes covered by all ranges.
+    pub fn covered(&self) -> usize {
+        self.ranges().iter().map(|r| r.1 - r.0).sum()
+    }
+    /// The origin moved `n` bytes forward: drop what now lies before it.
+    pub fn advance(&mut self, n: usize) {
+        let mut kept = 0;
+        for i in 0..self.len {
+            let (start, end) = self.ranges[i];
+            if end > n {
+                self.ranges[kept] = (start.saturating_sub(n), end - n);
+                kept += 1;
+            }
+        }
+        self.len = kept;
+    }
     /// The ranges held, in order.
     pub fn ranges(&self) -> &[(usize, usize)] {
         &self.ranges[..self.len]
@@ -147,6 +166,18 @@ mod tests {
         assert_eq!(a.remove_front(), 2);
         assert_eq!(a.ranges().len(), MAX_RANGES);
         assert_eq!(a.ranges()[0], (3, 6));
+    }
+
+    #[test]
+    fn advance_drops_and_clips() {
+        let mut a = Assembler::new();
+        a.add(2, 4).unwrap();
+        a.add(6, 10).unwrap();
+        assert_eq!(a.covered(), 6);
+        a.advance(7);
+        assert_eq!(a.ranges(), &[(0, 3)]);
+        a.advance(3);
+        assert!(a.is_empty());
     }
 
     #[test]

@@ -55,11 +55,7 @@ const MAX_WINDOW: usize = 1 << 30;
 impl NewReno {
     /// Initial window per RFC 6928: min(10*MSS, max(2*MSS, 14600)).
     pub fn new(mss: usize) -> NewReno {
-        NewReno {
-            cwnd: (10 * mss).min((2 * mss).max(14600)),
-            ssthresh: MAX_WINDOW,
-            acked_in_avoidance: 0,
-        }
+        NewReno { cwnd: (10 * mss).min((2 * mss).max(14600)), ssthresh: MAX_WINDOW, acked_in_avoidance: 0 }
     }
 }
 
@@ -159,11 +155,7 @@ impl Cubic {
 
     fn reduce(&mut self, mss: usize) {
         // Fast convergence (RFC 9438 4.7): release bandwidth to newcomers.
-        self.w_max = if self.cwnd < self.w_last_max {
-            self.cwnd * (10 + BETA_TENTHS) / 20
-        } else {
-            self.cwnd
-        };
+        self.w_max = if self.cwnd < self.w_last_max { self.cwnd * (10 + BETA_TENTHS) / 20 } else { self.cwnd };
         self.w_last_max = self.cwnd;
         self.ssthresh = (self.cwnd * BETA_TENTHS / 10).max(2 * mss);
         self.epoch = None;

@@ -73,12 +73,7 @@ pub fn tuple_hash(secret: &[u8; 16], local: IpEndpoint, remote: IpEndpoint, tag:
 }
 
 /// The RFC 6528 initial sequence number for a connection opened at `now`.
-pub fn initial_sequence_number(
-    secret: &[u8; 16],
-    local: IpEndpoint,
-    remote: IpEndpoint,
-    now: Instant,
-) -> SeqNumber {
+pub fn initial_sequence_number(secret: &[u8; 16], local: IpEndpoint, remote: IpEndpoint, now: Instant) -> SeqNumber {
     let clock = (now.total_micros() / 4) as u32;
     SeqNumber((tuple_hash(secret, local, remote, 0) as u32).wrapping_add(clock))
 }

@@ -18,7 +18,7 @@ use super::cookie::{self, TimestampOptions};
 use super::isn::tuple_hash;
 use super::{rst_reply, State, TcpConfig, TcpReply, TcpSocket};
 use crate::time::Instant;
-use crate::wire::tcp::{TcpControl, TcpRepr, TcpTimestamp};
+use crate::wire::tcp::{Repr as TcpRepr, TcpControl, TcpTimestamp};
 use crate::wire::{IpEndpoint, IpListenEndpoint};
 
 /// Queue limits and SYN cookie switch.
@@ -80,7 +80,15 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             s.reset_hard();
             s.accepted = false;
         }
-        TcpListener { endpoint: endpoint.into(), config, limits, sockets, cursor: 0, mss_limit: 536, stats: ListenerStats::default() }
+        TcpListener {
+            endpoint: endpoint.into(),
+            config,
+            limits,
+            sockets,
+            cursor: 0,
+            mss_limit: 536,
+            stats: ListenerStats::default(),
+        }
     }
 
     pub fn endpoint(&self) -> IpListenEndpoint {
@@ -121,14 +129,37 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     }
 
     /// Gives an accepted socket back to the pool. If it is still open it
-    /// is aborted (an RST goes out on the next `dispatch`).
+    /// is aborted (an RST goes out on the next `dispatch`); a socket in
+    /// TIME-WAIT finishes it in the pool, and is recycled early only when
+    /// no socket is free.
     pub fn release(&mut self, index: usize) {
         if let Some(s) = self.sockets.get_mut(index) {
-            if s.state != State::Closed {
+            if !matches!(s.state, State::Closed | State::TimeWait) {
                 s.abort();
             }
             s.accepted = false;
         }
+    }
+
+    /// A socket for a new connection: a free one, else one lingering in
+    /// TIME-WAIT (its 4-tuple loses its protection against old duplicates,
+    /// which is better than refusing service), else, for a client that
+    /// proved its address, one holding a half-open connection.
+    fn take_socket(&mut self, evict_half_open: bool) -> Option<usize> {
+        if let Some(i) = self.sockets.iter().position(Self::is_free) {
+            return Some(i);
+        }
+        let time_wait = self.sockets.iter().position(|s| !s.accepted && s.state == State::TimeWait);
+        let victim = time_wait.or_else(|| {
+            evict_half_open
+                .then(|| self.sockets.iter().position(|s| !s.accepted && s.state == State::SynReceived))
+                .flatten()
+        })?;
+        if self.sockets[victim].state == State::SynReceived {
+            self.stats.evicted += 1;
+        }
+        self.sockets[victim].reset_hard();
+        Some(victim)
     }
 
     /// Whether a segment belongs to the listener or one of its sockets.
@@ -159,7 +190,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     }
 
     fn on_syn(&mut self, now: Instant, local: IpEndpoint, remote: IpEndpoint, repr: &TcpRepr) -> Option<TcpReply> {
-        if remote.addr.is_multicast() || remote.addr.is_unspecified() {
+        if remote.addr.is_multicast() || remote.addr.is_unspecified() || local.addr.is_multicast() {
             return None;
         }
         if self.accept_queue_len() >= self.limits.accept_backlog {
@@ -168,8 +199,8 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             return None;
         }
         if self.syn_queue_len() < self.limits.syn_backlog {
-            if let Some(s) = self.sockets.iter_mut().find(|s| Self::is_free(s)) {
-                if s.open_from_syn(now, local, remote, repr).is_ok() {
+            if let Some(i) = self.take_socket(false) {
+                if self.sockets[i].open_from_syn(now, local, remote, repr).is_ok() {
                     self.stats.syns_queued += 1;
                 }
                 return None;
@@ -192,14 +223,8 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     }
 
     fn cookie_syn_ack(&self, now: Instant, local: IpEndpoint, remote: IpEndpoint, syn: &TcpRepr) -> TcpReply {
-        let (iss, _) = cookie::make(
-            &self.config.isn_secret,
-            local,
-            remote,
-            syn.seq_number,
-            syn.max_seg_size.unwrap_or(536),
-            now,
-        );
+        let (iss, _) =
+            cookie::make(&self.config.isn_secret, local, remote, syn.seq_number, syn.max_seg_size.unwrap_or(536), now);
         let window = self.sockets.first().map_or(0, |s| s.rx_buffer.capacity()).min(0xffff);
         let mut reply = TcpRepr {
             src_port: local.port,
@@ -259,18 +284,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         // half-open connection has not. With no socket free, the proven
         // client takes the place of a half-open one (a SYN flood fills the
         // SYN queue with those), silently, as its peer may be spoofed.
-        let index = match self.sockets.iter().position(Self::is_free) {
-            Some(i) => Some(i),
-            None => {
-                let victim = self.sockets.iter().position(|s| !s.accepted && s.state == State::SynReceived);
-                if let Some(i) = victim {
-                    self.sockets[i].reset_hard();
-                    self.stats.evicted += 1;
-                }
-                victim
-            }
-        };
-        let Some(s) = index.and_then(|i| self.sockets.get_mut(i)) else {
+        let Some(s) = self.take_socket(true).and_then(|i| self.sockets.get_mut(i)) else {
             // The cookie stays good: the client's retransmission may find
             // a free socket.
             self.stats.dropped += 1;

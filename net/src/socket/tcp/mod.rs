@@ -1,5 +1,5 @@
 //! TCP sockets: the RFC 9293 connection state machine over caller-provided
-//! ring buffers.
+//! ring buffers, and [`TcpListener`], a listening port with a backlog.
 //!
 //! A [`TcpSocket`] never touches a device. The interface drives it with
 //! four calls: [`accepts`](TcpSocket::accepts) (does this segment belong to
@@ -11,21 +11,95 @@
 //! `close`/`abort`.
 //!
 //! Implemented: all eleven states (active, passive and simultaneous open,
-//! half-close, simultaneous close, TIME-WAIT for 2*MSL), the RFC 9293
-//! acceptability tests, RFC 5961 challenge ACKs (RST not at RCV.NXT, SYN in
-//! a synchronized state, ACK outside the acceptable range), MSS, window
-//! scaling, timestamps with PAWS (RFC 7323), SACK generation (RFC 2018),
-//! RFC 6298 RTO (Karn's rule or timestamp samples, exponential backoff),
-//! go-back-N retransmission on timeout, fast retransmit and NewReno fast
-//! recovery (RFC 5681/6582), delayed ACKs, Nagle, sender and receiver
-//! silly-window avoidance, zero-window probes, keepalive, out-of-order
-//! reassembly with a bounded number of holes, and RFC 6528 ISNs.
+//! half-close, simultaneous close, TIME-WAIT for 2*MSL with RFC 6191
+//! reuse), the RFC 9293 acceptability tests, RFC 5961 challenge ACKs (RST
+//! not at RCV.NXT, SYN in a synchronized state, ACK outside the acceptable
+//! range; rate limited), MSS, window scaling, timestamps with PAWS (RFC
+//! 7323), SACK generation (RFC 2018) and SACK-based loss recovery (RFC
+//! 6675), RFC 6298 RTO (Karn's rule or timestamp samples, exponential
+//! backoff), fast retransmit and NewReno fast recovery (RFC 5681/6582),
+//! NewReno or CUBIC (RFC 9438) per socket, delayed ACKs, Nagle, sender and
+//! receiver silly-window avoidance, zero-window probes, keepalive,
+//! out-of-order reassembly with a bounded number of holes, RFC 6528 ISNs,
+//! and SYN cookies in the listener.
+//!
+//! # Driving sockets from an interface
+//!
+//! Receive: parse the segment with [`TcpRepr::parse`] (which verifies the
+//! checksum), then offer it to the sockets, exact 4-tuple matches first
+//! (sockets past LISTEN), then listeners (a [`TcpListener`] or a
+//! [`TcpSocket`] in LISTEN): the first whose `accepts(local, remote,
+//! &repr)` is true gets `process(now, local, remote, &repr, payload)`; a
+//! returned [`TcpReply`] is sent at once (it never carries payload). If
+//! nothing accepts the segment, send [`rst_reply`] instead.
+//!
+//! Transmit: call `dispatch(now, mss_limit, emit)` on each socket until
+//! it stops calling `emit` (one segment per call), where `mss_limit` is
+//! the path MTU minus the IP header minus 20. `emit(local, remote, repr,
+//! payload)` builds the frame (`repr.emit(..)` with the IP addresses) and
+//! returns `Err` when the device has no room; the socket then keeps the
+//! segment due.
+//!
+//! Sleep: `poll_at()` is the earliest deadline of all TCP timers; an
+//! instant at or before now (it uses `Instant::ZERO`) means "dispatch
+//! again at once", `None` means "only after input or an application
+//! call".
+//!
+//! Two sockets wired back to back, the way an interface drives them:
+//!
+//! ```
+//! use net::socket::tcp::{State, TcpConfig, TcpSocket};
+//! use net::storage::RingBuffer;
+//! use net::time::Instant;
+//! use net::wire::{IpEndpoint, Ipv4Address};
+//!
+//! let (mut b1, mut b2, mut b3, mut b4) = ([0u8; 4096], [0u8; 4096], [0u8; 4096], [0u8; 4096]);
+//! let config = TcpConfig { isn_secret: [7; 16], ..TcpConfig::default() };
+//! let mut client = TcpSocket::new(RingBuffer::new(&mut b1), RingBuffer::new(&mut b2), config);
+//! let mut server = TcpSocket::new(RingBuffer::new(&mut b3), RingBuffer::new(&mut b4), config);
+//! let c = IpEndpoint::new(Ipv4Address::new(10, 0, 0, 2).into(), 49152);
+//! let s = IpEndpoint::new(Ipv4Address::new(10, 0, 0, 1).into(), 80);
+//! server.listen(80).unwrap();
+//! client.connect(c, s, Instant::ZERO).unwrap();
+//! client.send_slice(b"hello").unwrap();
+//!
+//! // One poll round: every segment one side emits is processed by the
+//! // other (a real interface would emit and parse bytes in between).
+//! fn round(now: Instant, from: &mut TcpSocket, to: &mut TcpSocket) {
+//!     loop {
+//!         let mut out = None;
+//!         from.dispatch(now, 1460, |local, remote, repr, payload| {
+//!             out = Some((local, remote, *repr, payload.to_vec()));
+//!             Ok::<(), ()>(())
+//!         }).unwrap();
+//!         let Some((local, remote, repr, payload)) = out else { break };
+//!         if to.accepts(remote, local, &repr) {
+//!             if let Some(reply) = to.process(now, remote, local, &repr, &payload) {
+//!                 assert!(from.accepts(reply.remote, reply.local, &reply.repr));
+//!                 from.process(now, reply.remote, reply.local, &reply.repr, &[]);
+//!             }
+//!         }
+//!     }
+//! }
+//! for ms in 0..100 {
+//!     let now = Instant::from_millis(ms);
+//!     round(now, &mut client, &mut server);
+//!     round(now, &mut server, &mut client);
+//! }
+//! assert_eq!(server.state(), State::Established);
+//! let mut buf = [0u8; 16];
+//! assert_eq!(server.recv_slice(&mut buf), Ok(5));
+//! assert_eq!(&buf[..5], b"hello");
+//! ```
 
 mod assembler;
 mod congestion;
 pub mod cookie;
+mod input;
 mod isn;
 mod listener;
+mod output;
+mod recovery;
 mod rtt;
 #[cfg(test)]
 mod tests;
@@ -43,7 +117,7 @@ use isn::tuple_hash;
 
 use crate::storage::RingBuffer;
 use crate::time::{Duration, Instant};
-use crate::wire::tcp::{SackBlock, SeqNumber, TcpControl, TcpRepr, TcpTimestamp, MAX_WINDOW_SHIFT};
+use crate::wire::tcp::{Repr as TcpRepr, SackBlock, SeqNumber, TcpControl, TcpTimestamp, MAX_WINDOW_SHIFT};
 use crate::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 
 /// The connection states of RFC 9293 section 3.3.2.
@@ -248,6 +322,8 @@ pub struct TcpSocket<'a> {
     /// Handed to the application by a [`TcpListener`]; survives resets so
     /// the listener never reuses a socket the application still holds.
     accepted: bool,
+    /// Opened by a SYN (passive open): TIME-WAIT may be reused by a new SYN.
+    passive: bool,
 
     // Receive sequence space.
     irs: SeqNumber,
@@ -281,6 +357,8 @@ pub struct TcpSocket<'a> {
     rto_at: Option<Instant>,
     retransmits: u32,
     total_retransmits: u32,
+    /// Our SYN or SYN-ACK had to be retransmitted.
+    handshake_timed_out: bool,
     persist_at: Option<Instant>,
     persist_backoff: u32,
     ack_at: Option<Instant>,
@@ -297,6 +375,11 @@ pub struct TcpSocket<'a> {
     recovery: Option<SeqNumber>,
     recover: SeqNumber,
     fast_retransmit: bool,
+    /// SACKed ranges above SND.UNA, as offsets from it (RFC 6675
+    /// scoreboard).
+    scoreboard: Assembler,
+    /// Highest sequence number retransmitted in this recovery (HighRxt).
+    high_rxt: SeqNumber,
 }
 
 impl<'a> TcpSocket<'a> {
@@ -327,6 +410,7 @@ impl<'a> TcpSocket<'a> {
             close_pending: false,
             rst_pending: false,
             accepted: false,
+            passive: false,
             irs: SeqNumber(0),
             rcv_nxt: SeqNumber(0),
             rcv_shift: 0,
@@ -345,6 +429,7 @@ impl<'a> TcpSocket<'a> {
             rto_at: None,
             retransmits: 0,
             total_retransmits: 0,
+            handshake_timed_out: false,
             persist_at: None,
             persist_backoff: 0,
             ack_at: None,
@@ -358,12 +443,15 @@ impl<'a> TcpSocket<'a> {
             recovery: None,
             recover: SeqNumber(0),
             fast_retransmit: false,
+            scoreboard: Assembler::new(),
+            high_rxt: SeqNumber(0),
         }
     }
 
     /// Returns every connection variable to its closed value, keeping the
     /// buffers' contents (unread data stays readable after a close).
     fn reset_connection(&mut self) {
+        self.set_state(State::Closed);
         let (config, accepted) = (self.config, self.accepted);
         let (rx, tx) = (
             core::mem::replace(&mut self.rx_buffer, RingBuffer::new(&mut [])),
@@ -371,6 +459,18 @@ impl<'a> TcpSocket<'a> {
         );
         *self = TcpSocket::new(rx, tx, config);
         self.accepted = accepted;
+    }
+
+    /// Moves to `state` (logging the transition with feature `log`).
+    fn set_state(&mut self, state: State) {
+        #[cfg(feature = "log")]
+        if self.state != state {
+            match self.tuple {
+                Some((local, remote)) => log::debug!("tcp {local} <-> {remote}: {} -> {state}", self.state),
+                None => log::debug!("tcp: {} -> {state}", self.state),
+            }
+        }
+        self.state = state;
     }
 
     /// Goes to CLOSED after an RST or abort: queued data is discarded.
@@ -421,7 +521,7 @@ impl<'a> TcpSocket<'a> {
         }
         self.reset_hard();
         self.open_tuple(local, remote, now);
-        self.state = State::SynSent;
+        self.set_state(State::SynSent);
         Ok(())
     }
 
@@ -438,7 +538,7 @@ impl<'a> TcpSocket<'a> {
         }
         self.reset_hard();
         self.listen_endpoint = Some(endpoint);
-        self.state = State::Listen;
+        self.set_state(State::Listen);
         Ok(())
     }
 
@@ -491,7 +591,8 @@ impl<'a> TcpSocket<'a> {
         }
         self.open_tuple(local, remote, now);
         self.take_syn(now, repr);
-        self.state = State::SynReceived;
+        self.set_state(State::SynReceived);
+        self.passive = true;
         Ok(())
     }
 
@@ -629,14 +730,9 @@ impl<'a> TcpSocket<'a> {
         match self.state {
             State::Listen | State::SynSent => self.reset_hard(),
             State::SynReceived => self.close_pending = true,
-            State::Established => self.state = State::FinWait1,
-            State::CloseWait => self.state = State::LastAck,
-            State::Closed
-            | State::FinWait1
-            | State::FinWait2
-            | State::Closing
-            | State::LastAck
-            | State::TimeWait => {}
+            State::Established => self.set_state(State::FinWait1),
+            State::CloseWait => self.set_state(State::LastAck),
+            State::Closed | State::FinWait1 | State::FinWait2 | State::Closing | State::LastAck | State::TimeWait => {}
         }
     }
 
@@ -670,909 +766,6 @@ impl<'a> TcpSocket<'a> {
             mss: self.send_mss(),
         }
     }
-
-    // ---------------------------------------------------------------
-    // Interface API
-    // ---------------------------------------------------------------
-
-    /// Whether a segment from `remote` to `local` belongs to this socket.
-    pub fn accepts(&self, local: IpEndpoint, remote: IpEndpoint, repr: &TcpRepr) -> bool {
-        if repr.dst_port != local.port || repr.src_port != remote.port {
-            return false;
-        }
-        match self.state {
-            State::Closed => false,
-            State::Listen => self.tuple.is_none() && self.listen_endpoint.is_some_and(|ep| ep.accepts(local)),
-            State::SynSent
-            | State::SynReceived
-            | State::Established
-            | State::FinWait1
-            | State::FinWait2
-            | State::CloseWait
-            | State::Closing
-            | State::LastAck
-            | State::TimeWait => self.tuple == Some((local, remote)),
-        }
-    }
-
-    /// Handles one incoming segment (already matched by `accepts`),
-    /// returning a segment to send immediately, if any (an RST, a
-    /// challenge or duplicate ACK, or the ACK for out-of-order data).
-    pub fn process(
-        &mut self,
-        now: Instant,
-        local: IpEndpoint,
-        remote: IpEndpoint,
-        repr: &TcpRepr,
-        payload: &[u8],
-    ) -> Option<TcpReply> {
-        // The payload slice is the truth about the segment's length.
-        let repr = &TcpRepr { payload_len: payload.len(), ..*repr };
-        match self.state {
-            State::Closed => rst_reply(local, remote, repr),
-            State::Listen => self.process_listen(now, local, remote, repr),
-            State::SynSent => self.process_syn_sent(now, local, remote, repr),
-            State::SynReceived
-            | State::Established
-            | State::FinWait1
-            | State::FinWait2
-            | State::CloseWait
-            | State::Closing
-            | State::LastAck
-            | State::TimeWait => self.process_synchronized(now, local, remote, repr, payload),
-        }
-    }
-
-    fn process_listen(&mut self, now: Instant, local: IpEndpoint, remote: IpEndpoint, repr: &TcpRepr) -> Option<TcpReply> {
-        if repr.control == TcpControl::Rst {
-            return None;
-        }
-        if repr.ack_number.is_some() {
-            return rst_reply(local, remote, repr);
-        }
-        if repr.control != TcpControl::Syn {
-            return None;
-        }
-        // A SYN from a broadcast or multicast source is not a connection.
-        if remote.addr.is_multicast() || remote.addr.is_unspecified() {
-            return None;
-        }
-        self.open_tuple(local, remote, now);
-        self.take_syn(now, repr);
-        self.state = State::SynReceived;
-        None
-    }
-
-    fn process_syn_sent(&mut self, now: Instant, local: IpEndpoint, remote: IpEndpoint, repr: &TcpRepr) -> Option<TcpReply> {
-        if let Some(ack) = repr.ack_number {
-            if ack <= self.iss || ack > self.snd_max {
-                return rst_reply(local, remote, repr);
-            }
-        }
-        match repr.control {
-            TcpControl::Rst => {
-                // Only an RST that acknowledges our SYN refuses the
-                // connection (RFC 5961 3.2 for SYN-SENT).
-                if repr.ack_number.is_some() {
-                    self.reset_hard();
-                }
-                None
-            }
-            TcpControl::Syn => {
-                self.take_syn(now, repr);
-                match repr.ack_number {
-                    Some(ack) => {
-                        self.on_ack_advance(now, ack, repr);
-                        self.state = State::Established;
-                        self.enter_established();
-                        // ACK the SYN-ACK at once.
-                        self.ack_at = Some(now);
-                    }
-                    None => {
-                        // Simultaneous open: answer SYN-ACK from ISS.
-                        self.state = State::SynReceived;
-                        self.snd_nxt = self.iss;
-                        self.rto_at = None;
-                    }
-                }
-                None
-            }
-            TcpControl::None | TcpControl::Fin => None,
-        }
-    }
-
-    fn enter_established(&mut self) {
-        self.congestion = Congestion::new(self.config.congestion, self.send_mss());
-        if self.close_pending {
-            self.close_pending = false;
-            self.state = State::FinWait1;
-        }
-    }
-
-    fn process_synchronized(
-        &mut self,
-        now: Instant,
-        local: IpEndpoint,
-        remote: IpEndpoint,
-        repr: &TcpRepr,
-        payload: &[u8],
-    ) -> Option<TcpReply> {
-        // A retransmitted SYN while our SYN-ACK is unanswered: send it again.
-        if self.state == State::SynReceived
-            && repr.control == TcpControl::Syn
-            && repr.ack_number.is_none()
-            && repr.seq_number == self.irs
-        {
-            self.snd_nxt = self.iss;
-            return None;
-        }
-
-        // RFC 7323: once timestamps are on, non-RST segments carry them.
-        if self.timestamps && repr.control != TcpControl::Rst {
-            let ts = repr.timestamp?;
-            // PAWS (RFC 7323 5.3).
-            if (ts.tsval.wrapping_sub(self.ts_recent) as i32) < 0
-                && now.saturating_duration_since(self.ts_recent_at) < PAWS_IDLE_LIMIT
-            {
-                return Some(self.ack_reply(now));
-            }
-        }
-
-        let seg_len = repr.segment_len();
-        if !self.acceptable(repr.seq_number, seg_len) {
-            if repr.control == TcpControl::Rst {
-                return None;
-            }
-            if self.state == State::TimeWait && repr.control == TcpControl::Fin {
-                self.time_wait_until = Some(now + self.config.msl.saturating_mul(2));
-            }
-            return Some(self.ack_reply(now));
-        }
-
-        match repr.control {
-            TcpControl::Rst => {
-                if repr.seq_number != self.rcv_nxt {
-                    // In the window but not exact: maybe blind (RFC 5961 3.2).
-                    return self.challenge_ack(now);
-                }
-                if self.state == State::SynReceived && self.listen_endpoint.is_some() {
-                    let endpoint = self.listen_endpoint;
-                    self.reset_hard();
-                    self.listen_endpoint = endpoint;
-                    self.state = State::Listen;
-                } else {
-                    self.reset_hard();
-                }
-                return None;
-            }
-            // RFC 5961 4.2: whatever its sequence number.
-            TcpControl::Syn => return self.challenge_ack(now),
-            TcpControl::None | TcpControl::Fin => {}
-        }
-
-        let ack = repr.ack_number?;
-        self.last_rx_at = now;
-        self.last_keepalive_at = None;
-        self.keepalive_probes_sent = 0;
-
-        if self.timestamps {
-            if let Some(ts) = repr.timestamp {
-                // RFC 7323 4.3: remember the timestamp of the segment that
-                // covers the ACK we sent last.
-                if repr.seq_number <= self.last_ack_sent && (ts.tsval.wrapping_sub(self.ts_recent) as i32) >= 0 {
-                    self.ts_recent = ts.tsval;
-                    self.ts_recent_at = now;
-                }
-            }
-        }
-
-        if self.state == State::SynReceived {
-            if ack <= self.snd_una || ack > self.snd_max {
-                return rst_reply(local, remote, repr);
-            }
-            self.state = State::Established;
-            self.snd_wnd = usize::from(repr.window_len) << self.snd_shift;
-            self.max_snd_wnd = self.snd_wnd;
-            self.snd_wl1 = repr.seq_number;
-            self.snd_wl2 = ack;
-            self.enter_established();
-        }
-
-        // RFC 5961 5.2 ACK acceptability.
-        if ack > self.snd_max || ack < self.snd_una - self.max_snd_wnd {
-            return self.challenge_ack(now);
-        }
-
-        let old_wnd = self.snd_wnd;
-        if ack > self.snd_una {
-            let fin_acked = self.on_ack_advance(now, ack, repr);
-            if fin_acked {
-                match self.state {
-                    State::FinWait1 => self.state = State::FinWait2,
-                    State::Closing => self.enter_time_wait(now),
-                    State::LastAck => {
-                        self.reset_connection();
-                        return None;
-                    }
-                    _ => {}
-                }
-            }
-        } else if ack == self.snd_una
-            && payload.is_empty()
-            && repr.control == TcpControl::None
-            && self.snd_max > self.snd_una
-            && usize::from(repr.window_len) << self.snd_shift == old_wnd
-        {
-            self.on_duplicate_ack(now);
-        }
-
-        // Window update (RFC 9293 3.10.7.4, fifth, ESTABLISHED).
-        if self.snd_wl1 < repr.seq_number || (self.snd_wl1 == repr.seq_number && self.snd_wl2 <= ack) {
-            self.snd_wnd = usize::from(repr.window_len) << self.snd_shift;
-            self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
-            self.snd_wl1 = repr.seq_number;
-            self.snd_wl2 = ack;
-            if self.snd_wnd > 0 {
-                self.persist_at = None;
-                self.persist_backoff = 0;
-            }
-        }
-
-        self.process_data_and_fin(now, repr, payload)
-    }
-
-    /// An ACK answering a suspicious segment, within the per-second
-    /// budget (RFC 5961 section 7), so that the answers cannot be used to
-    /// probe the connection or amplify an attack.
-    fn challenge_ack(&mut self, now: Instant) -> Option<TcpReply> {
-        if now.saturating_duration_since(self.challenge_window_start) >= Duration::from_secs(1) {
-            self.challenge_window_start = now;
-            self.challenge_acks = 0;
-        }
-        if self.challenge_acks >= self.config.challenge_ack_limit {
-            return None;
-        }
-        self.challenge_acks += 1;
-        Some(self.ack_reply(now))
-    }
-
-    /// RFC 9293 3.10.7.4 "first, check sequence number".
-    fn acceptable(&self, seq: SeqNumber, seg_len: usize) -> bool {
-        let wnd = self.rx_buffer.window();
-        let in_window = |s: SeqNumber| s >= self.rcv_nxt && s < self.rcv_nxt + wnd;
-        match (seg_len, wnd) {
-            (0, 0) => seq == self.rcv_nxt,
-            (0, _) => in_window(seq),
-            // A zero window still takes the ACK, window and RST of a
-            // segment at RCV.NXT; its data is trimmed away later.
-            (_, 0) => seq == self.rcv_nxt,
-            (_, _) => in_window(seq) || in_window(seq + (seg_len - 1)),
-        }
-    }
-
-    /// SND.UNA moves to `ack`. Returns whether our FIN is now acknowledged.
-    fn on_ack_advance(&mut self, now: Instant, ack: SeqNumber, repr: &TcpRepr) -> bool {
-        let acked = ack.distance_from(self.snd_una);
-        let syn_len = usize::from(!self.syn_acked);
-        let data_end = self.snd_una + syn_len + self.tx_buffer.len();
-        let data_acked = acked.saturating_sub(syn_len).min(self.tx_buffer.len());
-        let fin_acked = self.fin_wanted() && ack == data_end + 1;
-        self.tx_buffer.dequeue_allocated(data_acked);
-        self.syn_acked = true;
-        let flight_before = self.snd_max.distance_from(self.snd_una);
-        self.snd_una = ack;
-        if self.snd_nxt < self.snd_una {
-            self.snd_nxt = self.snd_una;
-        }
-        self.retransmits = 0;
-
-        // RTT sample: timestamps when on (RFC 7323 4.1), else Karn timing.
-        match (self.timestamps, repr.timestamp) {
-            (true, Some(ts)) if ts.tsecr != 0 => {
-                let ms = self.ts_val(now).wrapping_sub(ts.tsecr);
-                if ms < 600_000 {
-                    self.rtt.sample(Duration::from_millis(u64::from(ms)));
-                }
-            }
-            _ => {
-                if let Some((seq, sent_at)) = self.rtt_timed {
-                    if ack >= seq {
-                        self.rtt.sample(now - sent_at);
-                        self.rtt_timed = None;
-                    }
-                }
-            }
-        }
-        if self.rtt_timed.is_some_and(|(seq, _)| seq <= self.snd_una) {
-            self.rtt_timed = None;
-        }
-
-        let mss = self.send_mss();
-        match self.recovery {
-            Some(recover) if ack >= recover => {
-                // Full ACK: recovery is over (RFC 6582 3.2 step 3).
-                self.recovery = None;
-                let flight = self.snd_max.distance_from(self.snd_una);
-                self.congestion.on_recovery_end(now, flight, mss);
-            }
-            Some(_) => {
-                // Partial ACK: retransmit the next hole, deflate (step 4).
-                self.fast_retransmit = true;
-                let cwnd = self.congestion.window().saturating_sub(acked);
-                let cwnd = if acked >= mss { cwnd + mss } else { cwnd };
-                self.congestion.set_window(cwnd.max(mss));
-            }
-            None => {
-                if self.state != State::SynSent && flight_before > 0 {
-                    let srtt = self.rtt.srtt().unwrap_or_default();
-                    self.congestion.on_ack(now, data_acked, mss, srtt);
-                }
-            }
-        }
-        self.dup_acks = 0;
-
-        self.rto_at = if self.snd_una == self.snd_max { None } else { Some(now + self.rtt.rto()) };
-        fin_acked
-    }
-
-    fn on_duplicate_ack(&mut self, now: Instant) {
-        self.dup_acks = self.dup_acks.saturating_add(1);
-        let mss = self.send_mss();
-        match self.recovery {
-            Some(_) => {
-                // Each further duplicate means a segment left the network.
-                let cwnd = self.congestion.window() + mss;
-                self.congestion.set_window(cwnd);
-            }
-            None if self.dup_acks == 3 && self.snd_una > self.recover => {
-                let flight = self.snd_max.distance_from(self.snd_una);
-                self.congestion.on_loss(now, flight, mss);
-                let cwnd = self.congestion.ssthresh() + 3 * mss;
-                self.congestion.set_window(cwnd);
-                self.recovery = Some(self.snd_max);
-                self.recover = self.snd_max;
-                self.fast_retransmit = true;
-                self.rtt_timed = None;
-            }
-            None => {}
-        }
-    }
-
-    fn process_data_and_fin(&mut self, now: Instant, repr: &TcpRepr, payload: &[u8]) -> Option<TcpReply> {
-        let receiving = matches!(self.state, State::Established | State::FinWait1 | State::FinWait2);
-        if !receiving {
-            return None;
-        }
-        let mut reply_now = false;
-        let mut data = payload;
-        let mut offset = repr.seq_number.diff(self.rcv_nxt);
-        if offset < 0 {
-            let skip = offset.unsigned_abs() as usize;
-            data = data.get(skip..).unwrap_or(&[]);
-            offset = 0;
-        }
-        let offset = offset as usize;
-        let window = self.rx_buffer.window();
-        let room = window.saturating_sub(offset);
-        let trimmed = data.len() > room;
-        if trimmed {
-            data = &data[..room];
-            reply_now = true;
-        }
-
-        if !data.is_empty() {
-            self.rcv_mss = self.rcv_mss.max(data.len()).min(self.advertised_mss().max(DEFAULT_MSS_V4));
-            self.rx_buffer.write_unallocated(offset, data);
-            let filled_hole = !self.assembler.is_empty() && offset == 0;
-            if self.assembler.add(offset, offset + data.len()).is_ok() {
-                let ready = self.assembler.remove_front();
-                if ready > 0 {
-                    self.rx_buffer.enqueue_unallocated(ready);
-                    self.rcv_nxt += ready;
-                    self.unacked_bytes += ready;
-                }
-            }
-            if offset > 0 {
-                // Out of order: a duplicate ACK with SACK at once.
-                self.recent_ooo = Some(repr.seq_number);
-                reply_now = true;
-            } else if filled_hole {
-                reply_now = true;
-            } else {
-                match self.config.ack_delay {
-                    Some(delay) if self.unacked_bytes < 2 * self.rcv_mss => {
-                        if self.ack_at.is_none() {
-                            self.ack_at = Some(now + delay);
-                        }
-                    }
-                    _ => self.ack_at = Some(now),
-                }
-            }
-        } else if repr.payload_len > 0 && repr.control != TcpControl::Fin {
-            // All duplicate or beyond the window: tell the peer where we are.
-            reply_now = true;
-        }
-
-        if repr.control == TcpControl::Fin && !trimmed && repr.seq_number + repr.payload_len == self.rcv_nxt {
-            self.rcv_nxt += 1;
-            self.ack_at = Some(now);
-            match self.state {
-                State::Established => self.state = State::CloseWait,
-                State::FinWait1 => self.state = State::Closing,
-                State::FinWait2 => self.enter_time_wait(now),
-                _ => {}
-            }
-        } else if repr.control == TcpControl::Fin && !reply_now {
-            reply_now = true;
-        }
-
-        if reply_now {
-            return Some(self.ack_reply(now));
-        }
-        None
-    }
-
-    fn enter_time_wait(&mut self, now: Instant) {
-        self.state = State::TimeWait;
-        self.time_wait_until = Some(now + self.config.msl.saturating_mul(2));
-        self.rto_at = None;
-        self.persist_at = None;
-    }
-
-    // ---------------------------------------------------------------
-    // Segment construction
-    // ---------------------------------------------------------------
-
-    fn ts_val(&self, now: Instant) -> u32 {
-        (now.total_millis() as u32).wrapping_add(self.ts_offset)
-    }
-
-    fn timestamp_option(&self, now: Instant) -> Option<TcpTimestamp> {
-        self.timestamps.then(|| TcpTimestamp { tsval: self.ts_val(now), tsecr: self.ts_recent })
-    }
-
-    /// The MSS we announce: what one segment can carry on this interface.
-    fn advertised_mss(&self) -> usize {
-        self.mss_limit.min(0xffff)
-    }
-
-    /// Payload bytes per full segment we send.
-    fn send_mss(&self) -> usize {
-        let overhead = if self.timestamps { TIMESTAMP_OVERHEAD } else { 0 };
-        self.remote_mss.min(self.mss_limit).saturating_sub(overhead).max(1)
-    }
-
-    /// The window to announce, with receiver silly-window avoidance: the
-    /// right edge only moves once it can move by min(MSS, buffer/2).
-    fn advertised_window(&self) -> usize {
-        let free = self.rx_buffer.window().min(0xffff << self.rcv_shift);
-        let promised = self.rcv_adv_edge.distance_from(self.rcv_nxt);
-        let threshold = (self.rx_buffer.capacity() / 2).min(self.rcv_mss).max(1);
-        if free >= promised + threshold || free < promised {
-            free
-        } else {
-            promised
-        }
-    }
-
-    /// Fills ACK, window and timestamp of an outgoing segment and records
-    /// that an ACK went out.
-    fn stamp_ack(&mut self, now: Instant, repr: &mut TcpRepr) {
-        let window = self.advertised_window();
-        let field = (window >> self.rcv_shift).min(0xffff);
-        repr.window_len = field as u16;
-        repr.ack_number = Some(self.rcv_nxt);
-        repr.timestamp = self.timestamp_option(now);
-        self.rcv_adv_edge = self.rcv_nxt + (field << self.rcv_shift);
-        self.last_ack_sent = self.rcv_nxt;
-        self.ack_at = None;
-        self.unacked_bytes = 0;
-    }
-
-    /// (local, remote); only called once the 4-tuple is known.
-    fn endpoints(&self) -> (IpEndpoint, IpEndpoint) {
-        self.tuple.unwrap_or_else(|| {
-            let any = IpEndpoint::new(IpAddress::V4(Default::default()), 0);
-            (any, any)
-        })
-    }
-
-    fn base_repr(&self, control: TcpControl, seq: SeqNumber) -> TcpRepr {
-        let (local, remote) = self.endpoints();
-        TcpRepr {
-            src_port: local.port,
-            dst_port: remote.port,
-            control,
-            seq_number: seq,
-            ..TcpRepr::default()
-        }
-    }
-
-    fn sack_blocks(&self) -> [Option<SackBlock>; 4] {
-        let mut blocks = [None; 4];
-        if !self.sack_ok {
-            return blocks;
-        }
-        let to_seq = |r: &(usize, usize)| (self.rcv_nxt + r.0, self.rcv_nxt + r.1);
-        let mut n = 0;
-        let recent = self.recent_ooo.and_then(|seq| {
-            self.assembler.ranges().iter().map(to_seq).find(|&(l, r)| seq >= l && seq < r)
-        });
-        if let Some(block) = recent {
-            blocks[0] = Some(block);
-            n = 1;
-        }
-        for block in self.assembler.ranges().iter().map(to_seq) {
-            if n == 4 {
-                break;
-            }
-            if Some(block) != recent {
-                blocks[n] = Some(block);
-                n += 1;
-            }
-        }
-        blocks
-    }
-
-    /// A bare ACK reflecting the current state (with SACK blocks).
-    fn ack_reply(&mut self, now: Instant) -> TcpReply {
-        let mut repr = self.base_repr(TcpControl::None, self.snd_nxt);
-        self.stamp_ack(now, &mut repr);
-        repr.sack_ranges = self.sack_blocks();
-        let (local, remote) = self.endpoints();
-        TcpReply { local, remote, repr }
-    }
-
-    // ---------------------------------------------------------------
-    // Sending
-    // ---------------------------------------------------------------
-
-    /// The application closed the send side (a FIN is or was due).
-    fn fin_wanted(&self) -> bool {
-        matches!(
-            self.state,
-            State::FinWait1 | State::FinWait2 | State::Closing | State::LastAck | State::TimeWait
-        )
-    }
-
-    /// What the next data/FIN segment would be: (offset into the send
-    /// buffer, payload length, FIN), if one may be sent now.
-    fn plan_data(&self) -> Option<(usize, usize, bool)> {
-        let can_send = matches!(
-            self.state,
-            State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
-        );
-        if !can_send || !self.syn_acked {
-            return None;
-        }
-        let mss = self.send_mss();
-        let offset = self.snd_nxt.distance_from(self.snd_una);
-        let queued = self.tx_buffer.len();
-        let unsent = queued.saturating_sub(offset);
-        let window = self.snd_wnd.min(self.congestion.window());
-        let usable = window.saturating_sub(offset);
-        let len = unsent.min(usable).min(mss);
-        let fin = self.fin_wanted()
-            && matches!(self.state, State::FinWait1 | State::Closing | State::LastAck)
-            && offset + len == queued
-            && offset <= queued;
-        let retransmitting = self.snd_nxt < self.snd_max;
-        let send_data = len > 0
-            && (len == mss
-                || retransmitting
-                || (len == unsent && (!self.config.nagle || offset == 0 || fin))
-                || (self.max_snd_wnd > 0 && len >= self.max_snd_wnd / 2));
-        if send_data || (fin && len == 0) {
-            Some((offset, if send_data { len } else { 0 }, fin && (send_data || len == 0)))
-        } else {
-            None
-        }
-    }
-
-    /// Whether the receive window moved far enough to announce.
-    fn window_update_due(&self) -> bool {
-        if !matches!(self.state, State::Established | State::FinWait1 | State::FinWait2) {
-            return false;
-        }
-        let field = (self.advertised_window() >> self.rcv_shift).min(0xffff);
-        let edge = self.rcv_nxt + (field << self.rcv_shift);
-        edge > self.rcv_adv_edge
-    }
-
-    fn keepalive_due_at(&self) -> Option<Instant> {
-        let interval = self.config.keep_alive?;
-        let idle = matches!(self.state, State::Established | State::CloseWait)
-            && self.snd_max == self.snd_una
-            && self.tx_buffer.is_empty();
-        if !idle {
-            return None;
-        }
-        let since = self.last_keepalive_at.unwrap_or(self.last_rx_at).max(self.last_rx_at);
-        Some(since + interval)
-    }
-
-    fn syn_due(&self) -> bool {
-        matches!(self.state, State::SynSent | State::SynReceived) && self.snd_nxt == self.iss
-    }
-
-    /// When `dispatch` should next be called. An instant at or before now
-    /// (`Instant::ZERO` is used) means as soon as possible; `None` means
-    /// only after new input.
-    pub fn poll_at(&self) -> Option<Instant> {
-        match self.state {
-            State::Closed | State::Listen => return None,
-            State::SynSent
-            | State::SynReceived
-            | State::Established
-            | State::FinWait1
-            | State::FinWait2
-            | State::CloseWait
-            | State::Closing
-            | State::LastAck
-            | State::TimeWait => {}
-        }
-        if self.rst_pending
-            || self.syn_due()
-            || (self.fast_retransmit && self.syn_acked)
-            || self.plan_data().is_some()
-            || self.window_update_due()
-        {
-            return Some(Instant::ZERO);
-        }
-        [self.rto_at, self.persist_at, self.ack_at, self.time_wait_until, self.keepalive_due_at()]
-            .into_iter()
-            .flatten()
-            .min()
-    }
-
-    /// Emits the next segment that is due at `now`, if any, by calling
-    /// `emit(local, remote, header, payload)`. At most one segment per
-    /// call: the interface calls again while segments come out (and stops
-    /// when `emit` is not called or fails). `mss_limit` is the payload one
-    /// segment with a 20-byte header can carry on the route (MTU - IP
-    /// header - 20).
-    pub fn dispatch<E>(
-        &mut self,
-        now: Instant,
-        mss_limit: usize,
-        emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
-    ) -> Result<(), E> {
-        if matches!(self.state, State::Closed | State::Listen) {
-            return Ok(());
-        }
-        let Some((local, remote)) = self.tuple else {
-            return Ok(());
-        };
-        self.mss_limit = mss_limit.max(1);
-
-        if self.state == State::TimeWait && self.time_wait_until.is_some_and(|t| now >= t) {
-            self.reset_connection();
-            return Ok(());
-        }
-
-        if self.rst_pending {
-            let repr = TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.snd_nxt) };
-            self.reset_hard();
-            return emit(local, remote, &repr, &[]);
-        }
-
-        if self.rto_at.is_some_and(|t| now >= t) {
-            self.rto_at = None;
-            if self.retransmits >= self.config.max_retransmits {
-                let synchronized = self.state != State::SynSent;
-                let repr = TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.snd_nxt) };
-                self.reset_hard();
-                return if synchronized { emit(local, remote, &repr, &[]) } else { Ok(()) };
-            }
-            self.retransmits += 1;
-            self.rtt.back_off();
-            if self.syn_acked {
-                let flight = self.snd_max.distance_from(self.snd_una);
-                self.congestion.on_timeout(now, flight, self.send_mss());
-                self.recover = self.snd_max;
-            }
-            self.recovery = None;
-            self.dup_acks = 0;
-            self.fast_retransmit = false;
-            self.rtt_timed = None;
-            self.snd_nxt = self.snd_una;
-        }
-
-        if self.syn_due() {
-            return self.send_syn(now, local, remote, emit);
-        }
-
-        if self.fast_retransmit && self.syn_acked {
-            self.fast_retransmit = false;
-            return self.send_retransmission(now, local, remote, emit);
-        }
-
-        if let Some((offset, len, fin)) = self.plan_data() {
-            return self.send_data(now, offset, len, fin, emit);
-        }
-
-        // Data waiting, nothing in flight, and the window too small to
-        // send (zero, or below the silly-window threshold): the persist
-        // timer probes a zero window and overrides silly-window avoidance.
-        let unsent = self.tx_buffer.len().saturating_sub(self.snd_nxt.distance_from(self.snd_una));
-        let persist_needed = self.syn_acked
-            && unsent > 0
-            && self.snd_nxt == self.snd_una
-            && matches!(self.state, State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck);
-        if !persist_needed {
-            self.persist_at = None;
-            self.persist_backoff = 0;
-        } else if let Some(at) = self.persist_at {
-            if now >= at {
-                self.persist_backoff = (self.persist_backoff + 1).min(16);
-                self.persist_at = Some(now + self.persist_interval());
-                let usable = self.snd_wnd.min(self.congestion.window());
-                if usable == 0 {
-                    return self.send_probe(now, local, remote, self.snd_una - 1, emit);
-                }
-                let len = usable.min(unsent).min(self.send_mss());
-                return self.send_data(now, 0, len, false, emit);
-            }
-        } else {
-            self.persist_at = Some(now + self.persist_interval());
-        }
-
-        if self.keepalive_due_at().is_some_and(|t| now >= t) {
-            if self.keepalive_probes_sent >= self.config.keep_alive_probes {
-                // The peer is gone: give up.
-                let repr = TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.snd_nxt) };
-                self.reset_hard();
-                return emit(local, remote, &repr, &[]);
-            }
-            self.keepalive_probes_sent += 1;
-            self.last_keepalive_at = Some(now);
-            return self.send_probe(now, local, remote, self.snd_nxt - 1, emit);
-        }
-
-        if self.ack_at.is_some_and(|t| now >= t) || self.window_update_due() {
-            let reply = self.ack_reply(now);
-            return emit(local, remote, &reply.repr, &[]);
-        }
-        Ok(())
-    }
-
-    fn persist_interval(&self) -> Duration {
-        self.rtt.rto().saturating_mul(1 << self.persist_backoff.min(16)).min(self.config.rto_max)
-    }
-
-    fn send_syn<E>(
-        &mut self,
-        now: Instant,
-        local: IpEndpoint,
-        remote: IpEndpoint,
-        emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let mut repr = self.base_repr(TcpControl::Syn, self.iss);
-        repr.max_seg_size = Some(self.advertised_mss() as u16);
-        repr.window_len = self.rx_buffer.window().min(0xffff) as u16;
-        if self.state == State::SynSent {
-            repr.window_scale = self.config.window_scaling.then_some(self.rcv_shift);
-            repr.sack_permitted = self.config.sack;
-            repr.timestamp = self.config.timestamps.then(|| TcpTimestamp { tsval: self.ts_val(now), tsecr: 0 });
-        } else {
-            repr.ack_number = Some(self.rcv_nxt);
-            repr.window_scale = self.window_scaling.then_some(self.rcv_shift);
-            repr.sack_permitted = self.sack_ok;
-            repr.timestamp = self.timestamp_option(now);
-            self.last_ack_sent = self.rcv_nxt;
-            self.rcv_adv_edge = self.rcv_nxt + usize::from(repr.window_len);
-            self.ack_at = None;
-        }
-        emit(local, remote, &repr, &[])?;
-        self.snd_nxt = self.iss + 1;
-        self.snd_max = self.snd_max.max(self.snd_nxt);
-        if self.retransmits == 0 && self.rtt_timed.is_none() {
-            self.rtt_timed = Some((self.snd_nxt, now));
-        }
-        if self.rto_at.is_none() {
-            self.rto_at = Some(now + self.rtt.rto());
-        }
-        Ok(())
-    }
-
-    fn send_data<E>(
-        &mut self,
-        now: Instant,
-        offset: usize,
-        len: usize,
-        fin: bool,
-        emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let (local, remote) = self.endpoints();
-        let seq = self.snd_nxt;
-        let control = if fin { TcpControl::Fin } else { TcpControl::None };
-        let mut repr = self.base_repr(control, seq);
-        repr.payload_len = len;
-        repr.push = len > 0 && offset + len == self.tx_buffer.len();
-        let retransmission = seq < self.snd_max;
-        self.emit_from_buffer(now, local, remote, &mut repr, offset, emit)?;
-        let fin = repr.control == TcpControl::Fin;
-        self.snd_nxt = seq + repr.payload_len + usize::from(fin);
-        if self.snd_nxt > self.snd_max {
-            if self.rtt_timed.is_none() && !retransmission {
-                self.rtt_timed = Some((self.snd_nxt, now));
-            }
-            self.snd_max = self.snd_nxt;
-        }
-        if retransmission {
-            self.total_retransmits = self.total_retransmits.saturating_add(1);
-        }
-        if self.rto_at.is_none() {
-            self.rto_at = Some(now + self.rtt.rto());
-        }
-        Ok(())
-    }
-
-    /// Resends the first unacknowledged segment (fast retransmit or a
-    /// NewReno partial ACK) without moving SND.NXT.
-    fn send_retransmission<E>(
-        &mut self,
-        now: Instant,
-        local: IpEndpoint,
-        remote: IpEndpoint,
-        emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let len = self.tx_buffer.len().min(self.send_mss()).min(self.snd_max.distance_from(self.snd_una));
-        let fin = self.fin_wanted() && len == self.tx_buffer.len() && self.snd_max == self.snd_una + len + 1;
-        if len == 0 && !fin {
-            return Ok(());
-        }
-        let control = if fin { TcpControl::Fin } else { TcpControl::None };
-        let mut repr = self.base_repr(control, self.snd_una);
-        repr.payload_len = len;
-        self.emit_from_buffer(now, local, remote, &mut repr, 0, emit)?;
-        self.total_retransmits = self.total_retransmits.saturating_add(1);
-        self.rtt_timed = None;
-        self.rto_at = Some(now + self.rtt.rto());
-        Ok(())
-    }
-
-    fn emit_from_buffer<E>(
-        &mut self,
-        now: Instant,
-        local: IpEndpoint,
-        remote: IpEndpoint,
-        repr: &mut TcpRepr,
-        offset: usize,
-        emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
-    ) -> Result<(), E> {
-        // Undo on failure: `stamp_ack` records an ACK as sent.
-        let saved = (self.rcv_adv_edge, self.last_ack_sent, self.ack_at, self.unacked_bytes);
-        self.stamp_ack(now, repr);
-        // Zero-copy: a segment never spans the ring's wrap point; the rest
-        // follows in the next segment.
-        let data = self.tx_buffer.get_allocated(offset, repr.payload_len);
-        if data.len() < repr.payload_len {
-            repr.payload_len = data.len();
-            repr.push = false;
-            if repr.control == TcpControl::Fin {
-                repr.control = TcpControl::None;
-            }
-        }
-        let result = emit(local, remote, repr, data);
-        if result.is_err() {
-            (self.rcv_adv_edge, self.last_ack_sent, self.ack_at, self.unacked_bytes) = saved;
-        }
-        result
-    }
-
-    fn send_probe<E>(
-        &mut self,
-        now: Instant,
-        local: IpEndpoint,
-        remote: IpEndpoint,
-        seq: SeqNumber,
-        emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let mut repr = self.base_repr(TcpControl::None, seq);
-        self.stamp_ack(now, &mut repr);
-        emit(local, remote, &repr, &[])
-    }
 }
 
 /// The RST answering a segment no connection wants (RFC 9293 3.10.7.1),
@@ -1581,12 +774,8 @@ pub fn rst_reply(local: IpEndpoint, remote: IpEndpoint, repr: &TcpRepr) -> Optio
     if repr.control == TcpControl::Rst {
         return None;
     }
-    let mut reply = TcpRepr {
-        src_port: repr.dst_port,
-        dst_port: repr.src_port,
-        control: TcpControl::Rst,
-        ..TcpRepr::default()
-    };
+    let mut reply =
+        TcpRepr { src_port: repr.dst_port, dst_port: repr.src_port, control: TcpControl::Rst, ..TcpRepr::default() };
     match repr.ack_number {
         Some(ack) => reply.seq_number = ack,
         None => reply.ack_number = Some(repr.seq_number + repr.segment_len()),

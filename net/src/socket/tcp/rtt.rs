@@ -46,18 +46,22 @@ impl RttEstimator {
             Some(srtt) => {
                 let delta = if srtt > rtt { srtt - rtt } else { rtt - srtt };
                 // rttvar = 3/4 rttvar + 1/4 |srtt - r|; srtt = 7/8 srtt + 1/8 r
-                self.rttvar = Duration::from_micros(
-                    (self.rttvar.total_micros().saturating_mul(3) + delta.total_micros()) / 4,
-                );
-                self.srtt = Some(Duration::from_micros(
-                    (srtt.total_micros().saturating_mul(7) + rtt.total_micros()) / 8,
-                ));
+                self.rttvar =
+                    Duration::from_micros((self.rttvar.total_micros().saturating_mul(3) + delta.total_micros()) / 4);
+                self.srtt =
+                    Some(Duration::from_micros((srtt.total_micros().saturating_mul(7) + rtt.total_micros()) / 8));
             }
         }
         let srtt = self.srtt.unwrap_or_default();
-        self.rto = (srtt + GRANULARITY.max(self.rttvar.saturating_mul(4)))
-            .max(self.min_rto)
-            .min(self.max_rto);
+        self.rto = (srtt + GRANULARITY.max(self.rttvar.saturating_mul(4))).max(self.min_rto).min(self.max_rto);
+    }
+
+    /// RFC 6298 5.7: a SYN or SYN-ACK timed out and no RTT was measured,
+    /// so data starts with a 3 s RTO (within the configured bounds).
+    pub fn after_handshake_timeout(&mut self) {
+        if self.srtt.is_none() {
+            self.rto = Duration::from_secs(3).max(self.min_rto).min(self.max_rto);
+        }
     }
 
     /// Doubles the RTO after a timeout (RFC 6298 5.5), up to the maximum.

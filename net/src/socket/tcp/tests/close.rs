@@ -13,7 +13,10 @@ fn active_close_full_sequence() {
     assert_eq!(s.poll_at(), None);
     assert_eq!(send(&mut s, ms(2), &TcpRepr { ack_number: Some(seq(1002)), ..FIN }, &[]), None);
     assert_eq!(s.state(), State::TimeWait);
-    assert_eq!(recv_one(&mut s, ms(2)), TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV });
+    assert_eq!(
+        recv_one(&mut s, ms(2)),
+        TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV }
+    );
     // 2 * MSL = 60 s by default.
     assert_eq!(s.poll_at(), Some(ms(60_002)));
     recv_nothing(&mut s, ms(60_001));
@@ -30,10 +33,7 @@ fn fin_follows_queued_data_on_last_segment() {
     s.close();
     assert_eq!(s.state(), State::FinWait1);
     let segs = recv_all(&mut s, ms(0));
-    assert_eq!(
-        segs,
-        vec![(TcpRepr { control: TcpControl::Fin, push: true, payload_len: 3, ..RECV }, b"bye".to_vec())]
-    );
+    assert_eq!(segs, vec![(TcpRepr { control: TcpControl::Fin, push: true, payload_len: 3, ..RECV }, b"bye".to_vec())]);
     // ACK of the data only: still FIN-WAIT-1.
     send(&mut s, ms(1), &TcpRepr { ack_number: Some(seq(1004)), ..SEND }, &[]);
     assert_eq!(s.state(), State::FinWait1);
@@ -56,7 +56,10 @@ fn fin_waits_for_data_the_window_holds_back() {
     let segs = recv_all(&mut s, ms(210));
     assert_eq!(
         segs,
-        vec![(TcpRepr { seq_number: seq(1003), control: TcpControl::Fin, push: true, payload_len: 2, ..RECV }, b"cd".to_vec())]
+        vec![(
+            TcpRepr { seq_number: seq(1003), control: TcpControl::Fin, push: true, payload_len: 2, ..RECV },
+            b"cd".to_vec()
+        )]
     );
 }
 
@@ -65,14 +68,20 @@ fn fin_wait_1_fin_ack_goes_to_time_wait() {
     let mut s = fin_wait_1();
     assert_eq!(send(&mut s, ms(1), &TcpRepr { ack_number: Some(seq(1002)), ..FIN }, &[]), None);
     assert_eq!(s.state(), State::TimeWait);
-    assert_eq!(recv_one(&mut s, ms(1)), TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV });
+    assert_eq!(
+        recv_one(&mut s, ms(1)),
+        TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV }
+    );
 }
 
 #[test]
 fn simultaneous_close() {
     let mut s = closing();
     assert_eq!(s.poll_at(), Some(ms(200)));
-    assert_eq!(send(&mut s, ms(1), &TcpRepr { seq_number: seq(10002), ack_number: Some(seq(1002)), ..SEND }, &[]), None);
+    assert_eq!(
+        send(&mut s, ms(1), &TcpRepr { seq_number: seq(10002), ack_number: Some(seq(1002)), ..SEND }, &[]),
+        None
+    );
     assert_eq!(s.state(), State::TimeWait);
     assert_eq!(s.poll_at(), Some(ms(60_001)));
 }
@@ -98,7 +107,10 @@ fn passive_close_full_sequence() {
         recv_one(&mut s, ms(0)),
         TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(10002)), window_len: 4095, ..RECV }
     );
-    assert_eq!(send(&mut s, ms(1), &TcpRepr { seq_number: seq(10002), ack_number: Some(seq(1002)), ..SEND }, &[]), None);
+    assert_eq!(
+        send(&mut s, ms(1), &TcpRepr { seq_number: seq(10002), ack_number: Some(seq(1002)), ..SEND }, &[]),
+        None
+    );
     assert_eq!(s.state(), State::Closed);
 }
 
@@ -116,7 +128,10 @@ fn close_wait_still_sends_data() {
     let segs = app_send(&mut s, ms(1), b"late");
     assert_eq!(
         segs,
-        vec![(TcpRepr { push: true, payload_len: 4, ack_number: Some(seq(10002)), window_len: 4095, ..RECV }, b"late".to_vec())]
+        vec![(
+            TcpRepr { push: true, payload_len: 4, ack_number: Some(seq(10002)), window_len: 4095, ..RECV },
+            b"late".to_vec()
+        )]
     );
 }
 
@@ -126,7 +141,10 @@ fn half_close_keeps_receiving_in_fin_wait_2() {
     assert!(s.may_recv());
     send(&mut s, ms(1), &TcpRepr { ack_number: Some(seq(1002)), ..SEND }, b"more");
     assert_eq!(app_recv(&mut s), b"more");
-    assert_eq!(recv_one(&mut s, ms(41)), TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10005)), window_len: 4092, ..RECV });
+    assert_eq!(
+        recv_one(&mut s, ms(41)),
+        TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10005)), window_len: 4092, ..RECV }
+    );
 }
 
 #[test]
@@ -152,10 +170,7 @@ fn fin_with_data_read_then_finished() {
 fn out_of_order_fin_not_taken() {
     let mut s = established();
     let fin = TcpRepr { control: TcpControl::Fin, seq_number: seq(10005), ..SEND };
-    assert_eq!(
-        send(&mut s, ms(0), &fin, b"tail"),
-        Some(TcpRepr { window_len: 4096, ..RECV })
-    );
+    assert_eq!(send(&mut s, ms(0), &fin, b"tail"), Some(TcpRepr { window_len: 4096, ..RECV }));
     assert_eq!(s.state(), State::Established);
     // The hole fills; the FIN must be retransmitted to count.
     send(&mut s, ms(1), &SEND, b"head");
@@ -204,7 +219,12 @@ fn unread_data_survives_close() {
     send(&mut s, ms(0), &SEND, b"keep");
     s.close();
     recv_all(&mut s, ms(0));
-    send(&mut s, ms(1), &TcpRepr { control: TcpControl::Fin, seq_number: seq(10005), ack_number: Some(seq(1002)), ..SEND }, &[]);
+    send(
+        &mut s,
+        ms(1),
+        &TcpRepr { control: TcpControl::Fin, seq_number: seq(10005), ack_number: Some(seq(1002)), ..SEND },
+        &[],
+    );
     assert_eq!(s.state(), State::TimeWait);
     recv_all(&mut s, ms(1));
     recv_all(&mut s, ms(100_000));
@@ -218,4 +238,70 @@ fn close_twice_is_harmless() {
     s.close();
     assert_eq!(s.state(), State::FinWait1);
     recv_nothing(&mut s, ms(1));
+}
+
+#[test]
+fn time_wait_reused_by_syn_with_higher_sequence() {
+    let mut s = time_wait();
+    let syn = TcpRepr { seq_number: seq(50_000), ..SYN };
+    assert_eq!(send(&mut s, ms(5), &syn, &[]), None);
+    assert_eq!(s.state(), State::SynReceived);
+    let syn_ack = recv_one(&mut s, ms(5));
+    assert_eq!(syn_ack.control, TcpControl::Syn);
+    assert_eq!(syn_ack.ack_number, Some(seq(50_001)));
+    // The new connection starts above the old one's sequence space.
+    assert!(syn_ack.seq_number > seq(1002));
+}
+
+#[test]
+fn time_wait_reuse_keeps_iss_above_old_connection() {
+    let mut s = time_wait();
+    // Pretend the old connection sent more than the ISN clock moved.
+    let fresh = initial_sequence_number(&[0; 16], LOCAL, REMOTE, ms(5));
+    s.snd_max = fresh + 1000;
+    let old = s.snd_max;
+    send(&mut s, ms(5), &TcpRepr { seq_number: seq(50_000), ..SYN }, &[]);
+    assert_eq!(recv_one(&mut s, ms(5)).seq_number, old + 1);
+}
+
+#[test]
+fn time_wait_of_active_open_not_reused() {
+    let mut s = syn_sent();
+    send(&mut s, ms(0), &TcpRepr { control: TcpControl::Syn, seq_number: REMOTE_SEQ, ..SEND }, &[]);
+    recv_all(&mut s, ms(0));
+    s.close();
+    recv_all(&mut s, ms(0));
+    send(&mut s, ms(1), &TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(1002)), ..SEND }, &[]);
+    assert_eq!(s.state(), State::TimeWait);
+    recv_all(&mut s, ms(1));
+    let reply = send(&mut s, ms(2), &TcpRepr { seq_number: seq(50_000), ..SYN }, &[]).unwrap();
+    assert_eq!(reply.control, TcpControl::None);
+    assert_eq!(s.state(), State::TimeWait);
+}
+
+#[test]
+fn time_wait_reuse_by_newer_timestamp() {
+    use crate::wire::tcp::TcpTimestamp;
+    let ts = |v: u32, e: u32| Some(TcpTimestamp { tsval: v, tsecr: e });
+    let config = TcpConfig { timestamps: true, ..plain_config() };
+    let mut s = listening_with(config);
+    send(&mut s, ms(0), &TcpRepr { timestamp: ts(100, 0), ..SYN }, &[]);
+    force_iss(&mut s, LOCAL_SEQ);
+    recv_all(&mut s, ms(0));
+    send(&mut s, ms(0), &TcpRepr { timestamp: ts(101, 0), ..SEND }, &[]);
+    s.close();
+    recv_all(&mut s, ms(0));
+    let fin = TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(1002)), timestamp: ts(102, 0), ..SEND };
+    send(&mut s, ms(1), &fin, &[]);
+    assert_eq!(s.state(), State::TimeWait);
+    recv_all(&mut s, ms(1));
+    // A lower sequence number, but a newer timestamp: a new connection.
+    let syn = TcpRepr { seq_number: seq(5), timestamp: ts(200, 0), ..SYN };
+    assert_eq!(send(&mut s, ms(2), &syn, &[]), None);
+    assert_eq!(s.state(), State::SynReceived);
+    // An older timestamp would not have been.
+    let mut t = time_wait();
+    let stale = TcpRepr { seq_number: seq(5), ..SYN };
+    assert!(send(&mut t, ms(2), &stale, &[]).is_some());
+    assert_eq!(t.state(), State::TimeWait);
 }

@@ -388,3 +388,30 @@ fn segment_for_other_tuple_not_accepted() {
     assert!(!s.accepts(LOCAL, other, &TcpRepr { src_port: 1234, ..SEND }));
     assert!(!s.accepts(LOCAL, REMOTE, &TcpRepr { dst_port: 81, ..SEND }));
 }
+
+#[test]
+fn failed_emit_keeps_segment_due() {
+    let mut s = established();
+    send(&mut s, ms(0), &SEND, b"abc");
+    s.send_slice(b"xyz").unwrap();
+    // The device is full: nothing counts as sent.
+    assert_eq!(s.dispatch(ms(0), MSS, |_, _, _, _| Err::<(), _>("full")), Err("full"));
+    assert_eq!(s.info().bytes_in_flight, 0);
+    let segs = recv_all(&mut s, ms(1));
+    assert_eq!(
+        segs,
+        vec![(
+            TcpRepr { ack_number: Some(seq(10004)), window_len: 4093, push: true, payload_len: 3, ..RECV },
+            b"xyz".to_vec()
+        )]
+    );
+}
+
+#[test]
+fn failed_emit_of_pure_ack_keeps_it_due() {
+    let mut s = established_with(TcpConfig { ack_delay: None, ..plain_config() });
+    send(&mut s, ms(0), &SEND, b"abc");
+    assert_eq!(s.dispatch(ms(0), MSS, |_, _, _, _| Err::<(), _>(())), Err(()));
+    assert_eq!(s.poll_at(), Some(ms(0)));
+    assert_eq!(recv_one(&mut s, ms(0)), TcpRepr { ack_number: Some(seq(10004)), window_len: 4093, ..RECV });
+}

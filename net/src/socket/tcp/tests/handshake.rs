@@ -225,13 +225,7 @@ fn connect_sends_syn() {
     assert_eq!(s.poll_at(), Some(Instant::ZERO));
     assert_eq!(
         recv_one(&mut s, ms(0)),
-        TcpRepr {
-            control: TcpControl::Syn,
-            seq_number: LOCAL_SEQ,
-            ack_number: None,
-            max_seg_size: Some(1460),
-            ..RECV
-        }
+        TcpRepr { control: TcpControl::Syn, seq_number: LOCAL_SEQ, ack_number: None, max_seg_size: Some(1460), ..RECV }
     );
     assert_eq!(s.poll_at(), Some(ms(1000)));
 }
@@ -314,13 +308,8 @@ fn syn_sent_ack_without_syn_dropped() {
 #[test]
 fn syn_sent_retransmits_syn_with_backoff() {
     let mut s = syn_sent();
-    let syn = TcpRepr {
-        control: TcpControl::Syn,
-        seq_number: LOCAL_SEQ,
-        ack_number: None,
-        max_seg_size: Some(1460),
-        ..RECV
-    };
+    let syn =
+        TcpRepr { control: TcpControl::Syn, seq_number: LOCAL_SEQ, ack_number: None, max_seg_size: Some(1460), ..RECV };
     recv_nothing(&mut s, ms(999));
     assert_eq!(recv_one(&mut s, ms(1000)), syn);
     recv_nothing(&mut s, ms(2999));
@@ -420,4 +409,30 @@ fn second_client_not_accepted_while_first_handshakes() {
     let s = syn_received();
     let other = IpEndpoint::new(REMOTE.addr, 50000);
     assert!(!s.accepts(LOCAL, other, &TcpRepr { src_port: 50000, ..SYN }));
+}
+
+#[test]
+fn rto_is_three_seconds_after_lost_syn() {
+    let mut s = syn_sent();
+    recv_all(&mut s, ms(1000));
+    assert_eq!(s.info().retransmits, 1);
+    let syn_ack = TcpRepr { control: TcpControl::Syn, seq_number: REMOTE_SEQ, ..SEND };
+    send(&mut s, ms(1500), &syn_ack, &[]);
+    recv_all(&mut s, ms(1500));
+    // No RTT sample (Karn): RFC 6298 5.7 says 3 s for the first data.
+    assert_eq!(s.info().rto, Duration::from_secs(3));
+    app_send(&mut s, ms(1600), b"x");
+    assert_eq!(s.poll_at(), Some(ms(4600)));
+}
+
+#[test]
+fn listen_ignores_syn_from_or_to_multicast() {
+    let mut s = listening();
+    let group = IpEndpoint::new(Ipv4Address::new(224, 0, 0, 1).into(), 80);
+    assert!(s.accepts(group, REMOTE, &SYN));
+    assert_eq!(s.process(ms(0), group, REMOTE, &SYN, &[]), None);
+    assert_eq!(s.state(), State::Listen);
+    let unspecified = IpEndpoint::new(Ipv4Address::UNSPECIFIED.into(), REMOTE_PORT);
+    assert_eq!(s.process(ms(0), LOCAL, unspecified, &SYN, &[]), None);
+    assert_eq!(s.state(), State::Listen);
 }

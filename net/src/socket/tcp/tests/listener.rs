@@ -125,13 +125,7 @@ fn full_syn_queue_answers_with_cookie() {
     let (cookie, _) = cookie::make(&[0; 16], LOCAL, client(5001), REMOTE_SEQ, 1460, ms(0));
     assert_eq!(
         reply,
-        TcpRepr {
-            dst_port: 5001,
-            control: TcpControl::Syn,
-            seq_number: cookie,
-            max_seg_size: Some(536),
-            ..RECV
-        }
+        TcpRepr { dst_port: 5001, control: TcpControl::Syn, seq_number: cookie, max_seg_size: Some(536), ..RECV }
     );
     // No state was kept for it.
     assert_eq!(l.syn_queue_len(), 1);
@@ -179,7 +173,12 @@ fn forged_cookie_ack_gets_rst() {
 #[test]
 fn cookie_with_timestamps_keeps_window_scale_and_sack() {
     let sockets = pool(1, TcpConfig::default());
-    let mut l = TcpListener::new(80, sockets, TcpConfig::default(), ListenerConfig { syn_backlog: 0, ..ListenerConfig::default() });
+    let mut l = TcpListener::new(
+        80,
+        sockets,
+        TcpConfig::default(),
+        ListenerConfig { syn_backlog: 0, ..ListenerConfig::default() },
+    );
     let syn = TcpRepr {
         window_scale: Some(5),
         sack_permitted: true,
@@ -212,7 +211,12 @@ fn cookie_with_timestamps_keeps_window_scale_and_sack() {
 #[test]
 fn cookie_without_timestamps_offers_no_scaling() {
     let sockets = pool(1, TcpConfig::default());
-    let mut l = TcpListener::new(80, sockets, TcpConfig::default(), ListenerConfig { syn_backlog: 0, ..ListenerConfig::default() });
+    let mut l = TcpListener::new(
+        80,
+        sockets,
+        TcpConfig::default(),
+        ListenerConfig { syn_backlog: 0, ..ListenerConfig::default() },
+    );
     let syn = TcpRepr { window_scale: Some(5), sack_permitted: true, ..syn_from(5000) };
     let syn_ack = feed(&mut l, ms(0), 5000, &syn, &[]).unwrap();
     assert_eq!(syn_ack.window_scale, None);
@@ -270,7 +274,10 @@ fn release_aborts_open_connection() {
     l.release(i);
     let out = drain(&mut l, ms(1));
     assert_eq!(out.len(), 1);
-    assert_eq!(out[0].1, TcpRepr { dst_port: 5000, control: TcpControl::Rst, seq_number: iss + 1, window_len: 0, ..RECV });
+    assert_eq!(
+        out[0].1,
+        TcpRepr { dst_port: 5000, control: TcpControl::Rst, seq_number: iss + 1, window_len: 0, ..RECV }
+    );
     assert_eq!(l.socket(i).unwrap().state(), State::Closed);
 }
 
@@ -316,7 +323,12 @@ fn listener_port_and_address_matching() {
 
 #[test]
 fn dispatch_is_round_robin() {
-    let mut l = TcpListener::new(80, pool(2, TcpConfig { nagle: false, ..plain_config() }), plain_config(), ListenerConfig::default());
+    let mut l = TcpListener::new(
+        80,
+        pool(2, TcpConfig { nagle: false, ..plain_config() }),
+        plain_config(),
+        ListenerConfig::default(),
+    );
     connect(&mut l, ms(0), 5000);
     connect(&mut l, ms(0), 5001);
     let a = l.accept().unwrap();
@@ -357,4 +369,43 @@ fn syn_flood_does_not_lock_out_a_real_client() {
     assert_eq!(l.stats().evicted, 1);
     let i = l.accept().expect("the client got in");
     assert_eq!(app_recv(l.socket(i).unwrap()), b"req");
+}
+
+#[test]
+fn released_time_wait_socket_lingers_then_is_recycled() {
+    let mut l = listener(1, ListenerConfig { syn_cookies: false, ..ListenerConfig::default() });
+    let iss = connect(&mut l, ms(0), 5000);
+    let i = l.accept().unwrap();
+    // The server closes first and ends in TIME-WAIT.
+    l.socket(i).unwrap().close();
+    drain(&mut l, ms(1));
+    let fin = TcpRepr { control: TcpControl::Fin, ack_number: Some(iss + 2), ..SEND };
+    feed(&mut l, ms(2), 5000, &fin, &[]);
+    assert_eq!(l.socket(i).unwrap().state(), State::TimeWait);
+    l.release(i);
+    assert_eq!(l.socket(i).unwrap().state(), State::TimeWait);
+    // A retransmitted FIN is still answered from TIME-WAIT.
+    assert!(feed(&mut l, ms(3), 5000, &fin, &[]).is_some());
+    // A new client, no free socket: the TIME-WAIT one is recycled.
+    assert_eq!(feed(&mut l, ms(4), 5001, &syn_from(5001), &[]), None);
+    assert_eq!(l.syn_queue_len(), 1);
+    assert_eq!(l.socket(i).unwrap().remote_endpoint(), Some(client(5001)));
+}
+
+#[test]
+fn same_client_reconnects_through_time_wait() {
+    let mut l = listener(1, ListenerConfig { syn_cookies: false, ..ListenerConfig::default() });
+    let iss = connect(&mut l, ms(0), 5000);
+    let i = l.accept().unwrap();
+    l.socket(i).unwrap().close();
+    drain(&mut l, ms(1));
+    let fin = TcpRepr { control: TcpControl::Fin, ack_number: Some(iss + 2), ..SEND };
+    feed(&mut l, ms(2), 5000, &fin, &[]);
+    l.release(i);
+    // Same 4-tuple, higher sequence number: RFC 6191 reuse.
+    let syn = TcpRepr { seq_number: seq(90_000), ..syn_from(5000) };
+    assert_eq!(feed(&mut l, ms(3), 5000, &syn, &[]), None);
+    assert_eq!(l.socket(i).unwrap().state(), State::SynReceived);
+    let out = drain(&mut l, ms(3));
+    assert_eq!(out[0].1.ack_number, Some(seq(90_001)));
 }

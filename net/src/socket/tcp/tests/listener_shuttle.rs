@@ -3,8 +3,7 @@
 //! so SYN cookies, queue limits and socket reuse are all exercised.
 
 use super::*;
-use crate::phy::ChecksumCapabilities;
-use crate::wire::tcp::TcpPacket;
+use crate::wire::tcp::Packet as TcpPacket;
 use std::collections::VecDeque;
 
 struct Rng(u32);
@@ -42,13 +41,13 @@ const SERVER: IpEndpoint = IpEndpoint::new(IpAddress::V4(Ipv4Address([10, 0, 0, 
 
 fn bytes_of(src: IpEndpoint, dst: IpEndpoint, repr: &TcpRepr, payload: &[u8]) -> Vec<u8> {
     let mut b = vec![0u8; repr.buffer_len()];
-    repr.emit(&mut TcpPacket::new_unchecked(&mut b[..]), &src.addr, &dst.addr, payload, &ChecksumCapabilities::default());
+    repr.emit(&mut TcpPacket::new_unchecked(&mut b[..]), &src.addr, &dst.addr, payload, true);
     b
 }
 
 fn parse(bytes: &[u8], src: IpAddress, dst: IpAddress) -> Option<(TcpRepr, &[u8])> {
     let packet = TcpPacket::new_checked(bytes).ok()?;
-    let repr = TcpRepr::parse(&packet, &src, &dst, &ChecksumCapabilities::default()).ok()?;
+    let repr = TcpRepr::parse(&packet, &src, &dst, true).ok()?;
     Some((repr, &bytes[packet.header_len()..]))
 }
 
@@ -231,5 +230,15 @@ fn echo_server_many_clients_lossy() {
     for seed in 1..=6 {
         let stats = run(seed, 10, 4, 20);
         assert!(stats.syns_queued > 0, "{stats:?}");
+    }
+}
+
+/// Hundreds of seeds, 16 clients, 10% loss. Run with
+/// `cargo test -p net --release -- --ignored listener_stress`.
+#[test]
+#[ignore]
+fn listener_stress() {
+    for seed in 1..=300 {
+        run(seed, 16, 4, 100);
     }
 }

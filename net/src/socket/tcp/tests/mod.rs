@@ -15,12 +15,14 @@ mod listener;
 mod listener_shuttle;
 mod options;
 mod reassembly;
+mod robustness;
 mod rst;
 mod shuttle;
+mod states;
 mod timers;
 
 use super::*;
-use crate::wire::tcp::{SeqNumber, TcpControl, TcpRepr};
+use crate::wire::tcp::{SeqNumber, TcpControl};
 use crate::wire::{IpEndpoint, Ipv4Address};
 use std::vec;
 use std::vec::Vec;
@@ -170,13 +172,8 @@ pub fn listening_with(config: TcpConfig) -> TcpSocket<'static> {
 }
 
 /// The peer's SYN (ISS 10000, MSS 1460).
-pub const SYN: TcpRepr = TcpRepr {
-    control: TcpControl::Syn,
-    seq_number: REMOTE_SEQ,
-    ack_number: None,
-    max_seg_size: Some(1460),
-    ..SEND
-};
+pub const SYN: TcpRepr =
+    TcpRepr { control: TcpControl::Syn, seq_number: REMOTE_SEQ, ack_number: None, max_seg_size: Some(1460), ..SEND };
 
 /// A socket in SYN-RECEIVED that has sent its SYN-ACK.
 pub fn syn_received() -> TcpSocket<'static> {
@@ -276,15 +273,24 @@ pub fn closing() -> TcpSocket<'static> {
     // Peer's FIN crosses ours: it does not acknowledge our FIN.
     assert_eq!(send(&mut s, ms(0), &TcpRepr { control: TcpControl::Fin, ..SEND }, &[]), None);
     assert_eq!(s.state(), State::Closing);
-    assert_eq!(recv_one(&mut s, ms(0)), TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV });
+    assert_eq!(
+        recv_one(&mut s, ms(0)),
+        TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV }
+    );
     s
 }
 
 pub fn time_wait() -> TcpSocket<'static> {
     let mut s = fin_wait_2();
-    assert_eq!(send(&mut s, ms(0), &TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(1002)), ..SEND }, &[]), None);
+    assert_eq!(
+        send(&mut s, ms(0), &TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(1002)), ..SEND }, &[]),
+        None
+    );
     assert_eq!(s.state(), State::TimeWait);
-    assert_eq!(recv_one(&mut s, ms(0)), TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV });
+    assert_eq!(
+        recv_one(&mut s, ms(0)),
+        TcpRepr { seq_number: seq(1002), ack_number: Some(seq(10002)), window_len: 4095, ..RECV }
+    );
     s
 }
 

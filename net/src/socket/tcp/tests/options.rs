@@ -81,7 +81,13 @@ fn syn_ack_omits_options_the_peer_did_not_offer() {
     let (mut s, syn_ack) = open(full_config(), 200_000, SYN);
     assert_eq!(
         syn_ack,
-        TcpRepr { control: TcpControl::Syn, seq_number: LOCAL_SEQ, window_len: 65535, max_seg_size: Some(1460), ..RECV }
+        TcpRepr {
+            control: TcpControl::Syn,
+            seq_number: LOCAL_SEQ,
+            window_len: 65535,
+            max_seg_size: Some(1460),
+            ..RECV
+        }
     );
     send(&mut s, ms(0), &TcpRepr { window_len: 100, ..SEND }, &[]);
     // No scaling either way.
@@ -96,7 +102,13 @@ fn options_not_offered_when_disabled() {
     let (_, syn_ack) = open(plain_config(), 200_000, SYN_ALL);
     assert_eq!(
         syn_ack,
-        TcpRepr { control: TcpControl::Syn, seq_number: LOCAL_SEQ, window_len: 65535, max_seg_size: Some(1460), ..RECV }
+        TcpRepr {
+            control: TcpControl::Syn,
+            seq_number: LOCAL_SEQ,
+            window_len: 65535,
+            max_seg_size: Some(1460),
+            ..RECV
+        }
     );
 }
 
@@ -222,7 +234,11 @@ fn ts_recent_not_taken_from_segment_beyond_last_ack() {
 
 #[test]
 fn peer_mss_limits_segment_size() {
-    let mut s = open_established(TcpConfig { nagle: false, ..plain_config() }, 4096, TcpRepr { max_seg_size: Some(500), ..SYN });
+    let mut s = open_established(
+        TcpConfig { nagle: false, ..plain_config() },
+        4096,
+        TcpRepr { max_seg_size: Some(500), ..SYN },
+    );
     let lens: Vec<usize> = app_send(&mut s, ms(0), &pattern(0, 1200)).iter().map(|s| s.0.payload_len).collect();
     assert_eq!(lens, vec![500, 500, 200]);
 }

@@ -105,7 +105,10 @@ fn syn_ack_in_established_gets_challenge_ack() {
 fn syn_in_close_wait_gets_challenge_ack() {
     let mut s = close_wait();
     let syn = TcpRepr { control: TcpControl::Syn, seq_number: seq(10002), ack_number: None, ..SEND };
-    assert_eq!(send(&mut s, ms(1), &syn, &[]), Some(TcpRepr { ack_number: Some(seq(10002)), window_len: 4095, ..RECV }));
+    assert_eq!(
+        send(&mut s, ms(1), &syn, &[]),
+        Some(TcpRepr { ack_number: Some(seq(10002)), window_len: 4095, ..RECV })
+    );
     assert_eq!(s.state(), State::CloseWait);
 }
 
@@ -151,7 +154,13 @@ fn reset_reply_for_segment_with_ack() {
     assert_eq!((reply.local, reply.remote), (LOCAL, REMOTE));
     assert_eq!(
         reply.repr,
-        TcpRepr { src_port: LOCAL_PORT, dst_port: REMOTE_PORT, control: TcpControl::Rst, seq_number: seq(777), ..TcpRepr::default() }
+        TcpRepr {
+            src_port: LOCAL_PORT,
+            dst_port: REMOTE_PORT,
+            control: TcpControl::Rst,
+            seq_number: seq(777),
+            ..TcpRepr::default()
+        }
     );
 }
 

@@ -188,10 +188,7 @@ fn data_and_fin_retransmitted_together() {
     s.close();
     recv_all(&mut s, ms(0));
     let segs = recv_all(&mut s, ms(200));
-    assert_eq!(
-        segs,
-        vec![(TcpRepr { control: TcpControl::Fin, push: true, payload_len: 3, ..RECV }, b"end".to_vec())]
-    );
+    assert_eq!(segs, vec![(TcpRepr { control: TcpControl::Fin, push: true, payload_len: 3, ..RECV }, b"end".to_vec())]);
 }
 
 #[test]
@@ -216,9 +213,44 @@ fn keepalive_gives_up_after_unanswered_probes() {
     let probe = TcpRepr { seq_number: seq(1000), ..RECV };
     assert_eq!(recv_one(&mut s, ms(1000)), probe);
     assert_eq!(recv_one(&mut s, ms(2000)), probe);
-    assert_eq!(
-        recv_one(&mut s, ms(3000)),
-        TcpRepr { control: TcpControl::Rst, window_len: 0, ..RECV }
-    );
+    assert_eq!(recv_one(&mut s, ms(3000)), TcpRepr { control: TcpControl::Rst, window_len: 0, ..RECV });
     assert_eq!(s.state(), State::Closed);
+}
+
+#[test]
+fn acks_carry_highest_sequence_while_retransmitting() {
+    let mut s = established_with(TcpConfig { nagle: false, ack_delay: None, ..plain_config() });
+    assert_eq!(app_send(&mut s, ms(0), &pattern(0, 3000)).len(), 3);
+    // Timeout: go back to SND.UNA with a one-segment window.
+    let segs = recv_all(&mut s, ms(200));
+    assert_eq!(segs.len(), 1);
+    assert_eq!(segs[0].0.seq_number, seq(1001));
+    // The peer may hold everything: our ACK must not look old to it.
+    send(&mut s, ms(210), &SEND, b"x");
+    assert_eq!(
+        recv_one(&mut s, ms(210)),
+        TcpRepr { seq_number: seq(4001), ack_number: Some(seq(10002)), window_len: 4095, ..RECV }
+    );
+}
+
+#[test]
+fn ack_sequence_stays_inside_peer_window() {
+    let mut s = established_with(TcpConfig { nagle: false, ack_delay: None, ..plain_config() });
+    app_send(&mut s, ms(0), &pattern(0, 3000));
+    // The peer shrinks its window to 100 bytes (it should not, but may).
+    let shrink = TcpRepr { seq_number: seq(10001), window_len: 100, ..SEND };
+    send(&mut s, ms(1), &shrink, b"y");
+    assert_eq!(recv_one(&mut s, ms(1)).seq_number, seq(1101));
+}
+
+#[test]
+fn persist_timer_visible_in_poll_at_before_dispatch() {
+    let mut s = established();
+    send(&mut s, ms(0), &TcpRepr { window_len: 0, ..SEND }, &[]);
+    s.send_slice(b"x").unwrap();
+    // An interface that only dispatches sockets whose deadline has come
+    // must still get this socket to arm its persist timer.
+    assert_eq!(s.poll_at(), Some(Instant::ZERO));
+    recv_nothing(&mut s, ms(0));
+    assert_eq!(s.poll_at(), Some(ms(200)));
 }
