@@ -7,12 +7,13 @@ use net::iface::{Config, Interface, InterfaceStorage, NeighbourSlot, PendingSlot
 use net::phy::{Device, DeviceCapabilities, RxToken, TxToken};
 use net::socket::dns::{DnsQuerySlot, DnsResolver, QueryKind};
 use net::socket::icmp::{IcmpPacketMetadata, IcmpSocket};
+use net::socket::tcp::{ListenerConfig, State, TcpConfig, TcpListener, TcpSocket};
 use net::socket::udp::{UdpPacketMetadata, UdpSocket};
 use net::socket::{SocketHandle, SocketSet, SocketStorage};
-use net::storage::PacketBuffer;
+use net::storage::{PacketBuffer, RingBuffer};
 use net::time::Instant;
 use net::wire::ethernet::{EtherType, Frame};
-use net::wire::{arp, icmpv4, ipv4, udp};
+use net::wire::{arp, icmpv4, ipv4, tcp, udp};
 use net::wire::{EthernetAddress, IpAddress, IpProtocol, Ipv4Address, Ipv4Cidr};
 
 pub const MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 1]);
@@ -21,6 +22,10 @@ pub const GATEWAY: Ipv4Address = Ipv4Address([10, 0, 0, 2]);
 pub const DNS_SERVER: Ipv4Address = Ipv4Address([10, 0, 0, 53]);
 pub const UDP_PORT: u16 = 7;
 pub const ICMP_IDENT: u16 = 0x1234;
+/// A TCP listener with a pool of two sockets.
+pub const LISTENER_PORT: u16 = 80;
+/// A single TCP socket in LISTEN.
+pub const TCP_PORT: u16 = 81;
 
 /// A device whose received frames come from a queue and whose
 /// transmitted frames are kept; `tx_room` frames may go out per poll.
@@ -86,8 +91,9 @@ impl Device for FuzzDevice {
 }
 
 /// Checks a frame the interface sent: from our MAC, and every header it
-/// carries parses (checksums verified).
-pub fn check_sent_frame(frame: &[u8], addresses: &[Ipv4Address]) {
+/// carries parses (checksums verified). Returns a TCP segment's remote
+/// endpoint and header, for targets that answer them.
+pub fn check_sent_frame(frame: &[u8], addresses: &[Ipv4Address]) -> Option<(Ipv4Address, tcp::Repr)> {
     let frame = Frame::new_checked(frame).expect("sent frame checks");
     assert_eq!(frame.src_addr(), MAC);
     assert!(frame.vlan_tag().is_none());
@@ -95,6 +101,7 @@ pub fn check_sent_frame(frame: &[u8], addresses: &[Ipv4Address]) {
         EtherType::Arp => {
             let packet = arp::Packet::new_checked(frame.payload()).expect("sent ARP checks");
             arp::Repr::parse(&packet).expect("sent ARP parses");
+            None
         }
         EtherType::Ipv4 => {
             let packet = ipv4::Packet::new_checked(frame.payload()).expect("sent IPv4 checks");
@@ -106,17 +113,24 @@ pub fn check_sent_frame(frame: &[u8], addresses: &[Ipv4Address]) {
             );
             assert!(ip.ttl > 0);
             if packet.is_fragment() {
-                return;
+                return None;
             }
             let (src, dst) = (IpAddress::V4(ip.src_addr), IpAddress::V4(ip.dst_addr));
             match ip.protocol {
                 IpProtocol::Udp => {
                     let packet = udp::Packet::new_checked(packet.payload()).expect("sent UDP checks");
                     udp::Repr::parse(&packet, &src, &dst, true).expect("sent UDP parses");
+                    None
                 }
                 IpProtocol::Icmp => {
                     let packet = icmpv4::Packet::new_checked(packet.payload()).expect("sent ICMP checks");
                     icmpv4::Repr::parse(&packet, true).expect("sent ICMP parses");
+                    None
+                }
+                IpProtocol::Tcp => {
+                    let packet = tcp::Packet::new_checked(packet.payload()).expect("sent TCP checks");
+                    let repr = tcp::Repr::parse(&packet, &src, &dst, true).expect("sent TCP parses");
+                    Some((ip.dst_addr, repr))
                 }
                 other => panic!("sent IP protocol {other:?}"),
             }
@@ -131,11 +145,14 @@ pub struct Handles {
     pub udp: SocketHandle,
     pub icmp: SocketHandle,
     pub dns: SocketHandle,
+    pub listener: SocketHandle,
+    pub tcp: SocketHandle,
 }
 
 /// Builds an interface at 10.0.0.1/24 (gateway 10.0.0.2, DNS 10.0.0.53)
-/// with a UDP socket on port 7, an ICMP socket and a DNS resolver with a
-/// query started, and hands it to `f`.
+/// with a UDP socket on port 7, an ICMP socket, a DNS resolver with a
+/// query started, a TCP listener on port 80 (two sockets) and a TCP socket
+/// listening on port 81, and hands it to `f`.
 pub fn with_stack<R>(
     config: impl FnOnce(&mut Config),
     f: impl FnOnce(&mut Interface, &mut SocketSet, &Handles) -> R,
@@ -176,9 +193,34 @@ pub fn with_stack<R>(
     dns.set_servers(&[IpAddress::V4(DNS_SERVER)]);
     dns.start_query("example.com", QueryKind::A, Instant::ZERO).unwrap();
 
-    let mut socket_storage = [SocketStorage::EMPTY, SocketStorage::EMPTY, SocketStorage::EMPTY, SocketStorage::EMPTY];
+    // Small buffers, so that windows fill and the reassembly of
+    // out-of-order data is reached with few segments.
+    let tcp_config = TcpConfig { isn_secret: [9; 16], ..TcpConfig::default() };
+    let mut tcp_bytes = [0u8; 6 * 1024];
+    let mut chunks = tcp_bytes.chunks_exact_mut(1024);
+    let mut ring = || RingBuffer::new(chunks.next().unwrap());
+    let mut pool = [TcpSocket::new(ring(), ring(), tcp_config), TcpSocket::new(ring(), ring(), tcp_config)];
+    let limits = ListenerConfig { syn_backlog: 1, accept_backlog: 1, syn_cookies: true };
+    let listener = TcpListener::new(LISTENER_PORT, &mut pool, tcp_config, limits);
+    let mut tcp = TcpSocket::new(ring(), ring(), tcp_config);
+    tcp.listen(TCP_PORT).unwrap();
+
+    let mut socket_storage = [
+        SocketStorage::EMPTY,
+        SocketStorage::EMPTY,
+        SocketStorage::EMPTY,
+        SocketStorage::EMPTY,
+        SocketStorage::EMPTY,
+        SocketStorage::EMPTY,
+    ];
     let mut sockets = SocketSet::new(&mut socket_storage[..]);
-    let handles = Handles { udp: sockets.add(udp), icmp: sockets.add(icmp), dns: sockets.add(dns) };
+    let handles = Handles {
+        udp: sockets.add(udp),
+        icmp: sockets.add(icmp),
+        dns: sockets.add(dns),
+        listener: sockets.add(listener),
+        tcp: sockets.add(tcp),
+    };
     f(&mut iface, &mut sockets, &handles)
 }
 
@@ -198,16 +240,52 @@ pub fn drain_icmp(sockets: &mut SocketSet, handles: &Handles) {
     while socket.recv_echo_reply(&mut buf).is_ok() {}
 }
 
-/// Polls at `now` and checks what went out and when the next poll is due.
-pub fn poll_and_check(iface: &mut Interface, device: &mut FuzzDevice, sockets: &mut SocketSet, now: Instant) {
+/// The application side of the TCP sockets: accept, echo what arrived,
+/// and close once the peer has.
+pub fn tcp_app(sockets: &mut SocketSet, handles: &Handles) {
+    let listener = sockets.get_mut::<TcpListener>(handles.listener);
+    // Accepted sockets stay in the pool; the app serves them there and
+    // gives them back once closed.
+    while listener.accept().is_some() {}
+    for index in 0..2 {
+        let socket = listener.socket(index).unwrap();
+        echo(socket);
+        if socket.state() == State::Closed {
+            listener.release(index);
+        }
+    }
+    let socket = sockets.get_mut::<TcpSocket>(handles.tcp);
+    echo(socket);
+    if socket.state() == State::Closed {
+        socket.listen(TCP_PORT).unwrap();
+    }
+}
+
+fn echo(socket: &mut TcpSocket) {
+    let mut buf = [0u8; 512];
+    if let Ok(n) = socket.recv_slice(&mut buf) {
+        let _ = socket.send_slice(&buf[..n]);
+    }
+    if socket.may_send() && !socket.may_recv() {
+        socket.close();
+    }
+}
+
+/// Polls at `now` and checks what went out and when the next poll is due;
+/// returns the TCP segments sent.
+pub fn poll_and_check(
+    iface: &mut Interface,
+    device: &mut FuzzDevice,
+    sockets: &mut SocketSet,
+    now: Instant,
+) -> Vec<(Ipv4Address, tcp::Repr)> {
     device.tx.clear();
     let result = iface.poll(now, device, sockets);
     let addresses: Vec<Ipv4Address> = iface.addresses().map(|c| c.address()).collect();
-    for frame in &device.tx {
-        check_sent_frame(frame, &addresses);
-    }
+    let segments = device.tx.iter().filter_map(|frame| check_sent_frame(frame, &addresses)).collect();
     assert_eq!(result.tx_frames, device.tx.len(), "frames counted as sent");
     if let Some(t) = iface.poll_at(now, sockets) {
         assert!(t >= now);
     }
+    segments
 }

@@ -5,7 +5,10 @@
 //! requests and replies; time steps (ARP retries and expiry, reassembly
 //! timeouts, DNS retransmissions); datagrams and pings sent by the
 //! application (ARP resolution, the pending queue, fragmentation); a device
-//! that refuses transmits. After every operation the interface is polled;
+//! that refuses transmits; TCP segments to the listener (port 80) and the
+//! socket (port 81) from three peers, with sequence and acknowledgment
+//! numbers near what the stack last sent each peer, so connections open,
+//! carry data (echoed by the application) and close. After every operation the interface is polled;
 //! every frame it sends must parse with valid checksums.
 #![no_main]
 
@@ -14,7 +17,7 @@ mod input;
 #[path = "../common/iface.rs"]
 mod iface;
 
-use iface::{drain_icmp, poll_and_check, udp_echo, with_stack, FuzzDevice, ADDR, DNS_SERVER, GATEWAY, MAC};
+use iface::{drain_icmp, poll_and_check, tcp_app, udp_echo, with_stack, FuzzDevice, ADDR, DNS_SERVER, GATEWAY, MAC};
 use input::Input;
 use libfuzzer_sys::fuzz_target;
 use net::socket::dns::{DnsResolver, QueryKind};
@@ -22,7 +25,9 @@ use net::socket::icmp::IcmpSocket;
 use net::socket::udp::UdpSocket;
 use net::time::{Duration, Instant};
 use net::wire::checksum;
+use net::wire::tcp::{self, SeqNumber, TcpControl, TcpTimestamp};
 use net::wire::{EthernetAddress, IpAddress, IpEndpoint, IpProtocol, Ipv4Address};
+use std::collections::HashMap;
 
 const MAX_OPS: usize = 100;
 
@@ -120,20 +125,123 @@ fn ipv4_frame(inp: &mut Input, dns_port: u16) -> Vec<u8> {
         // Non-final fragments carry a multiple of 8 bytes.
         payload.truncate(payload.len() / 8 * 8);
     }
+    let frag = (frag_offset / 8) | if more_frags { 0x2000 } else { 0 } | if flags & 0x20 != 0 { 0x4000 } else { 0 };
+    ip_frame(src, dst, proto, ident, frag, ttl, &payload, inp.u8())
+}
+
+/// An Ethernet frame with an IPv4 header (valid checksum) and `payload`.
+#[allow(clippy::too_many_arguments)]
+fn ip_frame(src: Ipv4Address, dst: Ipv4Address, proto: u8, ident: u16, frag: u16, ttl: u8, payload: &[u8], mac: u8) -> Vec<u8> {
     let total = 20 + payload.len();
     let mut ip = vec![0x45, 0];
     ip.extend_from_slice(&(total as u16).to_be_bytes());
     ip.extend_from_slice(&ident.to_be_bytes());
-    let frag = (frag_offset / 8) | if more_frags { 0x2000 } else { 0 } | if flags & 0x20 != 0 { 0x4000 } else { 0 };
     ip.extend_from_slice(&frag.to_be_bytes());
     ip.extend_from_slice(&[ttl, proto, 0, 0]);
     ip.extend_from_slice(&src.0);
     ip.extend_from_slice(&dst.0);
     let sum = checksum::checksum(&ip);
     ip[10..12].copy_from_slice(&sum.to_be_bytes());
-    ip.extend_from_slice(&payload);
+    ip.extend_from_slice(payload);
     let eth_dst = if dst == ADDR { MAC } else { EthernetAddress::BROADCAST };
-    ethernet(eth_dst, peer_mac(inp.u8()), 0x0800, &ip)
+    ethernet(eth_dst, peer_mac(mac), 0x0800, &ip)
+}
+
+/// What a TCP peer learnt from the segments the stack sent it.
+#[derive(Clone, Copy, Default)]
+struct TcpPeer {
+    /// The stack's last ACK: where the peer's next byte goes.
+    seq: u32,
+    /// The end of the stack's sequence space seen so far.
+    ack: u32,
+    /// The stack's last TSval, and the peer's own clock.
+    ts_recent: u32,
+    tsval: u32,
+}
+
+/// Peers by (address, port).
+type TcpPeers = HashMap<(Ipv4Address, u16), TcpPeer>;
+
+fn learn(peers: &mut TcpPeers, segments: &[(Ipv4Address, tcp::Repr)]) {
+    for (addr, repr) in segments {
+        if repr.control == TcpControl::Rst {
+            continue;
+        }
+        let peer = peers.entry((*addr, repr.dst_port)).or_default();
+        let end = (repr.seq_number + repr.segment_len()).0;
+        if repr.control == TcpControl::Syn || (end.wrapping_sub(peer.ack) as i32) > 0 {
+            peer.ack = end;
+        }
+        if let Some(ack) = repr.ack_number {
+            peer.seq = ack.0;
+        }
+        if let Some(ts) = repr.timestamp {
+            peer.ts_recent = ts.tsval;
+        }
+    }
+}
+
+/// A TCP segment to one of our ports, with numbers near what the stack
+/// last told this peer (or absolute), fuzzed flags, window and options.
+fn tcp_frame(inp: &mut Input, peers: &mut TcpPeers) -> Vec<u8> {
+    let src = match inp.u8() % 4 {
+        0 | 1 => GATEWAY,
+        2 => Ipv4Address([10, 0, 0, 3]),
+        _ => Ipv4Address([192, 0, 2, 1]),
+    };
+    let src_port = 40000 + u16::from(inp.u8() % 3);
+    let dst_port = match inp.u8() % 4 {
+        0 | 1 => iface::LISTENER_PORT,
+        2 => iface::TCP_PORT,
+        _ => inp.u16(),
+    };
+    let peer = peers.entry((src, src_port)).or_default();
+    let kind = inp.u8();
+    let control = match kind & 3 {
+        0 => TcpControl::None,
+        1 => TcpControl::Syn,
+        2 => TcpControl::Fin,
+        _ => TcpControl::Rst,
+    };
+    let near = |base: u32, d: u16| SeqNumber(base.wrapping_add(d as i16 as i32 as u32));
+    let (seq, ack) = if kind & 0x80 != 0 {
+        (SeqNumber(inp.u32()), SeqNumber(inp.u32()))
+    } else {
+        (near(peer.seq, inp.u16()), near(peer.ack, inp.u16()))
+    };
+    let options = inp.u8();
+    let len = match options >> 6 {
+        0 => 0,
+        1 => usize::from(inp.u8()),
+        _ => usize::from(inp.u16() % 1400),
+    };
+    let mut repr = tcp::Repr {
+        src_port,
+        dst_port,
+        control,
+        seq_number: seq,
+        ack_number: (kind & 4 == 0).then_some(ack),
+        window_len: inp.u16(),
+        push: kind & 8 != 0,
+        max_seg_size: (options & 1 != 0).then(|| inp.u16()),
+        window_scale: (options & 2 != 0).then(|| inp.u8() % 15),
+        sack_permitted: options & 4 != 0,
+        payload_len: len,
+        ..tcp::Repr::default()
+    };
+    if options & 8 != 0 {
+        peer.tsval = peer.tsval.wrapping_add(u32::from(inp.u8()));
+        repr.timestamp = Some(TcpTimestamp { tsval: peer.tsval, tsecr: peer.ts_recent });
+    }
+    if options & 0x10 != 0 {
+        let left = near(peer.ack, inp.u16());
+        repr.sack_ranges[0] = Some((left, left + usize::from(inp.u16() % 2048)));
+    }
+    let payload = vec![0x61; len];
+    let mut bytes = vec![0u8; repr.buffer_len()];
+    let (ip_src, ip_dst) = (IpAddress::V4(src), IpAddress::V4(ADDR));
+    repr.emit(&mut tcp::Packet::new_unchecked(&mut bytes[..]), &ip_src, &ip_dst, &payload, true);
+    ip_frame(src, ADDR, 6, 0, 0x4000, 64, &bytes, inp.u8())
 }
 
 fn arp_frame(inp: &mut Input) -> Vec<u8> {
@@ -175,12 +283,13 @@ fuzz_target!(|data: &[u8]| {
         |iface, sockets, handles| {
             let mut device = FuzzDevice::new();
             let mut now = Instant::from_millis(1);
+            let mut peers = TcpPeers::new();
             poll_and_check(iface, &mut device, sockets, now);
             for _ in 0..MAX_OPS {
                 if inp.is_empty() {
                     break;
                 }
-                match inp.u8() % 13 {
+                match inp.u8() % 16 {
                     0 | 1 => {
                         let len = usize::from(inp.u16() % 1600);
                         device.rx.push_back(inp.bytes(len).to_vec());
@@ -205,16 +314,19 @@ fuzz_target!(|data: &[u8]| {
                         let _ = socket.send_echo(dst, inp.u16(), &vec![0x24; len]);
                     }
                     11 => device.tx_room = usize::from(inp.u8() % 4),
+                    12..=14 => device.rx.push_back(tcp_frame(&mut inp, &mut peers)),
                     _ => {
                         let resolver = sockets.get_mut::<DnsResolver>(handles.dns);
                         let kind = if inp.bool() { QueryKind::A } else { QueryKind::Aaaa };
                         let _ = resolver.start_query("example.com", kind, now);
                     }
                 }
-                poll_and_check(iface, &mut device, sockets, now);
+                let segments = poll_and_check(iface, &mut device, sockets, now);
+                learn(&mut peers, &segments);
                 device.tx_room = usize::MAX;
                 udp_echo(sockets, handles);
                 drain_icmp(sockets, handles);
+                tcp_app(sockets, handles);
             }
         },
     );

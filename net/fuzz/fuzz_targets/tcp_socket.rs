@@ -26,13 +26,12 @@ mod input;
 
 use input::Input;
 use libfuzzer_sys::fuzz_target;
-use net::phy::ChecksumCapabilities;
 use net::socket::tcp::{
     CongestionKind, ListenerConfig, State, TcpConfig, TcpListener, TcpReply, TcpSocket,
 };
 use net::storage::RingBuffer;
 use net::time::{Duration, Instant};
-use net::wire::tcp::{SeqNumber, TcpControl, TcpPacket, TcpRepr, TcpTimestamp};
+use net::wire::tcp::{Packet as TcpPacket, Repr as TcpRepr, SeqNumber, TcpControl, TcpTimestamp};
 use net::wire::{IpAddress, IpEndpoint, Ipv4Address};
 
 const LOCAL_PORT: u16 = 80;
@@ -152,11 +151,10 @@ impl Peer {
 /// Emits `repr` and `payload` to bytes and parses them back: what the
 /// interface would hand the socket.
 fn through_wire(repr: &TcpRepr, payload: &[u8], src: &IpAddress, dst: &IpAddress) -> (TcpRepr, Vec<u8>) {
-    let caps = ChecksumCapabilities::default();
     let mut bytes = vec![0u8; repr.buffer_len()];
-    repr.emit(&mut TcpPacket::new_unchecked(&mut bytes[..]), src, dst, payload, &caps);
+    repr.emit(&mut TcpPacket::new_unchecked(&mut bytes[..]), src, dst, payload, true);
     let packet = TcpPacket::new_checked(&bytes[..]).expect("emitted segment checks");
-    let back = TcpRepr::parse(&packet, src, dst, &caps).expect("emitted segment parses");
+    let back = TcpRepr::parse(&packet, src, dst, true).expect("emitted segment parses");
     (back, packet.payload().to_vec())
 }
 
