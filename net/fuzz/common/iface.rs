@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 
 use net::iface::{Config, Interface, InterfaceStorage, NeighbourSlot, PendingSlot, ReassemblySlot};
 use net::phy::{Device, DeviceCapabilities, RxToken, TxToken};
+use net::socket::dhcpv4::DhcpClient;
 use net::socket::dns::{DnsQuerySlot, DnsResolver, QueryKind};
 use net::socket::icmp::{IcmpPacketMetadata, IcmpSocket};
 use net::socket::tcp::{ListenerConfig, State, TcpConfig, TcpListener, TcpSocket};
@@ -90,10 +91,19 @@ impl Device for FuzzDevice {
     }
 }
 
+/// What a sent frame carried, for targets that answer it.
+#[allow(dead_code)] // iface_receive does not answer
+pub enum Sent {
+    Other,
+    /// A TCP segment to this address.
+    Tcp(Ipv4Address, tcp::Repr),
+    /// A UDP datagram to this port.
+    Udp(u16, Vec<u8>),
+}
+
 /// Checks a frame the interface sent: from our MAC, and every header it
-/// carries parses (checksums verified). Returns a TCP segment's remote
-/// endpoint and header, for targets that answer them.
-pub fn check_sent_frame(frame: &[u8], addresses: &[Ipv4Address]) -> Option<(Ipv4Address, tcp::Repr)> {
+/// carries parses (checksums verified).
+pub fn check_sent_frame(frame: &[u8], addresses: &[Ipv4Address]) -> Sent {
     let frame = Frame::new_checked(frame).expect("sent frame checks");
     assert_eq!(frame.src_addr(), MAC);
     assert!(frame.vlan_tag().is_none());
@@ -101,7 +111,7 @@ pub fn check_sent_frame(frame: &[u8], addresses: &[Ipv4Address]) -> Option<(Ipv4
         EtherType::Arp => {
             let packet = arp::Packet::new_checked(frame.payload()).expect("sent ARP checks");
             arp::Repr::parse(&packet).expect("sent ARP parses");
-            None
+            Sent::Other
         }
         EtherType::Ipv4 => {
             let packet = ipv4::Packet::new_checked(frame.payload()).expect("sent IPv4 checks");
@@ -113,24 +123,24 @@ pub fn check_sent_frame(frame: &[u8], addresses: &[Ipv4Address]) -> Option<(Ipv4
             );
             assert!(ip.ttl > 0);
             if packet.is_fragment() {
-                return None;
+                return Sent::Other;
             }
             let (src, dst) = (IpAddress::V4(ip.src_addr), IpAddress::V4(ip.dst_addr));
             match ip.protocol {
                 IpProtocol::Udp => {
                     let packet = udp::Packet::new_checked(packet.payload()).expect("sent UDP checks");
-                    udp::Repr::parse(&packet, &src, &dst, true).expect("sent UDP parses");
-                    None
+                    let repr = udp::Repr::parse(&packet, &src, &dst, true).expect("sent UDP parses");
+                    Sent::Udp(repr.dst_port, repr.payload.to_vec())
                 }
                 IpProtocol::Icmp => {
                     let packet = icmpv4::Packet::new_checked(packet.payload()).expect("sent ICMP checks");
                     icmpv4::Repr::parse(&packet, true).expect("sent ICMP parses");
-                    None
+                    Sent::Other
                 }
                 IpProtocol::Tcp => {
                     let packet = tcp::Packet::new_checked(packet.payload()).expect("sent TCP checks");
                     let repr = tcp::Repr::parse(&packet, &src, &dst, true).expect("sent TCP parses");
-                    Some((ip.dst_addr, repr))
+                    Sent::Tcp(ip.dst_addr, repr)
                 }
                 other => panic!("sent IP protocol {other:?}"),
             }
@@ -147,13 +157,16 @@ pub struct Handles {
     pub dns: SocketHandle,
     pub listener: SocketHandle,
     pub tcp: SocketHandle,
+    pub dhcp: Option<SocketHandle>,
 }
 
 /// Builds an interface at 10.0.0.1/24 (gateway 10.0.0.2, DNS 10.0.0.53)
 /// with a UDP socket on port 7, an ICMP socket, a DNS resolver with a
 /// query started, a TCP listener on port 80 (two sockets) and a TCP socket
-/// listening on port 81, and hands it to `f`.
+/// listening on port 81 (and, with `dhcp`, a DHCP client), and hands it
+/// to `f`.
 pub fn with_stack<R>(
+    dhcp: bool,
     config: impl FnOnce(&mut Config),
     f: impl FnOnce(&mut Interface, &mut SocketSet, &Handles) -> R,
 ) -> R {
@@ -212,6 +225,7 @@ pub fn with_stack<R>(
         SocketStorage::EMPTY,
         SocketStorage::EMPTY,
         SocketStorage::EMPTY,
+        SocketStorage::EMPTY,
     ];
     let mut sockets = SocketSet::new(&mut socket_storage[..]);
     let handles = Handles {
@@ -220,6 +234,7 @@ pub fn with_stack<R>(
         dns: sockets.add(dns),
         listener: sockets.add(listener),
         tcp: sockets.add(tcp),
+        dhcp: dhcp.then(|| sockets.add(DhcpClient::new(MAC, 1))),
     };
     f(&mut iface, &mut sockets, &handles)
 }
@@ -272,20 +287,15 @@ fn echo(socket: &mut TcpSocket) {
 }
 
 /// Polls at `now` and checks what went out and when the next poll is due;
-/// returns the TCP segments sent.
-pub fn poll_and_check(
-    iface: &mut Interface,
-    device: &mut FuzzDevice,
-    sockets: &mut SocketSet,
-    now: Instant,
-) -> Vec<(Ipv4Address, tcp::Repr)> {
+/// returns what the sent frames carried.
+pub fn poll_and_check(iface: &mut Interface, device: &mut FuzzDevice, sockets: &mut SocketSet, now: Instant) -> Vec<Sent> {
     device.tx.clear();
     let result = iface.poll(now, device, sockets);
     let addresses: Vec<Ipv4Address> = iface.addresses().map(|c| c.address()).collect();
-    let segments = device.tx.iter().filter_map(|frame| check_sent_frame(frame, &addresses)).collect();
+    let sent = device.tx.iter().map(|frame| check_sent_frame(frame, &addresses)).collect();
     assert_eq!(result.tx_frames, device.tx.len(), "frames counted as sent");
     if let Some(t) = iface.poll_at(now, sockets) {
         assert!(t >= now);
     }
-    segments
+    sent
 }

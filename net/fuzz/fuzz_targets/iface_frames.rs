@@ -8,7 +8,10 @@
 //! that refuses transmits; TCP segments to the listener (port 80) and the
 //! socket (port 81) from three peers, with sequence and acknowledgment
 //! numbers near what the stack last sent each peer, so connections open,
-//! carry data (echoed by the application) and close. After every operation the interface is polled;
+//! carry data (echoed by the application) and close; with a DHCP client in
+//! the set (chosen by the input), replies to its current transaction; DNS
+//! responses built from the resolver's last query. A lease the client
+//! holds must be applied to the interface. After every operation the interface is polled;
 //! every frame it sends must parse with valid checksums.
 #![no_main]
 
@@ -17,14 +20,18 @@ mod input;
 #[path = "../common/iface.rs"]
 mod iface;
 
-use iface::{drain_icmp, poll_and_check, tcp_app, udp_echo, with_stack, FuzzDevice, ADDR, DNS_SERVER, GATEWAY, MAC};
+use iface::{
+    drain_icmp, poll_and_check, tcp_app, udp_echo, with_stack, FuzzDevice, Sent, ADDR, DNS_SERVER, GATEWAY, MAC,
+};
 use input::Input;
 use libfuzzer_sys::fuzz_target;
 use net::socket::dns::{DnsResolver, QueryKind};
 use net::socket::icmp::IcmpSocket;
 use net::socket::udp::UdpSocket;
 use net::time::{Duration, Instant};
+use net::socket::dhcpv4::DhcpClient;
 use net::wire::checksum;
+use net::wire::dhcpv4::MAGIC_COOKIE;
 use net::wire::tcp::{self, SeqNumber, TcpControl, TcpTimestamp};
 use net::wire::{EthernetAddress, IpAddress, IpEndpoint, IpProtocol, Ipv4Address};
 use std::collections::HashMap;
@@ -93,19 +100,7 @@ fn ipv4_frame(inp: &mut Input, dns_port: u16) -> Vec<u8> {
                     2 => dns_port,
                     _ => inp.u16(),
                 };
-                let mut udp = Vec::with_capacity(8 + payload.len());
-                udp.extend_from_slice(&src_port.to_be_bytes());
-                udp.extend_from_slice(&dst_port.to_be_bytes());
-                udp.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
-                udp.extend_from_slice(&[0, 0]);
-                udp.extend_from_slice(&payload);
-                if flags & 0x10 != 0 && !more_frags {
-                    let pseudo = checksum::pseudo_header_v4(&src, &dst, IpProtocol::Udp, udp.len() as u16);
-                    let sum = checksum::finish(checksum::combine(&[pseudo, checksum::data(&udp)]));
-                    let sum = if sum == 0 { 0xffff } else { sum };
-                    udp[6..8].copy_from_slice(&sum.to_be_bytes());
-                }
-                payload = udp;
+                payload = udp_datagram(src, dst, src_port, dst_port, &payload, flags & 0x10 != 0 && !more_frags);
             }
             1 => {
                 let mut icmp = vec![if flags & 0x10 != 0 { 0 } else { 8 }, 0, 0, 0];
@@ -127,6 +122,55 @@ fn ipv4_frame(inp: &mut Input, dns_port: u16) -> Vec<u8> {
     }
     let frag = (frag_offset / 8) | if more_frags { 0x2000 } else { 0 } | if flags & 0x20 != 0 { 0x4000 } else { 0 };
     ip_frame(src, dst, proto, ident, frag, ttl, &payload, inp.u8())
+}
+
+/// A UDP header (checksum zero or valid) and `payload`.
+fn udp_datagram(src: Ipv4Address, dst: Ipv4Address, src_port: u16, dst_port: u16, payload: &[u8], sum: bool) -> Vec<u8> {
+    let mut udp = Vec::with_capacity(8 + payload.len());
+    udp.extend_from_slice(&src_port.to_be_bytes());
+    udp.extend_from_slice(&dst_port.to_be_bytes());
+    udp.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    udp.extend_from_slice(&[0, 0]);
+    udp.extend_from_slice(payload);
+    if sum {
+        let pseudo = checksum::pseudo_header_v4(&src, &dst, IpProtocol::Udp, udp.len() as u16);
+        let sum = checksum::finish(checksum::combine(&[pseudo, checksum::data(&udp)]));
+        let sum = if sum == 0 { 0xffff } else { sum };
+        udp[6..8].copy_from_slice(&sum.to_be_bytes());
+    }
+    udp
+}
+
+/// A DHCP reply from the gateway to the client's current transaction:
+/// header fields right, message type chosen, the rest fuzzed.
+fn dhcp_frame(inp: &mut Input, xid: u32) -> Vec<u8> {
+    let kind = inp.u8();
+    let len = usize::from(inp.u16() % 600);
+    let mut dhcp = inp.bytes(len).to_vec();
+    dhcp.resize(dhcp.len().max(243), 0);
+    dhcp[..4].copy_from_slice(&[2, 1, 6, 0]);
+    dhcp[4..8].copy_from_slice(&xid.to_be_bytes());
+    dhcp[28..34].copy_from_slice(&MAC.0);
+    dhcp[236..240].copy_from_slice(&MAGIC_COOKIE.to_be_bytes());
+    dhcp[240..243].copy_from_slice(&[53, 1, kind % 9]);
+    let dst = if kind & 0x80 != 0 { ADDR } else { Ipv4Address::BROADCAST };
+    let udp = udp_datagram(GATEWAY, dst, 67, 68, &dhcp, true);
+    ip_frame(GATEWAY, dst, 17, 0, 0, 64, &udp, 0)
+}
+
+/// The last DNS query turned into a response from the server (flags and
+/// counts chosen), with fuzzed records after the question.
+fn dns_frame(inp: &mut Input, query: &[u8], dns_port: u16) -> Vec<u8> {
+    let mut dns = query.to_vec();
+    if dns.len() >= 12 {
+        let flags = 0x8000 | (inp.u16() & 0x07ff);
+        dns[2..4].copy_from_slice(&flags.to_be_bytes());
+        dns[6..8].copy_from_slice(&u16::from(inp.u8() % 8).to_be_bytes());
+    }
+    let len = usize::from(inp.u16() % 600);
+    dns.extend_from_slice(inp.bytes(len));
+    let udp = udp_datagram(DNS_SERVER, ADDR, 53, dns_port, &dns, true);
+    ip_frame(DNS_SERVER, ADDR, 17, 0, 0, 64, &udp, 0)
 }
 
 /// An Ethernet frame with an IPv4 header (valid checksum) and `payload`.
@@ -162,8 +206,31 @@ struct TcpPeer {
 /// Peers by (address, port).
 type TcpPeers = HashMap<(Ipv4Address, u16), TcpPeer>;
 
-fn learn(peers: &mut TcpPeers, segments: &[(Ipv4Address, tcp::Repr)]) {
-    for (addr, repr) in segments {
+/// What the fuzzer's peers learnt from the frames the stack sent.
+#[derive(Default)]
+struct Learnt {
+    tcp: TcpPeers,
+    /// Transaction id of the last DHCP message.
+    dhcp_xid: u32,
+    /// The last DNS query.
+    dns_query: Vec<u8>,
+}
+
+fn learn(learnt: &mut Learnt, sent: &[Sent]) {
+    for s in sent {
+        let (addr, repr) = match s {
+            Sent::Tcp(addr, repr) => (addr, repr),
+            Sent::Udp(67, payload) if payload.len() >= 8 => {
+                learnt.dhcp_xid = u32::from_be_bytes([payload[4], payload[5], payload[6], payload[7]]);
+                continue;
+            }
+            Sent::Udp(53, payload) if payload.len() >= 12 => {
+                learnt.dns_query = payload.clone();
+                continue;
+            }
+            Sent::Udp(..) | Sent::Other => continue,
+        };
+        let peers = &mut learnt.tcp;
         if repr.control == TcpControl::Rst {
             continue;
         }
@@ -273,7 +340,9 @@ fn time_step(inp: &mut Input) -> Duration {
 fuzz_target!(|data: &[u8]| {
     let mut inp = Input::new(data);
     let setup = inp.u8();
+    let dhcp = inp.bool();
     with_stack(
+        dhcp,
         |config| {
             config.reply_to_broadcast_ping = setup & 1 != 0;
             config.reassembly_time_exceeded = setup & 2 != 0;
@@ -283,13 +352,14 @@ fuzz_target!(|data: &[u8]| {
         |iface, sockets, handles| {
             let mut device = FuzzDevice::new();
             let mut now = Instant::from_millis(1);
-            let mut peers = TcpPeers::new();
-            poll_and_check(iface, &mut device, sockets, now);
+            let mut learnt = Learnt::default();
+            let sent = poll_and_check(iface, &mut device, sockets, now);
+            learn(&mut learnt, &sent);
             for _ in 0..MAX_OPS {
                 if inp.is_empty() {
                     break;
                 }
-                match inp.u8() % 16 {
+                match inp.u8() % 18 {
                     0 | 1 => {
                         let len = usize::from(inp.u16() % 1600);
                         device.rx.push_back(inp.bytes(len).to_vec());
@@ -314,15 +384,25 @@ fuzz_target!(|data: &[u8]| {
                         let _ = socket.send_echo(dst, inp.u16(), &vec![0x24; len]);
                     }
                     11 => device.tx_room = usize::from(inp.u8() % 4),
-                    12..=14 => device.rx.push_back(tcp_frame(&mut inp, &mut peers)),
+                    12..=14 => device.rx.push_back(tcp_frame(&mut inp, &mut learnt.tcp)),
+                    15 => device.rx.push_back(dhcp_frame(&mut inp, learnt.dhcp_xid)),
+                    16 => device.rx.push_back(dns_frame(&mut inp, &learnt.dns_query, iface.dns_port())),
                     _ => {
                         let resolver = sockets.get_mut::<DnsResolver>(handles.dns);
                         let kind = if inp.bool() { QueryKind::A } else { QueryKind::Aaaa };
                         let _ = resolver.start_query("example.com", kind, now);
                     }
                 }
-                let segments = poll_and_check(iface, &mut device, sockets, now);
-                learn(&mut peers, &segments);
+                let limited = device.tx_room != usize::MAX;
+                let sent = poll_and_check(iface, &mut device, sockets, now);
+                learn(&mut learnt, &sent);
+                if let (Some(handle), false) = (handles.dhcp, limited) {
+                    // The interface applied the client's events in the poll:
+                    // a held lease's address is the interface's.
+                    if let Some(config) = sockets.get_mut::<DhcpClient>(handle).config() {
+                        assert!(iface.has_address(config.address.address()), "lease {config:?} not applied");
+                    }
+                }
                 device.tx_room = usize::MAX;
                 udp_echo(sockets, handles);
                 drain_icmp(sockets, handles);

@@ -16,6 +16,7 @@ use net::time::Instant;
 
 fuzz_target!(|data: &[u8]| {
     with_stack(
+        false,
         |config| config.reply_to_broadcast_ping = true,
         |iface, sockets, handles| {
             let mut device = FuzzDevice::new();
