@@ -45,6 +45,21 @@ const MSS_LIMITS: [usize; 8] = [1, 64, 536, 536, 1220, 1460, 1460, 8960];
 const DRAIN_LIMIT: usize = 5000;
 const MAX_OPS: usize = 300;
 
+/// Set `FUZZ_TRACE=1` to print every operation and segment (when
+/// replaying a crash: `cargo +nightly fuzz run tcp_socket <file>`).
+fn tracing() -> bool {
+    static TRACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TRACE.get_or_init(|| std::env::var_os("FUZZ_TRACE").is_some())
+}
+
+macro_rules! trace {
+    ($($arg:tt)*) => {
+        if tracing() {
+            eprintln!($($arg)*);
+        }
+    };
+}
+
 /// The byte the peer sends at sequence number `seq`.
 fn peer_byte(seq: SeqNumber) -> u8 {
     (seq.0.wrapping_mul(0x9e37_79b1) >> 24) as u8
@@ -222,16 +237,24 @@ impl SocketRun<'_> {
     fn feed(&mut self, repr: &TcpRepr, payload: &[u8]) {
         let (repr, payload) = through_wire(repr, payload, &REMOTE_ADDR, &LOCAL.addr);
         if !self.socket.accepts(LOCAL, REMOTE, &repr) {
+            trace!("{}: not accepted: {repr}", self.now);
             return;
         }
         let before = self.socket.state();
+        let unread = self.socket.recv_queue();
         let reply = self.socket.process(self.now, LOCAL, REMOTE, &repr, &payload);
         let after = self.socket.state();
+        trace!("{}: in  {repr} {:?} ({before} -> {after})", self.now, repr.timestamp);
         if repr.control == TcpControl::Syn
-            && matches!(before, State::Listen | State::SynSent)
+            && matches!(before, State::Listen | State::SynSent | State::TimeWait)
             && matches!(after, State::SynReceived | State::Established)
         {
+            // A new connection (TIME-WAIT reused by a new SYN included):
+            // its stream starts after the SYN.
+            assert_eq!(unread, 0, "{before} -> {after} dropped unread data");
             self.rx_seq = Some(repr.seq_number + 1);
+            self.iss = None;
+            self.app_sent = 0;
         }
         if let Some(TcpReply { local, remote, repr }) = reply {
             assert_eq!((local, remote), (LOCAL, REMOTE));
@@ -240,6 +263,7 @@ impl SocketRun<'_> {
     }
 
     fn sent(&mut self, repr: &TcpRepr, payload: &[u8]) {
+        trace!("{}: out {repr} {:?} sack {:?}", self.now, repr.timestamp, repr.sack_ranges);
         check_sent(repr, payload);
         if repr.control == TcpControl::Syn {
             self.iss = Some(repr.seq_number);
@@ -306,11 +330,15 @@ impl SocketRun<'_> {
                 let (repr, payload) = self.peer.segment(inp);
                 self.feed(&repr, &payload);
             }
-            6 | 7 => self.now += time_step(inp),
+            6 | 7 => {
+                self.now += time_step(inp);
+                trace!("{}: time", self.now);
+            }
             8 => {
                 let n = usize::from(inp.u16() % 5000);
                 let data: Vec<u8> = (self.app_sent..self.app_sent + n).map(app_byte).collect();
                 if let Ok(k) = self.socket.send_slice(&data) {
+                    trace!("{}: app sends {k} of {n}", self.now);
                     assert!(k <= n);
                     self.app_sent += k;
                 }
@@ -318,6 +346,7 @@ impl SocketRun<'_> {
             9 => {
                 let mut buf = vec![0u8; usize::from(inp.u16() % 5000)];
                 if let Ok(k) = self.socket.recv_slice(&mut buf) {
+                    trace!("{}: app reads {k} from {:?}", self.now, self.rx_seq);
                     if let Some(seq) = self.rx_seq {
                         for (i, &b) in buf[..k].iter().enumerate() {
                             assert_eq!(b, peer_byte(seq + i), "received byte {i} of {k}");
@@ -326,8 +355,14 @@ impl SocketRun<'_> {
                     }
                 }
             }
-            10 => self.socket.close(),
-            11 => self.socket.abort(),
+            10 => {
+                trace!("{}: app closes", self.now);
+                self.socket.close()
+            }
+            11 => {
+                trace!("{}: app aborts", self.now);
+                self.socket.abort()
+            }
             12 => {
                 if self.socket.state() == State::Closed {
                     if inp.bool() {
@@ -341,6 +376,7 @@ impl SocketRun<'_> {
                 }
             }
             _ => {
+                trace!("{}: device full", self.now);
                 self.drain(true);
                 return;
             }
