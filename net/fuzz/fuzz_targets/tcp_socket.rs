@@ -253,8 +253,11 @@ impl SocketRun<'_> {
             // its stream starts after the SYN.
             assert_eq!(unread, 0, "{before} -> {after} dropped unread data");
             self.rx_seq = Some(repr.seq_number + 1);
-            self.iss = None;
-            self.app_sent = 0;
+            if before == State::TimeWait {
+                // Our side starts over too: a new ISS, an empty stream.
+                self.iss = None;
+                self.app_sent = 0;
+            }
         }
         if let Some(TcpReply { local, remote, repr }) = reply {
             assert_eq!((local, remote), (LOCAL, REMOTE));
