@@ -4,7 +4,7 @@
 use crate::arch::{cpu, timer};
 use crate::nic::Nic;
 use crate::{irq, stack_guard};
-use kernel::appliance::Appliance;
+use kernel::appliance::{Appliance, NicReport};
 use log::debug;
 use net::time::Instant;
 
@@ -64,7 +64,9 @@ impl EventLoop {
     fn run_stack(&mut self) {
         let Some((nic, appliance)) = self.network.as_mut() else { return };
         let now = now();
-        match appliance.poll(now, &mut nic.device) {
+        let counters = nic.device.metrics();
+        let report = NicReport { ip_mtu: 1500, rings: nic.device.rings(), counters: &counters };
+        match appliance.poll(now, &mut nic.device, report) {
             Some(at) if at <= now => self.due = true,
             Some(at) => timer::arm(micros(at)),
             None => timer::disarm(),

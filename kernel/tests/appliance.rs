@@ -1,14 +1,17 @@
 //! The appliance against a second `net` stack (the "client") over an
 //! in-memory Ethernet link, in simulated time: ping (small and fragmented),
-//! UDP echo of every size up to 1472 bytes, the DHCP fallback address.
-use kernel::appliance::{Appliance, Settings, Storage, DHCP_FALLBACK_AFTER};
+//! UDP echo of every size up to 1472 bytes, TCP echo (1 MiB, many clients),
+//! HTTP (pages, errors, keep-alive, /stats as JSON, 503 at the limit), the
+//! DHCP fallback address.
+use kernel::appliance::{Appliance, NicReport, Settings, Storage, DHCP_FALLBACK_AFTER, HTTP_CONNECTIONS};
 use kernel::bootargs::AddressMode;
 use net::iface::{Config, Interface, InterfaceStorage, NeighbourSlot, PendingSlot, ReassemblySlot};
 use net::phy::{DeviceCapabilities, Link};
 use net::socket::icmp::{IcmpPacketMetadata, IcmpSocket};
+use net::socket::tcp::{State, TcpConfig, TcpSocket};
 use net::socket::udp::{UdpPacketMetadata, UdpSocket};
 use net::socket::{SocketHandle, SocketSet, SocketStorage};
-use net::storage::PacketBuffer;
+use net::storage::{PacketBuffer, RingBuffer};
 use net::time::{Duration, Instant};
 use net::wire::{EthernetAddress, IpEndpoint, Ipv4Address, Ipv4Cidr};
 
@@ -40,7 +43,7 @@ fn client() -> Client {
         },
     );
     iface.add_address(Ipv4Cidr::new(CLIENT_IP, 24).unwrap()).unwrap();
-    let mut sockets = SocketSet::new(Vec::from_iter((0..4).map(|_| SocketStorage::EMPTY)).leak());
+    let mut sockets = SocketSet::new(Vec::from_iter((0..128).map(|_| SocketStorage::EMPTY)).leak());
     let mut udp = UdpSocket::new(
         PacketBuffer::new(leak(UdpPacketMetadata::EMPTY, 16), leak(0u8, 65536)),
         PacketBuffer::new(leak(UdpPacketMetadata::EMPTY, 16), leak(0u8, 65536)),
@@ -76,7 +79,7 @@ fn run(now: &mut Instant, span: Duration, link: &Link<Vec<u8>>, appliance: &mut 
     let end = *now + span;
     let (mut a, mut b) = link.ends();
     while *now < end {
-        appliance.poll(*now, &mut a);
+        appliance.poll(*now, &mut a, NicReport::default());
         client.iface.poll(*now, &mut b, &mut client.sockets);
         *now += Duration::from_millis(1);
     }
@@ -158,12 +161,233 @@ fn poll_reports_the_next_deadline_and_nothing_when_idle() {
     let (now, link, mut appliance, _client) = setup(static_address());
     let (mut a, _b) = link.ends();
     // A static appliance with nothing to do has no deadline: it sleeps until a frame.
-    let first = appliance.poll(now, &mut a);
-    let idle = appliance.poll(now + Duration::from_secs(1), &mut a);
+    let first = appliance.poll(now, &mut a, NicReport::default());
+    let idle = appliance.poll(now + Duration::from_secs(1), &mut a, NicReport::default());
     assert!(first.is_none() || first > Some(now), "deadline {first:?} is not in the past");
     assert_eq!(idle, None);
     let (now, link, mut appliance, _client) = setup(AddressMode::Dhcp);
     let (mut a, _b) = link.ends();
-    let next = appliance.poll(now, &mut a).expect("DHCP has a retransmit deadline");
+    let next = appliance.poll(now, &mut a, NicReport::default()).expect("DHCP has a retransmit deadline");
     assert!(next > now && next <= now + DHCP_FALLBACK_AFTER);
 }
+
+fn tcp_client(client: &mut Client, now: Instant, port: u16, remote_port: u16) -> SocketHandle {
+    let mut socket = TcpSocket::new(
+        RingBuffer::new(leak(0u8, 65536)),
+        RingBuffer::new(leak(0u8, 65536)),
+        TcpConfig { isn_secret: [7; 16], ..TcpConfig::default() },
+    );
+    socket
+        .connect(IpEndpoint::new(CLIENT_IP.into(), port), IpEndpoint::new(APPLIANCE_IP.into(), remote_port), now)
+        .unwrap();
+    client.sockets.add(socket)
+}
+
+/// Runs until `done` holds or `limit` of simulated time passes.
+fn run_until(
+    now: &mut Instant,
+    limit: Duration,
+    link: &Link<Vec<u8>>,
+    appliance: &mut Appliance,
+    client: &mut Client,
+    mut done: impl FnMut(&mut Client) -> bool,
+) -> bool {
+    let end = *now + limit;
+    while *now < end {
+        run(now, Duration::from_millis(1), link, appliance, client);
+        if done(client) {
+            return true;
+        }
+    }
+    false
+}
+
+fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn tcp_echo_returns_a_mebibyte_byte_for_byte() {
+    let (mut now, link, mut appliance, mut client) = setup(static_address());
+    let h = tcp_client(&mut client, now, 41000, 7);
+    let data = pattern(1 << 20, 42);
+    let (mut sent, mut back) = (0, Vec::new());
+    let ok = run_until(&mut now, Duration::from_secs(60), &link, &mut appliance, &mut client, |c| {
+        let s = c.sockets.get_mut::<TcpSocket>(h);
+        if s.may_send() && sent < data.len() {
+            sent += s.send_slice(&data[sent..]).unwrap_or(0);
+        }
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = s.recv_slice(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            back.extend_from_slice(&buf[..n]);
+        }
+        back.len() == data.len()
+    });
+    assert!(ok, "echoed {} of {} bytes", back.len(), data.len());
+    assert!(back == data, "echoed bytes differ");
+    client.sockets.get_mut::<TcpSocket>(h).close();
+    let closed = run_until(&mut now, Duration::from_secs(5), &link, &mut appliance, &mut client, |c| {
+        matches!(c.sockets.get_mut::<TcpSocket>(h).state(), State::TimeWait | State::Closed)
+    });
+    assert!(closed, "echo closes after the client does");
+}
+
+#[test]
+fn tcp_echo_serves_32_clients_at_once() {
+    let (mut now, link, mut appliance, mut client) = setup(static_address());
+    let handles: Vec<_> = (0..32).map(|i| tcp_client(&mut client, now, 42000 + i, 7)).collect();
+    let messages: Vec<Vec<u8>> = (0..32).map(|i| pattern(20_000 + i * 100, i as u64 + 1)).collect();
+    let mut sent = vec![0usize; 32];
+    let mut back: Vec<Vec<u8>> = vec![Vec::new(); 32];
+    let ok = run_until(&mut now, Duration::from_secs(30), &link, &mut appliance, &mut client, |c| {
+        for (i, h) in handles.iter().enumerate() {
+            let s = c.sockets.get_mut::<TcpSocket>(*h);
+            if s.may_send() && sent[i] < messages[i].len() {
+                sent[i] += s.send_slice(&messages[i][sent[i]..]).unwrap_or(0);
+            }
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = s.recv_slice(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                back[i].extend_from_slice(&buf[..n]);
+            }
+        }
+        back.iter().zip(&messages).all(|(b, m)| b.len() == m.len())
+    });
+    assert!(ok, "not every client got its echo");
+    assert!(back == messages, "some echo differs");
+}
+
+/// Sends `request` on a new connection and collects the reply until the
+/// server closes or `expect_len` bytes arrived.
+fn http_exchange(
+    now: &mut Instant,
+    link: &Link<Vec<u8>>,
+    appliance: &mut Appliance,
+    client: &mut Client,
+    port: u16,
+    request: &[u8],
+) -> String {
+    let h = tcp_client(client, *now, port, 80);
+    let mut sent = 0;
+    let mut reply = Vec::new();
+    let mut opened = false;
+    run_until(now, Duration::from_secs(5), link, appliance, client, |c| {
+        let s = c.sockets.get_mut::<TcpSocket>(h);
+        opened |= s.state() != State::SynSent;
+        if s.may_send() && sent < request.len() {
+            sent += s.send_slice(&request[sent..]).unwrap_or(0);
+        }
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = s.recv_slice(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            reply.extend_from_slice(&buf[..n]);
+        }
+        opened && !s.may_recv()
+    });
+    client.sockets.get_mut::<TcpSocket>(h).close();
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+fn header<'r>(response: &'r str, name: &str) -> Option<&'r str> {
+    let head = response.split("\r\n\r\n").next()?;
+    head.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()))
+}
+
+#[test]
+fn http_serves_the_home_page_errors_and_stats() {
+    let (mut now, link, mut appliance, mut client) = setup(static_address());
+    let page = http_exchange(&mut now, &link, &mut appliance, &mut client, 43000, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page:.80}");
+    let body = page.split_once("\r\n\r\n").unwrap().1;
+    assert_eq!(header(&page, "Content-Length").unwrap().parse::<usize>().unwrap(), body.len());
+    assert!(body.contains("<html"));
+
+    let missing = http_exchange(&mut now, &link, &mut appliance, &mut client, 43001, b"GET /nope HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    assert!(missing.starts_with("HTTP/1.1 404 "), "{missing:.80}");
+
+    let head = http_exchange(&mut now, &link, &mut appliance, &mut client, 43002, b"HEAD / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"));
+    assert_eq!(head.split_once("\r\n\r\n").unwrap().1, "", "HEAD has no body");
+    assert_eq!(header(&head, "Content-Length"), header(&page, "Content-Length"));
+
+    let bad = http_exchange(&mut now, &link, &mut appliance, &mut client, 43003, b"GARBAGE\r\n\r\n");
+    assert!(bad.starts_with("HTTP/1.1 400 "), "{bad:.80}");
+
+    let stats = http_exchange(&mut now, &link, &mut appliance, &mut client, 43004, b"GET /stats HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    let json = stats.split_once("\r\n\r\n").unwrap().1;
+    let value: serde_json::Value = serde_json::from_str(json).expect("/stats is JSON");
+    assert!(value.get("uptime_seconds").is_some() || value.get("uptime_us").is_some() || value.as_object().is_some_and(|o| !o.is_empty()));
+
+    let metrics = http_exchange(&mut now, &link, &mut appliance, &mut client, 43005, b"GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    assert!(metrics.contains("appliance_ipv4_"), "{metrics:.300}");
+    assert!(metrics.contains("appliance_services_http_connections_total"));
+}
+
+#[test]
+fn http_keeps_a_connection_alive_for_100_requests() {
+    let (mut now, link, mut appliance, mut client) = setup(static_address());
+    let h = tcp_client(&mut client, now, 44000, 80);
+    let request = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    let mut responses = 0;
+    let mut pending = Vec::new();
+    let mut in_flight = false;
+    let ok = run_until(&mut now, Duration::from_secs(30), &link, &mut appliance, &mut client, |c| {
+        let s = c.sockets.get_mut::<TcpSocket>(h);
+        if !in_flight && s.may_send() && responses < 100 {
+            assert_eq!(s.send_slice(request).unwrap(), request.len());
+            in_flight = true;
+        }
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = s.recv_slice(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            pending.extend_from_slice(&buf[..n]);
+        }
+        // One whole response: head plus Content-Length bytes of body.
+        if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&pending[..end]).into_owned();
+            let len: usize = header(&(head.clone() + "\r\n\r\n"), "Content-Length").unwrap().parse().unwrap();
+            if pending.len() >= end + 4 + len {
+                assert!(head.starts_with("HTTP/1.1 200"));
+                pending.drain(..end + 4 + len);
+                responses += 1;
+                in_flight = false;
+            }
+        }
+        responses == 100
+    });
+    assert!(ok, "{responses} responses over one connection");
+}
+
+#[test]
+fn http_answers_503_past_the_connection_limit() {
+    let (mut now, link, mut appliance, mut client) = setup(static_address());
+    // Open the limit's worth of idle keep-alive connections, then one more.
+    let idle: Vec<_> = (0..HTTP_CONNECTIONS as u16).map(|i| tcp_client(&mut client, now, 45000 + i, 80)).collect();
+    let all_open = run_until(&mut now, Duration::from_secs(2), &link, &mut appliance, &mut client, |c| {
+        idle.iter().all(|h| c.sockets.get_mut::<TcpSocket>(*h).state() == State::Established)
+    });
+    let open = idle.iter().filter(|h| client.sockets.get_mut::<TcpSocket>(**h).state() == State::Established).count();
+    assert!(all_open, "{open} of {HTTP_CONNECTIONS} connections established");
+    run(&mut now, Duration::from_millis(10), &link, &mut appliance, &mut client);
+    assert_eq!(appliance.http_active(), HTTP_CONNECTIONS, "the server serves every idle connection");
+    let extra = http_exchange(&mut now, &link, &mut appliance, &mut client, 46000, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert!(extra.starts_with("HTTP/1.1 503 "), "{extra:.80}");
+}
+

@@ -389,3 +389,86 @@ fn one_listener_serves_many_clients() {
     assert_eq!(net.a.stats().tcp.no_socket + net.b.stats().tcp.no_socket, 0);
     assert_eq!(net.b.stats().tcp.bad_checksum, 0);
 }
+
+/// The TCP segments in frames: (source port, header, payload length).
+fn segments(frames: &[Vec<u8>]) -> Vec<(u16, TcpRepr, usize)> {
+    frames
+        .iter()
+        .filter_map(|f| parse_ip(f))
+        .filter(|(_, ip, _)| ip.protocol == IpProtocol::Tcp)
+        .map(|(_, ip, payload)| {
+            let (repr, data) = parse_tcp(ip.src_addr, ip.dst_addr, &payload);
+            (repr.src_port, repr, data.len())
+        })
+        .collect()
+}
+
+#[test]
+fn egress_takes_sockets_in_turn_with_a_budget_each() {
+    let mut net = Net::new(4, 4);
+    net.a = interface_with(Config { tcp_segments_per_socket: 2, ..Config::new(MAC_A) }, "10.0.0.1/24", 8, 16384);
+    let clients = [net.sa.add(tcp_socket(65536, 65536, config())), net.sa.add(tcp_socket(65536, 65536, config()))];
+    let servers = [net.sb.add(tcp_socket(65536, 65536, config())), net.sb.add(tcp_socket(65536, 65536, config()))];
+    for (i, (&c, &s)) in clients.iter().zip(&servers).enumerate() {
+        net.sb.get_mut::<TcpSocket>(s).listen(80).unwrap();
+        let now = net.now;
+        net.sa.get_mut::<TcpSocket>(c).connect(ep(IP_A, 50000 + i as u16), ep(IP_B, 80), now).unwrap();
+    }
+    net.run(Duration::from_secs(5), |_, sa, sb| {
+        let open = |set: &SocketSet, h| set.get::<TcpSocket>(h).state() == State::Established;
+        clients.iter().all(|&h| open(sa, h)) && servers.iter().all(|&h| open(sb, h))
+    });
+    for &c in &clients {
+        assert_eq!(net.sa.get_mut::<TcpSocket>(c).send_slice(&[7u8; 30000]), Ok(30000));
+    }
+    // Each poll: at most two segments per socket, and the socket that
+    // goes first alternates.
+    let mut firsts = Vec::new();
+    for _ in 0..4 {
+        net.a.poll(net.now, &mut net.dev_a, &mut net.sa);
+        let sent = segments(&net.dev_a.take_tx());
+        let data: Vec<u16> = sent.iter().filter(|s| s.2 > 0).map(|s| s.0).collect();
+        assert_eq!(data.len(), 4, "two segments from each: {data:?}");
+        assert_eq!(data.iter().filter(|&&p| p == 50000).count(), 2);
+        assert_eq!(data[0], data[1], "a socket's turn is contiguous");
+        firsts.push(data[0]);
+    }
+    assert_ne!(firsts[0], firsts[1]);
+    assert_eq!(firsts[0], firsts[2]);
+    assert_eq!(net.a.poll_at(net.now, &net.sa), Some(net.now), "more is due at once");
+}
+
+#[test]
+fn an_rst_goes_out_on_the_receive_token_even_when_transmit_is_busy() {
+    let (mut iface, mut dev, mut sockets) = lone_interface();
+    dev.tx_room = Some(0);
+    let syn = TcpRepr {
+        src_port: 40000,
+        dst_port: 22,
+        control: TcpControl::Syn,
+        seq_number: SeqNumber(5),
+        ..TcpRepr::default()
+    };
+    dev.rx.push_back(segment_frame(&syn, &[]));
+    iface.poll(secs(2), &mut dev, &mut sockets);
+    let (rst, _) = parse_tcp(IP_B, IP_P, &only_segment(&mut dev));
+    assert_eq!((rst.control, rst.ack_number), (TcpControl::Rst, Some(SeqNumber(6))));
+}
+
+#[test]
+fn poll_at_follows_the_tcp_timers() {
+    let (mut iface, mut dev, mut sockets) = lone_interface();
+    let h = sockets.add(tcp_socket(4096, 4096, config()));
+    assert_eq!(iface.poll_at(secs(2), &sockets), None, "a closed socket has no timer");
+    sockets.get_mut::<TcpSocket>(h).connect(ep(IP_B, 1234), ep(IP_P, 80), secs(2)).unwrap();
+    assert_eq!(iface.poll_at(secs(2), &sockets), Some(secs(2)), "the SYN is due at once");
+    iface.poll(secs(2), &mut dev, &mut sockets);
+    let (syn, _) = parse_tcp(IP_B, IP_P, &only_segment(&mut dev));
+    assert_eq!(syn.control, TcpControl::Syn);
+    // Then the retransmission timer: the initial RTO of one second.
+    assert_eq!(iface.poll_at(secs(2), &sockets), Some(secs(3)));
+    iface.poll(secs(3), &mut dev, &mut sockets);
+    let (again, _) = parse_tcp(IP_B, IP_P, &only_segment(&mut dev));
+    assert_eq!((again.control, again.seq_number), (TcpControl::Syn, syn.seq_number));
+    assert_eq!(iface.stats().tcp.tx_segments, 2);
+}

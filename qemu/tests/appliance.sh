@@ -23,7 +23,7 @@ boot_guest() {
     local ns=$1 log=$2 bootargs=$3
     shift 3
     qemu_virt_args "" "$KERNEL" "$bootargs" "$@"
-    rig_bg "$ns" timeout 300 qemu-system-aarch64 "${QEMU_ARGS[@]}" >"$log" 2>&1 </dev/null
+    rig_bg "$ns" timeout 1200 qemu-system-aarch64 "${QEMU_ARGS[@]}" >"$log" 2>&1 </dev/null
     GUEST_PID=$RIG_PID
 }
 
@@ -72,6 +72,64 @@ fi
 name="UDP datagrams of 1 to 1472 bytes echoed"
 out=$(rig_exec "$ns" python3 qemu/tests/udp_echo_check.py "$ADDR" --retries 2 2>&1)
 if [ $? -eq 0 ]; then pass "$name ($out)"; else fail "$name" "$out"; fi
+
+# check_tcp_echo NAME NS ADDR BYTES CLIENTS DEADLINE
+check_tcp_echo() {
+    local out
+    out=$(rig_exec "$2" python3 qemu/tests/tcp_echo_check.py "$3" --bytes "$4" --clients "$5" --deadline "$6" 2>&1)
+    if [ $? -eq 0 ]; then pass "$1 ($out)"; else fail "$1" "$out"; fi
+}
+check_tcp_echo "TCP echo of 1 MiB, every byte checked" "$ns" "$ADDR" $((1 << 20)) 1 60
+check_tcp_echo "TCP echo of 16 MiB, every byte checked" "$ns" "$ADDR" $((16 << 20)) 1 120
+check_tcp_echo "TCP echo to 32 concurrent clients" "$ns" "$ADDR" $((256 << 10)) 32 120
+
+# --- HTTP ---------------------------------------------------------------------
+URL="http://$ADDR"
+name="HTTP home page with the right Content-Length"
+out=$(rig_exec "$ns" curl -s -m 10 -D "$LOGS/home.head" -o "$LOGS/home.html" -w '%{http_code} %{size_download}' "$URL/" 2>&1)
+length=$(tr -d '\r' <"$LOGS/home.head" 2>/dev/null | sed -n 's/^[Cc]ontent-[Ll]ength: *//p')
+if [ "${out%% *}" = 200 ] && [ -n "$length" ] && [ "${out#* }" = "$length" ] && grep -q "<html" "$LOGS/home.html"; then
+    pass "$name ($length bytes)"
+else
+    fail "$name" "curl said '$out', Content-Length '$length'"
+fi
+
+name="HTTP 404 for an unknown path"
+code=$(rig_exec "$ns" curl -s -m 10 -o /dev/null -w '%{http_code}' "$URL/no/such/page" 2>&1)
+if [ "$code" = 404 ]; then pass "$name"; else fail "$name" "status $code"; fi
+
+name="HTTP HEAD has the headers and no body"
+out=$(rig_exec "$ns" curl -s -m 10 -I -w 'size=%{size_download}' "$URL/" 2>&1)
+if grep -q "^HTTP/1.1 200" <<<"$out" && grep -qi "^content-length: *$length" <<<"$out" && grep -q "size=0" <<<"$out"; then
+    pass "$name"
+else
+    fail "$name" "$(head -n 1 <<<"$out")"
+fi
+
+name="100 HTTP requests over one keep-alive connection"
+urls=()
+for _ in $(seq 100); do urls+=("$URL/"); done
+out=$(rig_exec "$ns" curl -s -m 30 -o /dev/null -w '%{http_code} %{num_connects}\n' "${urls[@]}" 2>&1)
+ok=$(grep -c '^200 ' <<<"$out")
+connects=$(awk '{s += $2} END {print s + 0}' <<<"$out")
+if [ "$ok" -eq 100 ] && [ "$connects" -eq 1 ]; then
+    pass "$name"
+else
+    fail "$name" "$ok responses with 200, $connects connections opened"
+fi
+
+name="/stats parses as JSON"
+out=$(rig_exec "$ns" curl -s -m 10 "$URL/stats" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["tcp_connections"]), "connections,", len(d["counters"]), "counter groups")' 2>&1)
+if [ $? -eq 0 ]; then pass "$name ($out)"; else fail "$name" "$out"; fi
+
+name="a malformed request gets 400 and the appliance keeps serving"
+out=$(printf 'THIS IS NOT HTTP\r\n\r\n' | rig_exec "$ns" timeout 10 socat -t 5 - "TCP:$ADDR:80" 2>&1 | head -n 1)
+code=$(rig_exec "$ns" curl -s -m 10 -o /dev/null -w '%{http_code}' "$URL/" 2>&1)
+if [[ "$out" == "HTTP/1.1 400"* ]] && [ "$code" = 200 ]; then
+    pass "$name"
+else
+    fail "$name" "got '$out', then status $code"
+fi
 rig_stop "$GUEST_PID"
 
 # --- static address from the bootargs ----------------------------------------
@@ -93,7 +151,7 @@ rig_stop "$GUEST_PID"
 ns=$(rig_create impaired) || exit 0
 rig_tap "$ns" nt-tap2 10.81.0.1/24
 rig_bg "$ns" "$FORWARDER" --udp-local 127.0.0.1:47102 --udp-remote 127.0.0.1:47101 --tap nt-tap2 \
-    --seed 7 --loss 20000 --reorder 20000 --dup 20000 --duration-s 240 --stop-file "$LOGS/stop" >"$LOGS/forwarder.log" 2>&1
+    --seed 7 --loss 20000 --reorder 20000 --dup 20000 --duration-s 900 --stop-file "$LOGS/stop" >"$LOGS/forwarder.log" 2>&1
 LOG="$LOGS/impaired.log"
 boot_guest "$ns" "$LOG" "ip=10.81.0.2/24 gw=10.81.0.1" \
     -netdev dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=47101,remote.type=inet,remote.host=127.0.0.1,remote.port=47102 \
@@ -102,6 +160,9 @@ wait_for_log "$LOG" "network: static address" 20
 name="UDP echo 1 to 1472 bytes with 2% loss, reordering and duplication"
 out=$(rig_exec "$ns" python3 qemu/tests/udp_echo_check.py 10.81.0.2 --retries 8 --timeout 0.3 --deadline 120 2>&1)
 if [ $? -eq 0 ]; then pass "$name ($out)"; else fail "$name" "$out"; fi
+check_tcp_echo "TCP echo of 1 MiB with 2% loss, reordering and duplication" "$ns" 10.81.0.2 $((1 << 20)) 1 120
+check_tcp_echo "TCP echo of 16 MiB with 2% loss, reordering and duplication" "$ns" 10.81.0.2 $((16 << 20)) 1 300
+check_tcp_echo "TCP echo to 32 clients with 2% loss, reordering and duplication" "$ns" 10.81.0.2 $((128 << 10)) 32 300
 name="pings through the impaired path (most answered)"
 out=$(rig_exec "$ns" ping -c 50 -i 0.02 -W 1 10.81.0.2 2>&1)
 received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' <<<"$out")

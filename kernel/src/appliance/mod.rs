@@ -5,25 +5,45 @@
 //!
 //! Services:
 //! - ping: answered by the interface itself (fragmented pings included);
-//! - UDP echo on port 7 (RFC 862).
+//! - echo on port 7 (RFC 862), UDP and TCP (many clients, one listener);
+//! - HTTP/1.1 on port 80: home page, `/stats` (JSON), `/metrics` (Prometheus).
 mod address;
+mod http_service;
+mod stats_view;
+mod tcp_echo;
 
 pub use address::AddressPlan;
+pub use http_service::{HttpService, Slot as HttpSlot};
+pub use stats_view::{NicReport, StatsView};
+pub use tcp_echo::TcpEcho;
 
 use crate::apps::echo;
+use crate::apps::http::{HttpConnection, INPUT_CAPACITY, OUTPUT_CAPACITY};
+use crate::apps::stats::Metric;
 use crate::bootargs::AddressMode;
 use log::{info, warn};
 use net::iface::{Config, Interface, InterfaceStorage, NeighbourSlot, PendingSlot, ReassemblySlot};
 use net::phy::Device;
 use net::socket::dhcpv4::DhcpClient;
+use net::socket::tcp::{ListenerConfig, TcpConfig, TcpListener, TcpSocket};
 use net::socket::udp::{UdpPacketMetadata, UdpSocket};
 use net::socket::{SocketHandle, SocketSet, SocketStorage};
-use net::storage::PacketBuffer;
+use net::storage::{PacketBuffer, RingBuffer};
 use net::time::{Duration, Instant};
 use net::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
 
 /// The echo service's port (RFC 862).
 pub const ECHO_PORT: u16 = 7;
+/// The HTTP service's port.
+pub const HTTP_PORT: u16 = 80;
+/// TCP echo connections at once (the listener's socket pool).
+pub const ECHO_CONNECTIONS: usize = 40;
+/// HTTP connections served at once; a few more sockets answer 503.
+pub const HTTP_CONNECTIONS: usize = 64;
+const HTTP_SOCKETS: usize = HTTP_CONNECTIONS + 8;
+const ECHO_BUFFER: usize = 64 * 1024;
+const HTTP_RX_BUFFER: usize = 16 * 1024;
+const HTTP_TX_BUFFER: usize = 32 * 1024;
 /// How long DHCP may take before the static fallback address is used.
 pub const DHCP_FALLBACK_AFTER: Duration = Duration::from_secs(5);
 
@@ -42,6 +62,14 @@ pub struct Storage<'a> {
     pub udp_tx_bytes: &'a mut [u8],
     /// Room for the largest UDP datagram the echo service copies (64 KiB).
     pub scratch: &'a mut [u8],
+    /// The TCP echo listener's socket pool (each over its own buffers).
+    pub echo_sockets: &'a mut [TcpSocket<'a>],
+    /// Which echo sockets carry a connection (as long as the pool).
+    pub echo_live: &'a mut [bool],
+    /// The HTTP listener's socket pool, with a connection state per socket.
+    pub http_sockets: &'a mut [TcpSocket<'a>],
+    pub http_connections: &'a mut [HttpConnection<'a>],
+    pub http_slots: &'a mut [HttpSlot],
 }
 
 impl Storage<'static> {
@@ -51,6 +79,12 @@ impl Storage<'static> {
         fn leak<T: Clone>(value: T, n: usize) -> &'static mut [T] {
             alloc::vec![value; n].leak()
         }
+        fn pool(n: usize, rx: usize, tx: usize) -> &'static mut [TcpSocket<'static>] {
+            alloc::vec::Vec::from_iter((0..n).map(|_| {
+                TcpSocket::new(RingBuffer::new(leak(0u8, rx)), RingBuffer::new(leak(0u8, tx)), TcpConfig::default())
+            }))
+            .leak()
+        }
         Storage {
             neighbours: leak(NeighbourSlot::EMPTY, 64),
             pending_slots: leak(PendingSlot::EMPTY, 64),
@@ -59,6 +93,14 @@ impl Storage<'static> {
             reassembly_slots: leak(ReassemblySlot::EMPTY, 4),
             reassembly_bytes: leak(0u8, 4 * 65536),
             sockets: alloc::vec::Vec::from_iter((0..16).map(|_| SocketStorage::EMPTY)).leak(),
+            echo_sockets: pool(ECHO_CONNECTIONS, ECHO_BUFFER, ECHO_BUFFER),
+            echo_live: leak(false, ECHO_CONNECTIONS),
+            http_sockets: pool(HTTP_SOCKETS, HTTP_RX_BUFFER, HTTP_TX_BUFFER),
+            http_connections: alloc::vec::Vec::from_iter((0..HTTP_SOCKETS).map(|_| {
+                HttpConnection::new(leak(0u8, INPUT_CAPACITY), leak(0u8, OUTPUT_CAPACITY), Instant::ZERO)
+            }))
+            .leak(),
+            http_slots: leak(HttpSlot::Free, HTTP_SOCKETS),
             udp_rx_metadata: leak(UdpPacketMetadata::EMPTY, 128),
             udp_rx_bytes: leak(0u8, 256 * 1024),
             udp_tx_metadata: leak(UdpPacketMetadata::EMPTY, 128),
@@ -96,15 +138,38 @@ pub struct Appliance<'a> {
     iface: Interface<'a>,
     sockets: SocketSet<'a>,
     udp_echo: SocketHandle,
+    /// The TCP listeners: echo, then HTTP.
+    listeners: [SocketHandle; 2],
+    tcp_echo: TcpEcho<'a>,
+    http: HttpService<'a>,
     plan: AddressPlan,
     scratch: &'a mut [u8],
     counters: ServiceCounters,
+    booted: Instant,
+}
+
+/// 16 bytes of key material from the seed (SplitMix64 steps).
+fn secret_from(seed: u64) -> [u8; 16] {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let mut secret = [0; 16];
+    secret[..8].copy_from_slice(&next().to_le_bytes());
+    secret[8..].copy_from_slice(&next().to_le_bytes());
+    secret
 }
 
 impl<'a> Appliance<'a> {
     pub fn new(settings: Settings, storage: Storage<'a>, now: Instant) -> Appliance<'a> {
         let mut config = Config::new(settings.mac);
         config.seed = settings.seed as u32 ^ (settings.seed >> 32) as u32;
+        config.tcp_secret = secret_from(settings.seed);
+        let tcp = TcpConfig { isn_secret: config.tcp_secret, ..TcpConfig::default() };
         let mut iface = Interface::new(
             config,
             InterfaceStorage {
@@ -126,6 +191,20 @@ impl<'a> Appliance<'a> {
         }
         let udp_echo = sockets.add(udp);
 
+        // Half the pool may be half-open (the rest is kept for clients that
+        // proved their address with a SYN cookie); any number may wait for
+        // accept, since the services accept every round and the pool bounds
+        // memory anyway.
+        let backlog = |pool: usize| ListenerConfig { syn_backlog: pool / 2, accept_backlog: pool, syn_cookies: true };
+        let echo_pool = storage.echo_sockets.len();
+        for socket in storage.echo_sockets.iter_mut().chain(storage.http_sockets.iter_mut()) {
+            socket.set_config(tcp);
+        }
+        let echo_listener = sockets.add(TcpListener::new(ECHO_PORT, storage.echo_sockets, tcp, backlog(echo_pool)));
+        let http_pool = storage.http_sockets.len();
+        let http_listener = sockets.add(TcpListener::new(HTTP_PORT, storage.http_sockets, tcp, backlog(http_pool)));
+        let http_limit = http_pool.saturating_sub(8).max(1);
+
         let plan = match settings.address {
             AddressMode::Static(cidr) => {
                 AddressPlan::configure_static(&mut iface, cidr, settings.gateway);
@@ -137,20 +216,50 @@ impl<'a> Appliance<'a> {
                 AddressPlan::dhcp(now + DHCP_FALLBACK_AFTER, settings.fallback, settings.fallback_gateway)
             }
         };
-        info!("network: MAC {}, services: ping, echo udp/{ECHO_PORT}", settings.mac);
-        Appliance { iface, sockets, udp_echo, plan, scratch: storage.scratch, counters: ServiceCounters::default() }
+        info!(
+            "network: MAC {}, services: ping, echo udp/{ECHO_PORT} tcp/{ECHO_PORT} ({echo_pool} connections), \
+             http tcp/{HTTP_PORT} ({http_limit} connections)",
+            settings.mac
+        );
+        Appliance {
+            iface,
+            sockets,
+            udp_echo,
+            listeners: [echo_listener, http_listener],
+            tcp_echo: TcpEcho::new(storage.echo_live),
+            http: HttpService::new(storage.http_connections, storage.http_slots, http_limit),
+            plan,
+            scratch: storage.scratch,
+            counters: ServiceCounters::default(),
+            booted: now,
+        }
     }
 
     /// Does all the work due at `now`: frames in and out, timers, services.
     /// Returns when it next needs to run (`None`: only on a frame).
-    pub fn poll<D: Device>(&mut self, now: Instant, device: &mut D) -> Option<Instant> {
+    pub fn poll<D: Device>(&mut self, now: Instant, device: &mut D, nic: NicReport) -> Option<Instant> {
         // Services may queue output, which the next interface poll sends;
         // loop while a round made progress (bounded, so a flood cannot
         // starve the timer).
         let mut busy = false;
         for _ in 0..4 {
             let result = self.iface.poll(now, device, &mut self.sockets);
-            let served = self.serve_udp_echo();
+            let mut served = self.serve_udp_echo();
+            let [echo, http] = self.listeners;
+            served |= self.tcp_echo.serve(self.sockets.get_mut::<TcpListener>(echo), self.scratch);
+            served |= self.http.receive(now, self.sockets.get_mut::<TcpListener>(http));
+            let services = self.service_metrics();
+            let view = StatsView {
+                uptime: now - self.booted,
+                iface: &self.iface,
+                sockets: &self.sockets,
+                listeners: &self.listeners,
+                dhcp: !matches!(self.plan, AddressPlan::Static),
+                nic,
+                services: &services,
+            };
+            self.http.respond(now, &view);
+            served |= self.http.transmit(self.sockets.get_mut::<TcpListener>(http));
             self.plan.update(now, &mut self.iface);
             busy = result.did_work() || served;
             if !busy {
@@ -162,11 +271,25 @@ impl<'a> Appliance<'a> {
             // already acknowledged: run again at once.
             return Some(now);
         }
-        let next = self.iface.poll_at(now, &self.sockets);
-        match (next, self.plan.deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.iface.poll_at(now, &self.sockets), self.plan.deadline(), self.http.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// The services' counters as metrics for `/stats` and `/metrics`.
+    fn service_metrics(&self) -> [Metric<'static>; 8] {
+        let c = self.counters;
+        [
+            Metric::counter("udp_echo_replies", c.udp_echo_replies),
+            Metric::counter("udp_echo_refused", c.udp_echo_refused),
+            Metric::counter("udp_echo_dropped", c.udp_echo_dropped),
+            Metric::counter("tcp_echo_connections", self.tcp_echo.connections),
+            Metric::counter("tcp_echo_bytes", self.tcp_echo.bytes),
+            Metric::counter("http_connections", self.http.accepted),
+            Metric::counter("http_rejected_busy", self.http.rejected_busy),
+            Metric::gauge("http_active", self.http.active() as u64),
+        ]
     }
 
     /// Echoes every queued datagram; true if any was handled.
@@ -196,6 +319,11 @@ impl<'a> Appliance<'a> {
 
     pub fn counters(&self) -> ServiceCounters {
         self.counters
+    }
+
+    /// HTTP connections being served now.
+    pub fn http_active(&self) -> usize {
+        self.http.active()
     }
 
     /// The address in use, if any.

@@ -8,7 +8,17 @@
 //! then asks the device for transmit tokens and sends what is due:
 //! gratuitous ARP, ARP requests, packets that were waiting for an ARP
 //! reply, echo replies too large for one frame, reassembly time-exceeded
-//! errors, and finally whatever the sockets have queued.
+//! errors, and finally whatever the sockets have queued: UDP, ICMP, DHCP
+//! and DNS first, then TCP sockets and listeners in turn, each allowed
+//! [`Config::tcp_segments_per_socket`] segments per poll, the socket
+//! after the one that went first last time going first.
+//!
+//! A TCP segment goes to the connection that owns its 4-tuple, else to
+//! the first listener (a [`TcpListener`](crate::socket::tcp::TcpListener)
+//! or a socket in LISTEN) that accepts it; the socket's immediate answer
+//! (challenge ACK, SYN cookie, RST) leaves on the received frame's
+//! transmit token. A segment nobody wants is answered with an RST
+//! (RFC 9293 3.10.7.1), never an RST for an RST.
 
 use crate::phy::{Device, DeviceCapabilities, RxToken, TxToken};
 use crate::socket::dhcpv4::{self, DhcpConfig, DhcpEvent};
@@ -67,9 +77,12 @@ pub struct Config {
     /// Varies IP identifications and the resolver's port between boots.
     pub seed: u32,
     /// The secret keying TCP initial sequence numbers (RFC 6528), SYN
-    /// cookies and timestamp offsets: seed it from the platform's entropy.
-    /// [`Interface::tcp_config`] hands it out, and TCP sockets in the set
-    /// whose secret is all zero receive it while closed or listening.
+    /// cookies and timestamp offsets: seed it from the platform's entropy
+    /// (all zero, the default, makes ISNs guessable). Build sockets and
+    /// listeners with [`Interface::tcp_config`], which carries it; a
+    /// socket in the set whose secret is all zero also receives it at the
+    /// next poll while closed or listening (a listener keeps the config it
+    /// was built with).
     pub tcp_secret: [u8; 16],
     /// Segments one TCP socket or listener may send per poll before the
     /// next one gets its turn (the egress phase starts with a different
@@ -205,6 +218,8 @@ pub(crate) struct Inner<'a> {
     tx_blocked: bool,
     /// The socket slot the next TCP egress pass starts at (round robin).
     tcp_cursor: usize,
+    /// An ARP resolution started since the last scan for due requests.
+    resolution_started: bool,
 }
 
 /// An Ethernet interface with IPv4.
@@ -238,6 +253,7 @@ impl<'a> Interface<'a> {
                 caps: DeviceCapabilities::default(),
                 tx_blocked: false,
                 tcp_cursor: 0,
+                resolution_started: false,
             },
             pending: PacketBuffer::new(storage.pending_slots, storage.pending_bytes),
             reassembly: Reassembler::new(storage.reassembly_slots, storage.reassembly_bytes),
@@ -450,14 +466,19 @@ impl<'a> Interface<'a> {
         inner.propagate_dns(sockets);
         inner.announce_addresses(tokens)?;
         inner.send_arp_requests(now, tokens)?;
+        inner.resolution_started = false;
         inner.flush_pending(now, pending, tokens)?;
         ingress::send_held_echo_replies(inner, pending, reassembly, now, tokens)?;
         ingress::expire_reassembly(inner, pending, reassembly, now, tokens)?;
         let result = inner.dispatch_sockets(now, pending, tokens, sockets);
         inner.propagate_dns(sockets);
         result?;
-        // Resolutions the sockets' datagrams just started ask at once.
-        inner.send_arp_requests(now, tokens)
+        // Resolutions started since (by waiting packets or the sockets'
+        // datagrams) ask at once.
+        if core::mem::take(&mut inner.resolution_started) {
+            inner.send_arp_requests(now, tokens)?;
+        }
+        Ok(())
     }
 }
 
@@ -650,6 +671,7 @@ impl<'a> Inner<'a> {
                 match lookup {
                     Lookup::Pending => self.stats.arp.request_rate_limited += 1,
                     Lookup::Unknown | Lookup::Failed | Lookup::Found(_) => {
+                        self.resolution_started = true;
                         if self.neighbours.start(ip, now) == Some(true) {
                             self.stats.arp.cache_evictions += 1;
                         }
@@ -844,6 +866,7 @@ impl<'a> Inner<'a> {
                 Lookup::Unknown => {
                     // The entry expired or was evicted while the packet
                     // waited: resolve again.
+                    self.resolution_started = true;
                     match self.neighbours.start(header.next_hop, now) {
                         Some(evicted) => {
                             if evicted {
@@ -964,8 +987,8 @@ impl<'a> Inner<'a> {
     }
 
     /// Lets every TCP socket and listener send what is due, at most
-    /// `tcp_segments_per_socket` segments each, starting one slot further
-    /// every poll so no socket always goes first.
+    /// `tcp_segments_per_socket` segments each, starting after the socket
+    /// that went first in the last poll so no socket always goes first.
     fn dispatch_tcp<T: TxTokens>(
         &mut self,
         now: Instant,
@@ -973,22 +996,24 @@ impl<'a> Inner<'a> {
         tokens: &mut T,
         sockets: &mut SocketSet<'_>,
     ) -> Result<(), SendError> {
-        let start = self.tcp_cursor;
-        self.tcp_cursor = self.tcp_cursor.wrapping_add(1);
+        let first = if self.tcp_cursor < sockets.capacity() { self.tcp_cursor } else { 0 };
         let mss = self.tcp_mss();
         let budget = self.config.tcp_segments_per_socket.max(1);
-        let mut slots = 0;
-        for (h, _) in sockets.iter() {
-            slots = slots.max(h.index() + 1);
-        }
-        if slots == 0 {
-            return Ok(());
-        }
-        let first = start % slots;
-        for (_, socket) in sockets.iter_mut().filter(|(h, _)| h.index() >= first) {
+        // The next poll starts after the TCP socket that goes first now
+        // (set before dispatching, as a busy device ends the pass early).
+        let mut leader_set = false;
+        let is_tcp = |s: &Socket| matches!(s, Socket::Tcp(_) | Socket::TcpListener(_));
+        let tail = sockets.iter_mut().filter(|(h, s)| h.index() >= first && is_tcp(s));
+        for (h, socket) in tail {
+            if !core::mem::replace(&mut leader_set, true) {
+                self.tcp_cursor = h.index() + 1;
+            }
             self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
         }
-        for (_, socket) in sockets.iter_mut().filter(|(h, _)| h.index() < first) {
+        for (h, socket) in sockets.iter_mut().filter(|(h, s)| h.index() < first && is_tcp(s)) {
+            if !core::mem::replace(&mut leader_set, true) {
+                self.tcp_cursor = h.index() + 1;
+            }
             self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
         }
         Ok(())
@@ -1007,10 +1032,9 @@ impl<'a> Inner<'a> {
         match socket {
             Socket::Tcp(s) => {
                 give_secret(s, &self.config.tcp_secret);
+                // `dispatch` checks every timer itself: asking `poll_at`
+                // first would plan the next segment twice.
                 for _ in 0..budget {
-                    if s.poll_at().is_none_or(|t| t > now) {
-                        break;
-                    }
                     let mut sent = false;
                     s.dispatch(now, mss, |local, remote, repr, data| {
                         sent = true;
@@ -1022,10 +1046,8 @@ impl<'a> Inner<'a> {
                 }
             }
             Socket::TcpListener(l) => {
+                // The listener only dispatches its sockets that are due.
                 for _ in 0..budget {
-                    if l.poll_at().is_none_or(|t| t > now) {
-                        break;
-                    }
                     let mut sent = false;
                     l.dispatch(now, mss, |local, remote, repr, data| {
                         sent = true;

@@ -1,6 +1,7 @@
 //! The network interface: an Ethernet interface with IPv4 addresses,
 //! routes, a neighbour cache over ARP, IPv4 reassembly and fragmentation,
-//! automatic ICMP echo replies and errors, and dispatch to sockets.
+//! automatic ICMP echo replies and errors, RSTs for closed TCP ports, and
+//! dispatch to sockets (UDP, ICMP, DHCP, DNS, TCP sockets and listeners).
 //!
 //! An embedder owns every buffer, creates the interface and a socket set,
 //! and polls:
@@ -58,6 +59,44 @@
 //! }
 //! let next = iface.poll_at(now, &sockets); // arm a timer for this
 //! # assert_eq!(next, None, "nothing is due: the address was announced");
+//! ```
+//!
+//! TCP: a listener with a backlog over a pool of sockets (each with its
+//! own buffers) serves many clients on one port. Build the sockets with
+//! [`Interface::tcp_config`], which carries the ISN secret of
+//! [`Config::tcp_secret`]:
+//!
+//! ```
+//! # use net::iface::{Config, Interface, InterfaceStorage};
+//! # use net::wire::EthernetAddress;
+//! use net::socket::tcp::{ListenerConfig, TcpListener, TcpSocket};
+//! use net::socket::{SocketSet, SocketStorage};
+//! use net::storage::RingBuffer;
+//! # let storage = InterfaceStorage { neighbours: &mut [], pending_slots: &mut [],
+//! #     pending_bytes: &mut [], reassembly_slots: &mut [], reassembly_bytes: &mut [] };
+//! let config = Config { tcp_secret: [0x5a; 16], ..Config::new(EthernetAddress([2, 0, 0, 0, 0, 1])) };
+//! let iface = Interface::new(config, storage); // `tcp_secret` from the platform's entropy
+//! let tcp = iface.tcp_config();
+//!
+//! let mut bytes = [[0u8; 2 * 4096]; 4];
+//! let mut pool = bytes.each_mut().map(|b| {
+//!     let (rx, tx) = b.split_at_mut(4096);
+//!     TcpSocket::new(RingBuffer::new(rx), RingBuffer::new(tx), tcp)
+//! });
+//! let limits = ListenerConfig { syn_backlog: 4, accept_backlog: 4, syn_cookies: true };
+//! let mut slots = [SocketStorage::EMPTY];
+//! let mut sockets = SocketSet::new(&mut slots[..]);
+//! let http = sockets.add(TcpListener::new(80, &mut pool, tcp, limits));
+//!
+//! // After each poll: take new connections, serve them, give closed ones back.
+//! let listener = sockets.get_mut::<TcpListener>(http);
+//! while let Some(index) = listener.accept() {
+//!     let connection = listener.socket(index).unwrap();
+//!     connection.send_slice(b"hello").unwrap();
+//!     connection.close();
+//!     // ... later, once `connection.state()` is `State::Closed`:
+//!     listener.release(index);
+//! }
 //! ```
 
 mod egress;

@@ -321,7 +321,9 @@ impl<'a> Reassembler<'a> {
 
     /// Frees the next datagram (incomplete or held) whose time is up.
     pub fn next_expired(&mut self, now: Instant) -> Option<Expired> {
-        let len = self.slot_len();
+        // Called every poll: the slot length (a division) only once a
+        // slot has expired.
+        let (bytes_len, slot_count) = (self.bytes.len(), self.slots.len());
         for (i, slot) in self.slots.iter_mut().enumerate() {
             let (a, incomplete) = match slot.state {
                 SlotState::Assembling(a) => (a, true),
@@ -332,6 +334,7 @@ impl<'a> Reassembler<'a> {
                 continue;
             }
             slot.state = SlotState::Free;
+            let len = (bytes_len / slot_count).min(ipv4::MAX_PACKET_LEN);
             let mut expired =
                 Expired { key: a.key, incomplete, quote: [0; ipv4::MAX_HEADER_LEN + QUOTED_PAYLOAD], quote_len: 0 };
             if incomplete && a.first_header_len > 0 {

@@ -195,6 +195,11 @@ impl<'a> SocketSet<'a> {
         self.slots.iter_mut().enumerate().filter_map(|(i, s)| Some((SocketHandle(i), s.socket.as_mut()?)))
     }
 
+    /// Slots in the set (taken or free): every handle's index is below.
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
     /// Number of sockets in the set.
     pub fn len(&self) -> usize {
         self.iter().count()

@@ -3,6 +3,7 @@
 //! (a received frame is read in place; a transmitted one is written in place).
 use super::hal::KernelHal;
 use alloc::boxed::Box;
+use kernel::apps::stats::{Metric, NicRings};
 use alloc::vec;
 use net::phy::{self, DeviceCapabilities};
 use net::time::Instant;
@@ -131,6 +132,32 @@ impl VirtioNet {
 
     pub fn stats(&self) -> NicStats {
         self.stats
+    }
+
+    /// The counters as metrics for `/stats` and `/metrics`.
+    pub fn metrics(&self) -> [Metric<'static>; 9] {
+        let s = self.stats;
+        [
+            Metric::counter("rx_frames", s.rx_frames),
+            Metric::counter("rx_bytes", s.rx_bytes),
+            Metric::counter("rx_errors", s.rx_errors),
+            Metric::counter("rx_buffers_reposted", s.rx_reposted),
+            Metric::counter("tx_frames", s.tx_frames),
+            Metric::counter("tx_bytes", s.tx_bytes),
+            Metric::counter("tx_errors", s.tx_errors),
+            Metric::counter("tx_ring_full", s.tx_ring_full).with_help("Frames dropped: every transmit buffer in flight"),
+            Metric::counter("interrupts", s.interrupts),
+        ]
+    }
+
+    /// How full the rings are now.
+    pub fn rings(&self) -> NicRings {
+        NicRings {
+            rx_size: RX_BUFFERS as u32,
+            rx_posted: (RX_BUFFERS - self.rx.to_post_len) as u32,
+            tx_size: TX_BUFFERS as u32,
+            tx_in_flight: (TX_BUFFERS - self.tx.free_len) as u32,
+        }
     }
 
     /// Acknowledges the device's interrupt; call before draining the rings

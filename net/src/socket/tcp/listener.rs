@@ -124,6 +124,10 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     }
 
     /// A pool socket (for the application, after `accept`).
+    /// Every socket of the pool, read-only (for connection tables).
+    pub fn sockets(&self) -> &[TcpSocket<'b>] {
+        self.sockets
+    }
     pub fn socket(&mut self, index: usize) -> Option<&mut TcpSocket<'b>> {
         self.sockets.get_mut(index)
     }

@@ -1,0 +1,90 @@
+//! The appliance seen through `apps::stats::StatsSource`, for `/stats` and
+//! `/metrics`: interface counters by layer, NIC counters and rings, the
+//! services' counters, and every TCP connection of the service listeners.
+use crate::apps::stats::{InterfaceStatus, Metric, MetricGroup, NicRings, StatsSource, TcpConnection};
+use net::iface::Interface;
+use net::socket::tcp::{State, TcpListener};
+use net::socket::{SocketHandle, SocketSet};
+use net::time::Duration;
+
+/// What the NIC driver reports (filled by the embedder each poll).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NicReport<'n> {
+    /// The device's IP MTU.
+    pub ip_mtu: u32,
+    pub rings: NicRings,
+    pub counters: &'n [Metric<'static>],
+}
+
+/// Most counters in one layer of the interface's statistics.
+const MAX_GROUP: usize = 48;
+
+pub struct StatsView<'v, 'a> {
+    pub uptime: Duration,
+    pub iface: &'v Interface<'a>,
+    pub sockets: &'v SocketSet<'a>,
+    pub listeners: &'v [SocketHandle],
+    pub dhcp: bool,
+    pub nic: NicReport<'v>,
+    pub services: &'v [Metric<'static>],
+}
+
+impl StatsSource for StatsView<'_, '_> {
+    fn uptime(&self) -> Duration {
+        self.uptime
+    }
+
+    fn interface(&self) -> InterfaceStatus {
+        InterfaceStatus {
+            mac: self.iface.mac(),
+            link_up: true,
+            mtu: self.nic.ip_mtu,
+            ipv4: self.iface.addresses().next(),
+            gateway: self.iface.default_gateway(),
+            dhcp: self.dhcp,
+        }
+    }
+
+    fn nic_rings(&self) -> NicRings {
+        self.nic.rings
+    }
+
+    fn for_each_group(&self, visit: &mut dyn FnMut(&MetricGroup<'_>)) {
+        let stats = self.iface.stats();
+        let mut layer = "";
+        let mut metrics = [Metric::counter("", 0); MAX_GROUP];
+        let mut len = 0;
+        for (name, counter, value) in stats.iter().chain(core::iter::once(("", "", 0))) {
+            if name != layer {
+                if len > 0 {
+                    visit(&MetricGroup { name: layer, metrics: &metrics[..len] });
+                }
+                layer = name;
+                len = 0;
+            }
+            if len < MAX_GROUP && !counter.is_empty() {
+                metrics[len] = Metric::counter(counter, value);
+                len += 1;
+            }
+        }
+        visit(&MetricGroup { name: "nic", metrics: self.nic.counters });
+        visit(&MetricGroup { name: "services", metrics: self.services });
+    }
+
+    fn for_each_tcp_connection(&self, visit: &mut dyn FnMut(&TcpConnection<'_>) -> bool) {
+        for handle in self.listeners {
+            let Some(listener) = self.sockets.try_get::<TcpListener>(*handle) else { continue };
+            for socket in listener.sockets() {
+                if matches!(socket.state(), State::Closed | State::Listen) {
+                    continue;
+                }
+                let (Some(local), Some(remote)) = (socket.local_endpoint(), socket.remote_endpoint()) else {
+                    continue;
+                };
+                if !visit(&TcpConnection::from_info(local, remote, &socket.info())) {
+                    return;
+                }
+            }
+        }
+    }
+}
