@@ -197,12 +197,19 @@ impl<'a> Appliance<'a> {
         // memory anyway.
         let backlog = |pool: usize| ListenerConfig { syn_backlog: pool / 2, accept_backlog: pool, syn_cookies: true };
         let echo_pool = storage.echo_sockets.len();
-        for socket in storage.echo_sockets.iter_mut().chain(storage.http_sockets.iter_mut()) {
+        for socket in storage.echo_sockets.iter_mut() {
             socket.set_config(tcp);
         }
         let echo_listener = sockets.add(TcpListener::new(ECHO_PORT, storage.echo_sockets, tcp, backlog(echo_pool)));
+        // A response is written whole: Nagle would only hold back its last
+        // segment until the client's (possibly delayed) ACK.
+        let http_tcp = TcpConfig { nagle: false, ..tcp };
+        for socket in storage.http_sockets.iter_mut() {
+            socket.set_config(http_tcp);
+        }
         let http_pool = storage.http_sockets.len();
-        let http_listener = sockets.add(TcpListener::new(HTTP_PORT, storage.http_sockets, tcp, backlog(http_pool)));
+        let http_listener =
+            sockets.add(TcpListener::new(HTTP_PORT, storage.http_sockets, http_tcp, backlog(http_pool)));
         let http_limit = http_pool.saturating_sub(8).max(1);
 
         let plan = match settings.address {

@@ -112,8 +112,13 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         self.sockets.iter().filter(|s| Self::waiting_for_accept(s)).count()
     }
 
+    /// A connection no application has taken yet. Only ESTABLISHED and
+    /// CLOSE-WAIT qualify: every other synchronized state needs our FIN,
+    /// which only an application that accepted the socket can send, so a
+    /// socket in them was accepted and released already (e.g. lingering in
+    /// TIME-WAIT) and must not be handed out again.
     fn waiting_for_accept(s: &TcpSocket) -> bool {
-        !s.accepted && !matches!(s.state, State::Closed | State::Listen | State::SynSent | State::SynReceived)
+        !s.accepted && matches!(s.state, State::Established | State::CloseWait)
     }
 
     /// Takes the next established connection: the index of its socket.

@@ -103,6 +103,22 @@ fn accept_after_handshake_and_exchange_data() {
 }
 
 #[test]
+fn released_connection_is_not_accepted_again_while_in_time_wait() {
+    let mut l = listener(2, ListenerConfig::default());
+    let iss = connect(&mut l, ms(0), 5000);
+    let i = l.accept().unwrap();
+    // We close first: FIN, the client ACKs it and sends its own FIN.
+    l.socket(i).unwrap().close();
+    let fin = drain(&mut l, ms(1));
+    assert_eq!(fin[0].1.control, TcpControl::Fin);
+    feed(&mut l, ms(2), 5000, &TcpRepr { control: TcpControl::Fin, ack_number: Some(iss + 2), ..SEND }, &[]);
+    assert_eq!(l.socket(i).unwrap().state(), State::TimeWait);
+    l.release(i);
+    assert_eq!(l.accept(), None, "a released TIME-WAIT socket is not a new connection");
+    assert_eq!(l.accept_queue_len(), 0);
+}
+
+#[test]
 fn several_clients_share_the_port() {
     let mut l = listener(3, ListenerConfig::default());
     for port in [5000, 5001, 5002] {
