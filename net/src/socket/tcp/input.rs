@@ -288,7 +288,8 @@ impl<'a> TcpSocket<'a> {
     /// RFC 6191: a new SYN for the 4-tuple of a passive connection in
     /// TIME-WAIT starts a new connection when it is provably not an old
     /// duplicate (a newer timestamp, or without timestamps a sequence
-    /// number above the old connection's). The new ISS is above the old
+    /// number above the old connection's), and the application has read
+    /// everything the old one received. The new ISS is above the old
     /// SND.MAX. Returns whether the SYN was taken.
     pub(super) fn reuse_time_wait(
         &mut self,
@@ -302,6 +303,8 @@ impl<'a> TcpSocket<'a> {
             || repr.ack_number.is_some()
             || !self.passive
             || (self.listen_endpoint.is_none() && self.accepted)
+            // Reuse resets the socket: never drop data not yet read.
+            || !self.rx_buffer.is_empty()
         {
             return false;
         }

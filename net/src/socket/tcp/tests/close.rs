@@ -254,6 +254,24 @@ fn time_wait_reused_by_syn_with_higher_sequence() {
 }
 
 #[test]
+fn time_wait_not_reused_while_data_unread() {
+    // Found by fuzzing (net/fuzz tcp_socket): reuse reset the socket and
+    // dropped data the peer had sent, and we had acknowledged, before the
+    // application read it.
+    let mut s = fin_wait_2();
+    let ack = Some(seq(1002));
+    assert_eq!(send(&mut s, ms(0), &TcpRepr { ack_number: ack, ..SEND }, b"hello"), None);
+    let fin = TcpRepr { control: TcpControl::Fin, seq_number: seq(10006), ack_number: ack, ..SEND };
+    assert_eq!(send(&mut s, ms(0), &fin, &[]), None);
+    assert_eq!(s.state(), State::TimeWait);
+    recv_all(&mut s, ms(0));
+    let reply = send(&mut s, ms(5), &TcpRepr { seq_number: seq(50_000), ..SYN }, &[]).unwrap();
+    assert_eq!(reply.control, TcpControl::None);
+    assert_eq!(s.state(), State::TimeWait);
+    assert_eq!(app_recv(&mut s), b"hello");
+}
+
+#[test]
 fn time_wait_reuse_keeps_iss_above_old_connection() {
     let mut s = time_wait();
     // Pretend the old connection sent more than the ISN clock moved.
