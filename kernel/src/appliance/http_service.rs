@@ -5,7 +5,9 @@
 //! A round has three phases so that rendering `/stats` can read every
 //! socket: [`receive`](HttpService::receive) (sockets borrowed mutably),
 //! [`respond`](HttpService::respond) (only the connections; the stats view
-//! borrows the sockets), [`transmit`](HttpService::transmit).
+//! borrows the sockets), [`transmit`](HttpService::transmit). Each phase
+//! visits only the slots in use.
+use super::slot_mask::{SlotMask, CAPACITY};
 use crate::apps::http::{self, Action, HttpConnection};
 use crate::apps::stats::StatsSource;
 use net::socket::tcp::{State, TcpListener};
@@ -23,6 +25,9 @@ pub enum Slot {
 pub struct HttpService<'a> {
     connections: &'a mut [HttpConnection<'a>],
     slots: &'a mut [Slot],
+    /// Slots that are not `Free`.
+    in_use: SlotMask,
+    serving: usize,
     /// Connections served at once; the rest of the pool answers 503.
     limit: usize,
     pub accepted: u64,
@@ -30,14 +35,26 @@ pub struct HttpService<'a> {
 }
 
 impl<'a> HttpService<'a> {
-    /// `connections` has one entry per listener socket; `limit` of them
-    /// serve at once (the others only send 503). `slots` is as long.
+    /// One connection state and one slot per listener socket (the first
+    /// [`CAPACITY`] are used); `limit` of them serve at once, the others
+    /// only send 503.
     pub fn new(connections: &'a mut [HttpConnection<'a>], slots: &'a mut [Slot], limit: usize) -> HttpService<'a> {
-        HttpService { connections, slots, limit, accepted: 0, rejected_busy: 0 }
+        let n = connections.len().min(slots.len()).min(CAPACITY);
+        let (connections, _) = connections.split_at_mut(n);
+        let (slots, _) = slots.split_at_mut(n);
+        HttpService { connections, slots, in_use: SlotMask::default(), serving: 0, limit, accepted: 0, rejected_busy: 0 }
     }
 
-    fn serving(&self) -> usize {
-        self.slots.iter().filter(|s| matches!(s, Slot::Serving(_))).count()
+    fn set(&mut self, i: usize, slot: Slot) {
+        let was_serving = matches!(self.slots[i], Slot::Serving(_));
+        let is_serving = matches!(slot, Slot::Serving(_));
+        self.serving = self.serving + is_serving as usize - was_serving as usize;
+        self.slots[i] = slot;
+        if slot == Slot::Free {
+            self.in_use.remove(i);
+        } else {
+            self.in_use.insert(i);
+        }
     }
 
     /// Accepts new clients and moves received bytes into their connections.
@@ -46,27 +63,22 @@ impl<'a> HttpService<'a> {
         while let Some(i) = listener.accept() {
             progress = true;
             self.accepted += 1;
-            let busy = self.serving() >= self.limit;
             let Some(socket) = listener.socket(i) else { continue };
-            match self.slots.get_mut(i) {
-                None => {
-                    socket.abort();
-                    listener.release(i);
-                }
-                Some(slot) if busy => {
-                    self.rejected_busy += 1;
-                    let _ = socket.send_slice(http::service_unavailable());
-                    socket.close();
-                    *slot = Slot::Closing;
-                }
-                Some(slot) => {
-                    self.connections[i].reset(now);
-                    *slot = Slot::Serving(Action::Continue);
-                }
+            if i >= self.slots.len() {
+                socket.abort();
+                listener.release(i);
+            } else if self.serving >= self.limit {
+                self.rejected_busy += 1;
+                let _ = socket.send_slice(http::service_unavailable());
+                socket.close();
+                self.set(i, Slot::Closing);
+            } else {
+                self.connections[i].reset(now);
+                self.set(i, Slot::Serving(Action::Continue));
             }
         }
-        for (i, slot) in self.slots.iter().enumerate() {
-            if !matches!(slot, Slot::Serving(_)) {
+        for i in self.in_use.iter() {
+            if !matches!(self.slots[i], Slot::Serving(_)) {
                 continue;
             }
             let (Some(socket), conn) = (listener.socket(i), &mut self.connections[i]) else { continue };
@@ -83,9 +95,9 @@ impl<'a> HttpService<'a> {
 
     /// Parses requests and renders responses into each connection's output.
     pub fn respond(&mut self, now: Instant, stats: &dyn StatsSource) {
-        for (conn, slot) in self.connections.iter_mut().zip(self.slots.iter_mut()) {
-            if let Slot::Serving(action) = slot {
-                *action = conn.poll(now, stats);
+        for i in self.in_use.iter() {
+            if let Slot::Serving(action) = &mut self.slots[i] {
+                *action = self.connections[i].poll(now, stats);
             }
         }
     }
@@ -93,9 +105,9 @@ impl<'a> HttpService<'a> {
     /// Sends rendered output, closes where asked, frees finished sockets.
     pub fn transmit(&mut self, listener: &mut TcpListener) -> bool {
         let mut progress = false;
-        for (i, slot) in self.slots.iter_mut().enumerate() {
+        for i in self.in_use.iter() {
             let Some(socket) = listener.socket(i) else { continue };
-            if let Slot::Serving(action) = *slot {
+            if let Slot::Serving(action) = self.slots[i] {
                 let conn = &mut self.connections[i];
                 if !conn.output().is_empty() {
                     if let Ok(n) = socket.send_slice(conn.output()) {
@@ -106,20 +118,21 @@ impl<'a> HttpService<'a> {
                 match action {
                     Action::Close => {
                         socket.close();
-                        *slot = Slot::Closing;
+                        self.set(i, Slot::Closing);
                         progress = true;
                     }
                     Action::Abort => {
                         socket.abort();
-                        *slot = Slot::Closing;
+                        self.set(i, Slot::Closing);
                         progress = true;
                     }
                     Action::Continue | Action::CloseAfterFlush => {}
                 }
             }
-            if *slot != Slot::Free && matches!(socket.state(), State::Closed | State::TimeWait) {
+            let Some(socket) = listener.socket(i) else { continue };
+            if matches!(socket.state(), State::Closed | State::TimeWait) {
                 listener.release(i);
-                *slot = Slot::Free;
+                self.set(i, Slot::Free);
             }
         }
         progress
@@ -127,16 +140,15 @@ impl<'a> HttpService<'a> {
 
     /// The earliest HTTP timer (request, idle, send timeouts).
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.connections
+        self.in_use
             .iter()
-            .zip(self.slots.iter())
-            .filter(|(_, s)| matches!(s, Slot::Serving(_)))
-            .filter_map(|(c, _)| c.next_deadline())
+            .filter(|i| matches!(self.slots[*i], Slot::Serving(_)))
+            .filter_map(|i| self.connections[i].next_deadline())
             .min()
     }
 
     /// Connections being served now.
     pub fn active(&self) -> usize {
-        self.serving()
+        self.serving
     }
 }

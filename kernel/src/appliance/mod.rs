@@ -9,6 +9,7 @@
 //! - HTTP/1.1 on port 80: home page, `/stats` (JSON), `/metrics` (Prometheus).
 mod address;
 mod http_service;
+mod slot_mask;
 mod stats_view;
 mod tcp_echo;
 
@@ -64,8 +65,6 @@ pub struct Storage<'a> {
     pub scratch: &'a mut [u8],
     /// The TCP echo listener's socket pool (each over its own buffers).
     pub echo_sockets: &'a mut [TcpSocket<'a>],
-    /// Which echo sockets carry a connection (as long as the pool).
-    pub echo_live: &'a mut [bool],
     /// The HTTP listener's socket pool, with a connection state per socket.
     pub http_sockets: &'a mut [TcpSocket<'a>],
     pub http_connections: &'a mut [HttpConnection<'a>],
@@ -94,7 +93,6 @@ impl Storage<'static> {
             reassembly_bytes: leak(0u8, 4 * 65536),
             sockets: alloc::vec::Vec::from_iter((0..16).map(|_| SocketStorage::EMPTY)).leak(),
             echo_sockets: pool(ECHO_CONNECTIONS, ECHO_BUFFER, ECHO_BUFFER),
-            echo_live: leak(false, ECHO_CONNECTIONS),
             http_sockets: pool(HTTP_SOCKETS, HTTP_RX_BUFFER, HTTP_TX_BUFFER),
             http_connections: alloc::vec::Vec::from_iter((0..HTTP_SOCKETS).map(|_| {
                 HttpConnection::new(leak(0u8, INPUT_CAPACITY), leak(0u8, OUTPUT_CAPACITY), Instant::ZERO)
@@ -140,7 +138,7 @@ pub struct Appliance<'a> {
     udp_echo: SocketHandle,
     /// The TCP listeners: echo, then HTTP.
     listeners: [SocketHandle; 2],
-    tcp_echo: TcpEcho<'a>,
+    tcp_echo: TcpEcho,
     http: HttpService<'a>,
     plan: AddressPlan,
     scratch: &'a mut [u8],
@@ -233,7 +231,7 @@ impl<'a> Appliance<'a> {
             sockets,
             udp_echo,
             listeners: [echo_listener, http_listener],
-            tcp_echo: TcpEcho::new(storage.echo_live),
+            tcp_echo: TcpEcho::default(),
             http: HttpService::new(storage.http_connections, storage.http_slots, http_limit),
             plan,
             scratch: storage.scratch,

@@ -1,6 +1,7 @@
 //! TCP echo (RFC 862) for many clients through one listener. Back-pressure
 //! instead of loss: a connection reads only as much as it can send back, so
 //! a client that stops reading fills its own window and stalls.
+use super::slot_mask::SlotMask;
 use crate::apps::echo::{self, EchoSocket};
 use net::socket::tcp::{State, TcpListener, TcpSocket};
 
@@ -20,18 +21,15 @@ impl EchoSocket for TcpSocket<'_> {
 }
 
 /// Which listener sockets carry an echo connection.
-#[derive(Debug)]
-pub struct TcpEcho<'a> {
-    live: &'a mut [bool],
+#[derive(Debug, Default)]
+pub struct TcpEcho {
+    live: SlotMask,
     /// Bytes echoed since boot.
     pub bytes: u64,
     pub connections: u64,
 }
 
-impl<'a> TcpEcho<'a> {
-    pub fn new(live: &'a mut [bool]) -> TcpEcho<'a> {
-        TcpEcho { live, bytes: 0, connections: 0 }
-    }
+impl TcpEcho {
 
     /// Takes new connections, echoes what arrived, closes after the peer
     /// closed and everything was sent back, frees finished sockets.
@@ -39,17 +37,15 @@ impl<'a> TcpEcho<'a> {
     pub fn serve(&mut self, listener: &mut TcpListener, scratch: &mut [u8]) -> bool {
         let mut progress = false;
         while let Some(i) = listener.accept() {
-            match self.live.get_mut(i) {
-                Some(live) => *live = true,
-                None => listener.release(i),
+            if i < super::slot_mask::CAPACITY {
+                self.live.insert(i);
+            } else {
+                listener.release(i);
             }
             self.connections += 1;
             progress = true;
         }
-        for (i, live) in self.live.iter_mut().enumerate() {
-            if !*live {
-                continue;
-            }
+        for i in self.live.iter() {
             let Some(socket) = listener.socket(i) else { continue };
             loop {
                 let n = echo::pump(socket, scratch);
@@ -65,7 +61,7 @@ impl<'a> TcpEcho<'a> {
             }
             if matches!(socket.state(), State::Closed | State::TimeWait) {
                 listener.release(i);
-                *live = false;
+                self.live.remove(i);
             }
         }
         progress
