@@ -132,6 +132,32 @@ else
 fi
 rig_stop "$GUEST_PID"
 
+# --- a lease that arrives after the fallback replaces it and its gateway ------
+ns=$(rig_create late) || exit 0
+rig_tap "$ns" nt-tap3 10.82.0.1/24
+LOG="$LOGS/late.log"
+# shellcheck disable=SC2046
+boot_guest "$ns" "$LOG" "" $(tap_netdev nt-tap3)
+name="a late DHCP lease replaces the fallback address and gateway"
+if wait_for_log "$LOG" "network: no DHCP answer; using fallback 10\.0\.2\.15/24" 20; then
+    rig_bg "$ns" dnsmasq --no-daemon --conf-file=/dev/null --interface=nt-tap3 --bind-interfaces \
+        --listen-address=10.82.0.1 --port=0 --no-ping --dhcp-range=10.82.0.50,10.82.0.60,1h \
+        --dhcp-option=option:router,10.82.0.1 --dhcp-leasefile="$LOGS/late.leases" --pid-file="$LOGS/late.pid"
+    if wait_for_log "$LOG" "network: DHCP address 10\.82\.0\.(5[0-9]|60)/24, gateway 10\.82\.0\.1 \(replacing the fallback" 40; then
+        late=$(sed -n 's/.*network: DHCP address \(10\.82\.0\.[0-9]*\)\/24.*/\1/p' "$LOG" | head -n1)
+        if rig_exec "$ns" ping -c 3 -i 0.2 -W 1 "$late" >/dev/null 2>&1; then
+            pass "$name ($late)"
+        else
+            fail "$name" "leased $late but it does not answer pings"
+        fi
+    else
+        fail "$name" "$(grep -E 'network' "$LOG" | tail -n 2)"
+    fi
+else
+    fail "$name" "the fallback was never applied ($(grep -E 'network' "$LOG" | tail -n 2))"
+fi
+rig_stop "$GUEST_PID"
+
 # --- static address from the bootargs ----------------------------------------
 ns=$(rig_create static) || exit 0
 rig_tap "$ns" nt-tap1 10.80.0.1/24

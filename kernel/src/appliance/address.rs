@@ -40,8 +40,9 @@ impl AddressPlan {
     }
 
     /// Follows DHCP's progress: logs a new lease, applies the fallback when
-    /// the deadline passes, drops the fallback once a lease arrives.
-    pub fn update(&mut self, now: Instant, iface: &mut Interface) {
+    /// the deadline passes, drops the fallback (and its gateway) once a
+    /// lease arrives. `dhcp_router` is the router the lease names.
+    pub fn update(&mut self, now: Instant, iface: &mut Interface, dhcp_router: Option<Ipv4Address>) {
         match *self {
             AddressPlan::Static => {}
             AddressPlan::DhcpWaiting { deadline, fallback, gateway } => {
@@ -59,7 +60,13 @@ impl AddressPlan {
                 let lease = iface.addresses().find(|a| *a != address);
                 if let Some(lease) = lease {
                     iface.remove_address(address.address());
-                    info!("network: DHCP address {lease} replaces the fallback {address}");
+                    // The fallback's gateway was set by us, not by DHCP, so
+                    // the interface's DHCP glue leaves it: replace it here.
+                    iface.set_default_gateway(dhcp_router);
+                    info!(
+                        "network: DHCP address {lease}, gateway {} (replacing the fallback {address})",
+                        display_gateway(iface.default_gateway())
+                    );
                     *self = AddressPlan::Dhcp { reported: Some(lease) };
                 }
             }

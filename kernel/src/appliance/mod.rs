@@ -136,6 +136,7 @@ pub struct Appliance<'a> {
     iface: Interface<'a>,
     sockets: SocketSet<'a>,
     udp_echo: SocketHandle,
+    dhcp: Option<SocketHandle>,
     /// The TCP listeners: echo, then HTTP.
     listeners: [SocketHandle; 2],
     tcp_echo: TcpEcho,
@@ -210,13 +211,14 @@ impl<'a> Appliance<'a> {
             sockets.add(TcpListener::new(HTTP_PORT, storage.http_sockets, http_tcp, backlog(http_pool)));
         let http_limit = http_pool.saturating_sub(8).max(1);
 
+        let mut dhcp = None;
         let plan = match settings.address {
             AddressMode::Static(cidr) => {
                 AddressPlan::configure_static(&mut iface, cidr, settings.gateway);
                 AddressPlan::Static
             }
             AddressMode::Dhcp => {
-                sockets.add(DhcpClient::new(settings.mac, settings.seed as u32));
+                dhcp = Some(sockets.add(DhcpClient::new(settings.mac, settings.seed as u32)));
                 info!("network: asking DHCP for an address (fallback {} in {DHCP_FALLBACK_AFTER})", settings.fallback);
                 AddressPlan::dhcp(now + DHCP_FALLBACK_AFTER, settings.fallback, settings.fallback_gateway)
             }
@@ -230,6 +232,7 @@ impl<'a> Appliance<'a> {
             iface,
             sockets,
             udp_echo,
+            dhcp,
             listeners: [echo_listener, http_listener],
             tcp_echo: TcpEcho::default(),
             http: HttpService::new(storage.http_connections, storage.http_slots, http_limit),
@@ -265,7 +268,8 @@ impl<'a> Appliance<'a> {
             };
             self.http.respond(now, &view);
             served |= self.http.transmit(self.sockets.get_mut::<TcpListener>(http));
-            self.plan.update(now, &mut self.iface);
+            let router = self.dhcp.and_then(|h| self.sockets.try_get::<DhcpClient>(h)?.config()?.router);
+            self.plan.update(now, &mut self.iface, router);
             busy = result.did_work() || served;
             if !busy {
                 break;
