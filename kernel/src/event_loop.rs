@@ -65,7 +65,12 @@ impl EventLoop {
         let Some((nic, appliance)) = self.network.as_mut() else { return };
         let now = now();
         let counters = nic.device.metrics();
-        let report = NicReport { ip_mtu: 1500, rings: nic.device.rings(), counters: &counters };
+        let report = NicReport {
+            link_up: true,
+            ip_mtu: net::phy::Device::capabilities(&nic.device).ip_mtu as u32,
+            rings: nic.device.rings(),
+            counters: &counters,
+        };
         match appliance.poll(now, &mut nic.device, report) {
             Some(at) if at <= now => self.due = true,
             Some(at) => timer::arm(micros(at)),

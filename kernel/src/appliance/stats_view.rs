@@ -10,6 +10,10 @@ use net::time::Duration;
 /// What the NIC driver reports (filled by the embedder each poll).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NicReport<'n> {
+    /// Whether the NIC's driver is up and passing frames. (The virtio
+    /// driver cannot read the device's own link status after start-up, so
+    /// this is the driver's state, not the cable's.)
+    pub link_up: bool,
     /// The device's IP MTU.
     pub ip_mtu: u32,
     pub rings: NicRings,
@@ -37,7 +41,7 @@ impl StatsSource for StatsView<'_, '_> {
     fn interface(&self) -> InterfaceStatus {
         InterfaceStatus {
             mac: self.iface.mac(),
-            link_up: true,
+            link_up: self.nic.link_up,
             mtu: self.nic.ip_mtu,
             ipv4: self.iface.addresses().next(),
             gateway: self.iface.default_gateway(),

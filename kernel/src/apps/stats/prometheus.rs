@@ -117,7 +117,7 @@ fn render_lines(source: &dyn StatsSource, version: &str, out: &mut Lines) {
         write!(w, "\",address_source=\"{source}\"}} 1")
     });
     out.single("appliance_uptime_seconds", Gauge, "Time since boot.", &Seconds(source.uptime().total_micros()));
-    out.single("appliance_link_up", Gauge, "Whether the NIC reports link (1) or not (0).", &u8::from(iface.link_up));
+    out.single("appliance_link_up", Gauge, "Whether the NIC driver is up and passing frames (1) or not (0).", &u8::from(iface.link_up));
 
     let rings = source.nic_rings();
     out.single("appliance_nic_rx_ring_size", Gauge, "Descriptors in the NIC receive ring.", &rings.rx_size);
@@ -301,7 +301,7 @@ appliance_info{version="0.1.0",mac="52:54:00:12:34:56",ipv4="10.0.2.15/24",gatew
 # HELP appliance_uptime_seconds Time since boot.
 # TYPE appliance_uptime_seconds gauge
 appliance_uptime_seconds 12.345678
-# HELP appliance_link_up Whether the NIC reports link (1) or not (0).
+# HELP appliance_link_up Whether the NIC driver is up and passing frames (1) or not (0).
 # TYPE appliance_link_up gauge
 appliance_link_up 1
 # HELP appliance_nic_rx_ring_size Descriptors in the NIC receive ring.
