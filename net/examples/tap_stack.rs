@@ -38,6 +38,8 @@
 //!   (the lookup starts once an address and a DNS server are known);
 //! - `dhcp: STATE` as the DHCP client moves (Discovering, Requesting,
 //!   Bound, Renewing, ...);
+//! - `tcp_echo/7: idle after N connections (N completed, N reset)` each
+//!   time the last open echo connection is gone;
 //! - `client: ...` as above, then `client info: ...` (retransmits, RTT).
 //!
 //! It stops after `--duration-s N`, on SIGTERM/SIGINT (taken through a
@@ -429,6 +431,7 @@ impl Service for TcpEcho {
             self.serving.push(Connection { index, closed: false, retransmits: 0 });
             self.accepted += 1;
         }
+        let busy = !self.serving.is_empty();
         let TcpEcho { serving, scratch, echoed_bytes, completed, reset, retransmits, .. } = self;
         serving.retain_mut(|connection| {
             let Some(socket) = listener.socket(connection.index) else { return false };
@@ -456,6 +459,12 @@ impl Service for TcpEcho {
                 }
             }
         });
+        if busy && self.serving.is_empty() {
+            println!(
+                "tcp_echo/{}: idle after {} connections ({} completed, {} reset)",
+                self.port, self.accepted, self.completed, self.reset
+            );
+        }
     }
 
     fn counters(&self, sockets: &SocketSet<'_>) -> String {

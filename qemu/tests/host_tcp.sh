@@ -84,13 +84,36 @@ check_echo() {
     fi
 }
 
+# linux_counters: Linux's loss-recovery counters in the namespace and the
+# frames it dropped at the TAP's queue (when our stack reads too slowly), as
+# NAME=VALUE lines.
+linux_counters() {
+    rig_exec "$ns" nstat -asz TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes TcpExtTCPSackRecovery \
+        2>/dev/null | awk '!/^#/ { sub(/^TcpExt/, "", $1); sub(/^Tcp/, "", $1); print $1 "=" $2 }'
+    echo "TapQueueDrops=$(rig_exec "$ns" cat /sys/class/net/nt-tap0/statistics/tx_dropped 2>/dev/null || echo 0)"
+}
+
+# linux_delta BEFORE AFTER: what Linux counted in between, on one line.
+linux_delta() {
+    awk -F= 'NR == FNR { before[$1] = $2; next } { printf "%s%s=%d", sep, $1, $2 - before[$1]; sep = " " }' \
+        <(echo "$1") <(echo "$2")
+}
+
+# stop_after_idle LOG CONNECTIONS: waits (bounded) until the echo service
+# has no open connection after CONNECTIONS (its last FIN may still wait for
+# Linux's ACK, or be retransmitted), then stops the stack.
+stop_after_idle() {
+    wait_for_log "$1" "^tcp_echo/7: idle after $2 connections" 5
+    rig_stop "$STACK_PID"
+}
+
 # check_run NAME LOG CONNECTIONS: after TERM, the echo service saw every
 # connection closed by both sides (none reset, none left open).
 check_run() {
-    local name=$1 log=$2 connections=$3 line
+    local name=$1 log=$2 connections=$3 linux=$4 line
     line=$(grep -E '^counters tcp_echo/7: ' "$log")
     if grep -Eq "accepted=$connections completed=$connections reset=0 open=0 " <<<"$line"; then
-        pass "$name (${line#counters })"
+        pass "$name (${line#counters }; linux: $linux)"
     else
         fail "$name" "${line:-no tcp_echo counters} (log: $log)"
     fi
@@ -114,18 +137,22 @@ check_impaired() {
 
 # --- Linux clients, our echo server.
 CLEAN_LOG=$LOGS/stack-clean.log
+before=$(linux_counters)
 start_stack "$CLEAN_LOG"
 check_echo "host tcp: Linux client, 8 MiB echoed, every byte checked" 1 $((8 * MIB))
 check_echo "host tcp: 32 Linux clients at once x 256 KiB echoed" 32 $((256 * 1024))
-rig_stop "$STACK_PID"
-check_run "host tcp: clean run, every connection closed by both sides" "$CLEAN_LOG" 33
+stop_after_idle "$CLEAN_LOG" 33
+check_run "host tcp: clean run, every connection closed by both sides" "$CLEAN_LOG" 33 \
+    "$(linux_delta "$before" "$(linux_counters)")"
 
 IMPAIRED_LOG=$LOGS/stack-impaired.log
+before=$(linux_counters)
 start_stack "$IMPAIRED_LOG" "${FAULTS[@]}"
 check_echo "host tcp: Linux client, 8 MiB echoed through 2% loss, reordering, duplication" 1 $((8 * MIB))
 check_echo "host tcp: 32 Linux clients at once x 256 KiB through the same faults" 32 $((256 * 1024))
-rig_stop "$STACK_PID"
-check_run "host tcp: impaired run, every connection closed by both sides" "$IMPAIRED_LOG" 33
+stop_after_idle "$IMPAIRED_LOG" 33
+check_run "host tcp: impaired run, every connection closed by both sides" "$IMPAIRED_LOG" 33 \
+    "$(linux_delta "$before" "$(linux_counters)")"
 check_impaired "host tcp: the impaired run's faults happened" "$IMPAIRED_LOG"
 
 # --- Linux as the server (socat echo), our stack as the client.
@@ -152,6 +179,8 @@ linux_closed() {
 check_client() {
     local name=$1 log=$2
     shift 2
+    local before
+    before=$(linux_counters)
     rig_exec "$ns" timeout 70 "$BIN" --tap nt-tap0 --ip "$ADDR/24" --duration-s 60 \
         --connect "$PEER:$SERVER_PORT" --send-bytes $((8 * MIB)) --check-echo "$@" >"$log" 2>&1
     local status=$? result
@@ -167,7 +196,7 @@ check_client() {
         fail "$name" "$result, but Linux's side is not closed: $(linux_open | tr '\n' ' ')"
         return
     fi
-    pass "$name (${result#client: }; ${info#client info: })"
+    pass "$name (${result#client: }; ${info#client info: }; linux: $(linux_delta "$before" "$(linux_counters)"))"
 }
 
 check_client "host tcp: our client, 8 MiB to a Linux echo server, every byte checked" "$LOGS/client-clean.log"
