@@ -236,8 +236,8 @@ fn parse_endpoint(text: &str) -> Option<IpEndpoint> {
 /// 64 unpredictable bits from the kernel, or from the clock and pid if
 /// /dev/urandom cannot be read. They seed what must differ between runs:
 /// IP identifications and the resolver's port (interface seed), DHCP
-/// transaction ids, DNS query ids, the MAC address (and, with TCP, the ISN
-/// secret and ephemeral ports).
+/// transaction ids, DNS query ids, the MAC address, the TCP secret (ISNs,
+/// SYN cookies, timestamp offsets) and the client's ephemeral port.
 fn random_u64() -> u64 {
     let mut bytes = [0u8; 8];
     match File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)) {
@@ -366,12 +366,7 @@ struct TcpEcho {
 }
 
 impl TcpEcho {
-    fn new<'a>(
-        sockets: &mut SocketSet<'a>,
-        port: u16,
-        pool: &'a mut [TcpSocket<'a>],
-        config: TcpConfig,
-    ) -> TcpEcho {
+    fn new<'a>(sockets: &mut SocketSet<'a>, port: u16, pool: &'a mut [TcpSocket<'a>], config: TcpConfig) -> TcpEcho {
         // Backlogs as large as the pool: every socket may wait in either
         // queue, so the listener never drops the ACK of a client it
         // answered with a SYN cookie (that client would believe it is
@@ -1017,8 +1012,7 @@ fn run_on<L: Link>(opts: Options, mut link: L, mut signals: SignalFd) -> Result<
         };
         if timeout != Some(StdDuration::ZERO) {
             let tap_fd = link.tap().as_raw_fd();
-            let sources: &[&dyn AsRawFd] =
-                if link.takes_frames() { &[&tap_fd, &signals] } else { &[&signals] };
+            let sources: &[&dyn AsRawFd] = if link.takes_frames() { &[&tap_fd, &signals] } else { &[&signals] };
             wait_readable(sources, timeout).map_err(|e| format!("poll: {e}"))?;
         }
     };

@@ -344,7 +344,11 @@ fn sack_acks_with_data_or_window_change_count_as_duplicates() {
     app_send(&mut s, ms(0), &pattern(0, 10_000));
     assert_eq!(s.info().bytes_in_flight, 2920);
     let data_segments = |s: &mut TcpSocket| -> Vec<(SeqNumber, usize)> {
-        recv_all(s, ms(5)).iter().filter(|(r, _)| r.payload_len > 0).map(|(r, _)| (r.seq_number, r.payload_len)).collect()
+        recv_all(s, ms(5))
+            .iter()
+            .filter(|(r, _)| r.payload_len > 0)
+            .map(|(r, _)| (r.seq_number, r.payload_len))
+            .collect()
     };
     let peer = |n: u32, sacked: u32, window: u16| {
         let mut ranges = [None; 4];
