@@ -248,23 +248,28 @@ impl<'a> TcpSocket<'a> {
                 }
             }
         }
+        let sacked_before = self.scoreboard.covered();
         if self.sack_ok {
             self.record_sack(repr);
         }
-        if !advanced
-            && ack == self.snd_una
-            && payload.is_empty()
+        // RFC 5681: a duplicate ACK is pure and leaves the window alone.
+        // RFC 6675 section 2: with SACK, any segment whose SACK blocks
+        // cover bytes not SACKed before is one too, whatever it carries: a
+        // peer sending data of its own (an echo) or whose window moves
+        // with every read (Linux) would otherwise rarely make three, and
+        // losses would wait for the RTO.
+        let plain_duplicate = payload.is_empty()
             && repr.control == TcpControl::None
-            && self.snd_max > self.snd_una
-            && usize::from(repr.window_len) << self.snd_shift == old_wnd
-        {
+            && usize::from(repr.window_len) << self.snd_shift == old_wnd;
+        let sack_duplicate = self.scoreboard.covered() > sacked_before;
+        if !advanced && ack == self.snd_una && self.snd_max > self.snd_una && (plain_duplicate || sack_duplicate) {
             self.on_duplicate_ack(now);
         }
         // RFC 6675 IsLost(SND.UNA): more than two segments SACKed above it
         // also starts recovery, without waiting for three duplicates.
         if self.sack_ok
             && self.recovery.is_none()
-            && self.snd_una > self.recover
+            && self.snd_una >= self.recover
             && self.scoreboard.covered() > 2 * self.send_mss()
         {
             self.enter_recovery(now);

@@ -373,6 +373,9 @@ pub struct TcpSocket<'a> {
     dup_acks: u32,
     /// `Some(recover)` during NewReno fast recovery.
     recovery: Option<SeqNumber>,
+    /// SND.MAX when the last recovery or timeout began: one past the
+    /// highest sequence number sent then (RFC 6582 `recover` + 1). A new
+    /// recovery needs SND.UNA at or beyond it.
     recover: SeqNumber,
     fast_retransmit: bool,
     /// SACKed ranges above SND.UNA, as offsets from it (RFC 6675

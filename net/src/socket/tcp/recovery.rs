@@ -15,7 +15,9 @@ impl<'a> TcpSocket<'a> {
                 let cwnd = self.congestion.window() + mss;
                 self.congestion.set_window(cwnd);
             }
-            None if self.dup_acks == 3 && self.snd_una > self.recover => self.enter_recovery(now),
+            // RFC 6582 3.2 step 2: the ACK covers everything sent before
+            // the last recovery began (`recover` is one past it).
+            None if self.dup_acks == 3 && self.snd_una >= self.recover => self.enter_recovery(now),
             None => {}
         }
     }

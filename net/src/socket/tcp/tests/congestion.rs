@@ -104,6 +104,33 @@ fn further_duplicates_inflate_window_and_release_data() {
 }
 
 #[test]
+fn loss_right_after_a_recovery_is_fast_retransmitted() {
+    let mut s = big();
+    app_send(&mut s, ms(0), &pattern(0, 30000));
+    for _ in 0..3 {
+        send(&mut s, ms(5), &ack(1001), &[]);
+    }
+    recv_all(&mut s, ms(5));
+    // The full ACK ends recovery exactly at its recovery point; new
+    // segments 10.. go out.
+    send(&mut s, ms(10), &ack(seg_start(10)), &[]);
+    assert!(s.recovery.is_none());
+    let segs = recv_all(&mut s, ms(10));
+    assert_eq!(segs[0].0.seq_number, seq(seg_start(10)));
+    // Segment 10, the first sent after the recovery began, is lost: three
+    // duplicates start a new recovery (RFC 6582: the ACK covers all that
+    // was sent before), no need to wait for the RTO.
+    for _ in 0..3 {
+        send(&mut s, ms(15), &ack(seg_start(10)), &[]);
+    }
+    assert!(s.recovery.is_some());
+    let segs = recv_all(&mut s, ms(15));
+    assert_eq!(segs[0].0, TcpRepr { seq_number: seq(seg_start(10)), payload_len: 1460, ..RECV });
+    assert_eq!(segs[0].1, pattern(10 * 1460, 1460));
+    assert_eq!(s.info().retransmits, 2);
+}
+
+#[test]
 fn partial_ack_retransmits_next_hole() {
     let mut s = big();
     app_send(&mut s, ms(0), &pattern(0, 14600));
@@ -306,6 +333,44 @@ fn timeout_forgets_sack_information() {
     let segs = recv_all(&mut s, ms(300));
     assert_eq!(segs[0].0.seq_number, seq(1001));
     assert!(s.scoreboard.is_empty());
+}
+
+#[test]
+fn sack_acks_with_data_or_window_change_count_as_duplicates() {
+    // An echo peer: its ACKs carry data and a moving window, each SACKing
+    // a little more of segment 1 (too little for IsLost: the count does it).
+    let mut s = big_sack();
+    s.congestion.set_window(2920);
+    app_send(&mut s, ms(0), &pattern(0, 10_000));
+    assert_eq!(s.info().bytes_in_flight, 2920);
+    let data_segments = |s: &mut TcpSocket| -> Vec<(SeqNumber, usize)> {
+        recv_all(s, ms(5))
+            .iter()
+            .filter(|(r, _)| r.payload_len > 0)
+            .map(|(r, _)| (r.seq_number, r.payload_len))
+            .collect()
+    };
+    let peer = |n: u32, sacked: u32, window: u16| {
+        let mut ranges = [None; 4];
+        ranges[0] = Some((seq(seg_start(1)), seq(seg_start(1) + sacked)));
+        TcpRepr { seq_number: seq(10001 + n), window_len: window, sack_ranges: ranges, ..ack(1001) }
+    };
+    // First and second: limited transmit sends one new segment each.
+    send(&mut s, ms(5), &peer(0, 500, 60000), b"a");
+    assert_eq!(s.dup_acks, 1);
+    assert_eq!(data_segments(&mut s), vec![(seq(seg_start(2)), 1460)]);
+    send(&mut s, ms(5), &peer(1, 1000, 61000), b"b");
+    assert_eq!(data_segments(&mut s), vec![(seq(seg_start(3)), 1460)]);
+    assert!(s.recovery.is_none());
+    // The same SACK information again is not a duplicate.
+    send(&mut s, ms(5), &peer(2, 1000, 62000), b"c");
+    assert_eq!(s.dup_acks, 2);
+    // The third new SACK information starts recovery: the hole goes again.
+    send(&mut s, ms(5), &peer(3, 1460, 63000), b"d");
+    assert!(s.recovery.is_some());
+    assert_eq!(data_segments(&mut s)[0], (seq(1001), 1460));
+    assert_eq!(s.info().retransmits, 1);
+    assert_eq!(app_recv(&mut s), b"abcd");
 }
 
 #[test]
