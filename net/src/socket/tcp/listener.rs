@@ -327,7 +327,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         for k in 0..n {
             let i = (self.cursor + k) % n;
             let s = &mut self.sockets[i];
-            if s.poll_at().is_none_or(|t| t > now) {
+            if s.poll_at_remembered().is_none_or(|t| t > now) {
                 continue;
             }
             let result = s.dispatch(now, mss_limit, |l, r, repr, p| match emit.take() {
