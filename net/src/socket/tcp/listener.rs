@@ -347,7 +347,8 @@ impl<'a, 'b> TcpListener<'a, 'b> {
 
     /// Remembers a valid cookie ACK that had to be dropped.
     fn park(&mut self, parked: ParkedCookie) {
-        let same_client = |p: &Option<ParkedCookie>| p.is_some_and(|p| (p.local, p.remote) == (parked.local, parked.remote));
+        let same_client =
+            |p: &Option<ParkedCookie>| p.is_some_and(|p| (p.local, p.remote) == (parked.local, parked.remote));
         let slot = self.parked.iter().position(same_client).unwrap_or_else(|| {
             let next = self.parked_next;
             self.parked_next = (next + 1) % PARKED_COOKIES;
