@@ -596,7 +596,16 @@ impl<'a> Inner<'a> {
 
     /// Hands the DNS servers to every resolver after they changed, and to
     /// resolvers that have none (added after the change).
+    #[inline]
     fn propagate_dns(&mut self, sockets: &mut SocketSet<'_>) {
+        // Servers fill the table from the front: an empty first slot
+        // means none (the common case, checked on every poll).
+        if self.dns_dirty || self.dns_servers[0].is_some() {
+            self.propagate_dns_to(sockets);
+        }
+    }
+
+    fn propagate_dns_to(&mut self, sockets: &mut SocketSet<'_>) {
         let dirty = core::mem::replace(&mut self.dns_dirty, false);
         if !dirty && self.dns_servers.iter().all(Option::is_none) {
             return;

@@ -35,6 +35,7 @@ impl<'a> TcpSocket<'a> {
         repr: &TcpRepr,
         payload: &[u8],
     ) -> Option<TcpReply> {
+        self.quiet = None;
         // The payload slice is the truth about the segment's length.
         let repr = &TcpRepr { payload_len: payload.len(), ..*repr };
         match self.state {

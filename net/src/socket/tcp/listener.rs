@@ -18,7 +18,7 @@ use super::cookie::{self, TimestampOptions};
 use super::isn::tuple_hash;
 use super::{rst_reply, State, TcpConfig, TcpReply, TcpSocket};
 use crate::time::Instant;
-use crate::wire::tcp::{Repr as TcpRepr, TcpControl, TcpTimestamp};
+use crate::wire::tcp::{Repr as TcpRepr, SeqNumber, TcpControl, TcpTimestamp};
 use crate::wire::{IpEndpoint, IpListenEndpoint};
 
 /// Queue limits and SYN cookie switch.
@@ -51,6 +51,23 @@ pub struct ListenerStats {
     pub evicted: u32,
 }
 
+/// Valid cookie ACKs the listener remembers after dropping them for a
+/// full accept queue or pool (a small fixed table: the oldest is
+/// forgotten first).
+const PARKED_COOKIES: usize = 4;
+
+/// A client whose valid cookie ACK was dropped. It believes it is
+/// connected, and its later segments no longer carry ISN + 1 (which the
+/// cookie hash covers), so its ISN is kept here: the cookie stays good
+/// for its next segments with the same acknowledgment number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ParkedCookie {
+    local: IpEndpoint,
+    remote: IpEndpoint,
+    irs: SeqNumber,
+    ack: SeqNumber,
+}
+
 /// A listening TCP endpoint over a pool of sockets.
 #[derive(Debug)]
 pub struct TcpListener<'a, 'b> {
@@ -63,6 +80,9 @@ pub struct TcpListener<'a, 'b> {
     /// Route MSS from the last `dispatch` (for cookie SYN-ACKs).
     mss_limit: usize,
     stats: ListenerStats,
+    parked: [Option<ParkedCookie>; PARKED_COOKIES],
+    /// The slot the next parked cookie takes (round-robin).
+    parked_next: usize,
 }
 
 impl<'a, 'b> TcpListener<'a, 'b> {
@@ -88,6 +108,8 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             cursor: 0,
             mss_limit: 536,
             stats: ListenerStats::default(),
+            parked: [None; PARKED_COOKIES],
+            parked_next: 0,
         }
     }
 
@@ -271,16 +293,21 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         payload: &[u8],
     ) -> Option<TcpReply> {
         let ack = repr.ack_number?;
-        let mss = if self.limits.syn_cookies {
+        let cookie = if self.limits.syn_cookies {
             cookie::check(&self.config.isn_secret, local, remote, repr.seq_number, ack, now)
+                .map(|mss| (repr.seq_number - 1, mss))
+                .or_else(|| self.unpark(now, local, remote, repr.seq_number, ack))
         } else {
             None
         };
-        let Some(mss) = mss else {
+        let Some((irs, mss)) = cookie else {
             self.stats.cookies_rejected += 1;
             return rst_reply(local, remote, repr);
         };
         if self.accept_queue_len() >= self.limits.accept_backlog {
+            // The client believes it is connected: keep its ISN so its
+            // later segments still find the cookie good.
+            self.park(ParkedCookie { local, remote, irs, ack });
             self.stats.dropped += 1;
             return None;
         }
@@ -293,19 +320,22 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         // half-open connection has not. With no socket free, the proven
         // client takes the place of a half-open one (a SYN flood fills the
         // SYN queue with those), silently, as its peer may be spoofed.
-        let Some(s) = self.take_socket(true).and_then(|i| self.sockets.get_mut(i)) else {
-            // The cookie stays good: the client's retransmission may find
-            // a free socket.
+        let Some(i) = self.take_socket(true) else {
+            // The cookie stays good: the client's retransmission (or its
+            // next segment, through the parked ISN) may find a free socket.
+            self.park(ParkedCookie { local, remote, irs, ack });
             self.stats.dropped += 1;
             return None;
         };
+        self.forget_parked(local, remote);
+        let s = &mut self.sockets[i];
         // Rebuild the SYN the cookie stands for, then let the socket take
         // the ACK (and any data) as in SYN-RECEIVED.
         let syn = TcpRepr {
             src_port: repr.src_port,
             dst_port: repr.dst_port,
             control: TcpControl::Syn,
-            seq_number: repr.seq_number - 1,
+            seq_number: irs,
             ack_number: None,
             window_len: repr.window_len,
             max_seg_size: Some(mss),
@@ -320,6 +350,52 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         s.process(now, local, remote, repr, payload)
     }
 
+    /// Remembers a valid cookie ACK that had to be dropped.
+    fn park(&mut self, parked: ParkedCookie) {
+        let same_client =
+            |p: &Option<ParkedCookie>| p.is_some_and(|p| (p.local, p.remote) == (parked.local, parked.remote));
+        let slot = self.parked.iter().position(same_client).unwrap_or_else(|| {
+            let next = self.parked_next;
+            self.parked_next = (next + 1) % PARKED_COOKIES;
+            next
+        });
+        self.parked[slot] = Some(parked);
+    }
+
+    fn forget_parked(&mut self, local: IpEndpoint, remote: IpEndpoint) {
+        for p in self.parked.iter_mut() {
+            if p.is_some_and(|p| (p.local, p.remote) == (local, remote)) {
+                *p = None;
+            }
+        }
+    }
+
+    /// The client's ISN and MSS for a later segment (sequence number
+    /// `seq`, past its ISN) of a client whose cookie ACK was parked; the
+    /// cookie must still be within its lifetime.
+    fn unpark(
+        &mut self,
+        now: Instant,
+        local: IpEndpoint,
+        remote: IpEndpoint,
+        seq: SeqNumber,
+        ack: SeqNumber,
+    ) -> Option<(SeqNumber, u16)> {
+        let slot = self
+            .parked
+            .iter()
+            .position(|p| p.is_some_and(|p| (p.local, p.remote, p.ack) == (local, remote, ack) && seq > p.irs))?;
+        let parked = self.parked[slot]?;
+        match cookie::check(&self.config.isn_secret, local, remote, parked.irs + 1, ack, now) {
+            Some(mss) => Some((parked.irs, mss)),
+            None => {
+                // Expired.
+                self.parked[slot] = None;
+                None
+            }
+        }
+    }
+
     /// Emits the next segment any pool socket has due (at most one per
     /// call, round-robin across sockets).
     pub fn dispatch<E, F>(&mut self, now: Instant, mss_limit: usize, emit: F) -> Result<(), E>
@@ -332,7 +408,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         for k in 0..n {
             let i = (self.cursor + k) % n;
             let s = &mut self.sockets[i];
-            if s.poll_at().is_none_or(|t| t > now) {
+            if s.poll_at_remembered().is_none_or(|t| t > now) {
                 continue;
             }
             let result = s.dispatch(now, mss_limit, |l, r, repr, p| match emit.take() {

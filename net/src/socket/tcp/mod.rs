@@ -383,6 +383,19 @@ pub struct TcpSocket<'a> {
     scoreboard: Assembler,
     /// Highest sequence number retransmitted in this recovery (HighRxt).
     high_rxt: SeqNumber,
+    /// Set by a `dispatch` that found nothing to send; cleared by every
+    /// call that can change what is due (input, application calls).
+    quiet: Option<Quiet>,
+}
+
+/// What a `dispatch` that sent nothing learnt: no segment is due before
+/// `until` (`None`: only after input or an application call) as long as
+/// the socket is not touched and the route MSS stays `mss_limit`. It lets
+/// `dispatch` and `poll_at` of an idle socket answer without planning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Quiet {
+    until: Option<Instant>,
+    mss_limit: usize,
 }
 
 impl<'a> TcpSocket<'a> {
@@ -448,6 +461,7 @@ impl<'a> TcpSocket<'a> {
             fast_retransmit: false,
             scoreboard: Assembler::new(),
             high_rxt: SeqNumber(0),
+            quiet: None,
         }
     }
 
@@ -478,6 +492,7 @@ impl<'a> TcpSocket<'a> {
 
     /// Goes to CLOSED after an RST or abort: queued data is discarded.
     fn reset_hard(&mut self) {
+        self.quiet = None;
         self.reset_connection();
         self.rx_buffer.clear();
         self.tx_buffer.clear();
@@ -488,6 +503,7 @@ impl<'a> TcpSocket<'a> {
     }
     /// Replaces the tunables; timing changes apply from the next timer.
     pub fn set_config(&mut self, config: TcpConfig) {
+        self.quiet = None;
         self.config = config;
     }
     pub fn state(&self) -> State {
@@ -506,6 +522,7 @@ impl<'a> TcpSocket<'a> {
 
     /// Starts an active open: the SYN goes out on the next `dispatch`.
     pub fn connect(&mut self, local: IpEndpoint, remote: IpEndpoint, now: Instant) -> Result<(), ConnectError> {
+        self.quiet = None;
         if self.state != State::Closed {
             return Err(ConnectError::InvalidState);
         }
@@ -530,6 +547,7 @@ impl<'a> TcpSocket<'a> {
 
     /// Waits for a connection on `endpoint`.
     pub fn listen(&mut self, endpoint: impl Into<IpListenEndpoint>) -> Result<(), ListenError> {
+        self.quiet = None;
         let endpoint = endpoint.into();
         if endpoint.port == 0 {
             return Err(ListenError::Unaddressable);
@@ -583,6 +601,7 @@ impl<'a> TcpSocket<'a> {
         remote: IpEndpoint,
         repr: &TcpRepr,
     ) -> Result<(), ConnectError> {
+        self.quiet = None;
         if !matches!(self.state, State::Closed | State::Listen) {
             return Err(ConnectError::InvalidState);
         }
@@ -603,6 +622,7 @@ impl<'a> TcpSocket<'a> {
     /// SYN cookie: our SYN-ACK (ISS `iss`, TSval offset `ts_offset`) is
     /// already out, so the client's ACK will establish the connection.
     fn adopt_cookie(&mut self, iss: SeqNumber, ts_offset: u32) {
+        self.quiet = None;
         self.iss = iss;
         self.snd_una = iss;
         self.snd_nxt = iss + 1;
@@ -691,7 +711,17 @@ impl<'a> TcpSocket<'a> {
         if !self.send_allowed() {
             return Err(SendError::InvalidState);
         }
-        Ok(self.tx_buffer.enqueue_slice(data))
+        let n = self.tx_buffer.enqueue_slice(data);
+        self.touched_buffer(n);
+        Ok(n)
+    }
+
+    /// Bytes were queued or read: what `dispatch` sends may have changed
+    /// (an unchanged buffer changes nothing).
+    fn touched_buffer(&mut self, bytes: usize) {
+        if bytes > 0 {
+            self.quiet = None;
+        }
     }
 
     /// Zero-copy send: `f` writes into the free space it is given (one
@@ -700,7 +730,9 @@ impl<'a> TcpSocket<'a> {
         if !self.send_allowed() {
             return Err(SendError::InvalidState);
         }
-        Ok(self.tx_buffer.enqueue_many_with(f).1)
+        let (n, r) = self.tx_buffer.enqueue_many_with(f);
+        self.touched_buffer(n);
+        Ok(r)
     }
 
     fn recv_allowed(&self) -> Result<(), RecvError> {
@@ -717,19 +749,27 @@ impl<'a> TcpSocket<'a> {
     /// Reads up to `buf.len()` received bytes; returns the count.
     pub fn recv_slice(&mut self, buf: &mut [u8]) -> Result<usize, RecvError> {
         self.recv_allowed()?;
-        Ok(self.rx_buffer.dequeue_slice(buf))
+        if self.rx_buffer.is_empty() {
+            return Ok(0);
+        }
+        let n = self.rx_buffer.dequeue_slice(buf);
+        self.touched_buffer(n);
+        Ok(n)
     }
 
     /// Zero-copy receive: `f` reads from one contiguous part of the
     /// received data and returns how many bytes it consumed.
     pub fn recv<R>(&mut self, f: impl FnOnce(&mut [u8]) -> (usize, R)) -> Result<R, RecvError> {
         self.recv_allowed()?;
-        Ok(self.rx_buffer.dequeue_many_with(f).1)
+        let (n, r) = self.rx_buffer.dequeue_many_with(f);
+        self.touched_buffer(n);
+        Ok(r)
     }
 
     /// Closes the send side: a FIN follows the queued data. Receiving
     /// continues until the peer closes too (half-close).
     pub fn close(&mut self) {
+        self.quiet = None;
         match self.state {
             State::Listen | State::SynSent => self.reset_hard(),
             State::SynReceived => self.close_pending = true,
@@ -742,6 +782,7 @@ impl<'a> TcpSocket<'a> {
     /// Drops the connection: an RST goes out on the next `dispatch` if the
     /// peer knows of the connection, and the socket is CLOSED afterwards.
     pub fn abort(&mut self) {
+        self.quiet = None;
         match self.state {
             State::Closed | State::Listen | State::SynSent | State::TimeWait => self.reset_hard(),
             State::SynReceived

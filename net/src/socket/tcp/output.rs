@@ -135,10 +135,15 @@ impl<'a> TcpSocket<'a> {
         if !can_send || !self.syn_acked {
             return None;
         }
-        let mss = self.send_mss();
         let offset = self.snd_nxt.distance_from(self.snd_una);
         let queued = self.tx_buffer.len();
         let unsent = queued.saturating_sub(offset);
+        // Nothing queued and no FIN wanted: nothing to plan (the common
+        // case of a dispatch after the last segment went out).
+        if unsent == 0 && !self.fin_wanted() {
+            return None;
+        }
+        let mss = self.send_mss();
         let in_flight = if self.recovery.is_some() && self.sack_ok { self.pipe() } else { offset };
         // Limited transmit (RFC 3042): each of the first two duplicate
         // ACKs lets one new segment out beyond the congestion window, so
@@ -194,8 +199,41 @@ impl<'a> TcpSocket<'a> {
     /// (`Instant::ZERO` is used) means as soon as possible; `None` means
     /// only after new input.
     pub fn poll_at(&self) -> Option<Instant> {
+        if let Some(quiet) = self.quiet {
+            return quiet.until;
+        }
+        if matches!(self.state, State::Closed | State::Listen) {
+            return None;
+        }
+        if self.due_now() {
+            return Some(Instant::ZERO);
+        }
+        self.timer_deadline(self.persist_at)
+    }
+
+    /// `poll_at` for a socket that is dispatched only when due (a
+    /// listener's pool): a deadline in the future is remembered, so the
+    /// next call is cheap until something touches the socket.
+    pub(super) fn poll_at_remembered(&mut self) -> Option<Instant> {
+        if let Some(quiet) = self.quiet {
+            return quiet.until;
+        }
+        if matches!(self.state, State::Closed | State::Listen) {
+            return None;
+        }
+        if self.due_now() {
+            return Some(Instant::ZERO);
+        }
+        let until = self.timer_deadline(self.persist_at);
+        self.quiet = Some(Quiet { until, mss_limit: self.mss_limit });
+        until
+    }
+
+    /// Whether `dispatch` has something to do whatever the time (a
+    /// segment to send, or a persist timer to arm).
+    fn due_now(&self) -> bool {
         match self.state {
-            State::Closed | State::Listen => return None,
+            State::Closed | State::Listen => return false,
             State::SynSent
             | State::SynReceived
             | State::Established
@@ -213,14 +251,20 @@ impl<'a> TcpSocket<'a> {
             || self.plan_data().is_some()
             || self.window_update_due()
         {
-            return Some(Instant::ZERO);
+            return true;
         }
         // A persist timer that is needed but not yet armed: dispatch arms it.
-        let persist = match self.persist_at {
-            Some(at) => Some(at),
-            None => self.persist_needed().then_some(Instant::ZERO),
-        };
-        [self.rto_at, persist, self.ack_at, self.time_wait_until, self.keepalive_due_at()].into_iter().flatten().min()
+        self.persist_at.is_none() && self.persist_needed()
+    }
+
+    /// The earliest of the armed timers, with `persist` for the persist
+    /// timer.
+    fn timer_deadline(&self, persist: Option<Instant>) -> Option<Instant> {
+        let mut due = self.keepalive_due_at();
+        for t in [self.rto_at, persist, self.ack_at, self.time_wait_until].into_iter().flatten() {
+            due = Some(due.map_or(t, |d| d.min(t)));
+        }
+        due
     }
 
     /// Emits the next segment that is due at `now`, if any, by calling
@@ -235,6 +279,12 @@ impl<'a> TcpSocket<'a> {
         mss_limit: usize,
         emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
+        if let Some(quiet) = self.quiet {
+            if quiet.mss_limit == mss_limit.max(1) && quiet.until.is_none_or(|t| now < t) {
+                return Ok(());
+            }
+        }
+        self.quiet = None;
         if matches!(self.state, State::Closed | State::Listen) {
             return Ok(());
         }
@@ -356,6 +406,9 @@ impl<'a> TcpSocket<'a> {
             }
             return result;
         }
+        // Every check above came out empty: nothing is due before the
+        // next timer unless something touches the socket.
+        self.quiet = Some(Quiet { until: self.timer_deadline(self.persist_at), mss_limit: self.mss_limit });
         Ok(())
     }
 

@@ -425,3 +425,68 @@ fn same_client_reconnects_through_time_wait() {
     let out = drain(&mut l, ms(3));
     assert_eq!(out[0].1.ack_number, Some(seq(90_001)));
 }
+
+#[test]
+fn cookie_client_dropped_for_a_full_accept_queue_is_not_reset_later() {
+    let limits = ListenerConfig { syn_backlog: 0, accept_backlog: 1, syn_cookies: true };
+    let mut l = listener(3, limits);
+    // Client 5001 gets its cookie while the accept queue has room...
+    let syn_ack = feed(&mut l, ms(0), 5001, &syn_from(5001), &[]).expect("cookie SYN-ACK");
+    let cookie_ack = Some(syn_ack.seq_number + 1);
+    // ...then client 5000 fills it.
+    let other = feed(&mut l, ms(0), 5000, &syn_from(5000), &[]).expect("cookie SYN-ACK");
+    assert_eq!(feed(&mut l, ms(1), 5000, &TcpRepr { ack_number: Some(other.seq_number + 1), ..SEND }, &[]), None);
+    assert_eq!(l.accept_queue_len(), 1);
+    // 5001's ACK with its first data is dropped: the queue is full.
+    let first = TcpRepr { ack_number: cookie_ack, ..SEND };
+    assert_eq!(feed(&mut l, ms(2), 5001, &first, b"abc"), None);
+    assert_eq!(l.stats().dropped, 1);
+    // Its next segment (past ISN + 1) is dropped too, not reset.
+    let second = TcpRepr { seq_number: REMOTE_SEQ + 4, ack_number: cookie_ack, ..SEND };
+    assert_eq!(feed(&mut l, ms(3), 5001, &second, b"def"), None);
+    assert_eq!(l.stats().cookies_rejected, 0);
+    // Once the application accepts, the next segment opens the connection:
+    // its data is out of order, so the ACK asks for ISN + 1 again.
+    let first_conn = l.accept().unwrap();
+    let reply = feed(&mut l, ms(4), 5001, &second, b"def").expect("ACK for out-of-order data");
+    assert_eq!(
+        reply,
+        TcpRepr {
+            src_port: LOCAL_PORT,
+            dst_port: 5001,
+            seq_number: syn_ack.seq_number + 1,
+            ack_number: Some(REMOTE_SEQ + 1),
+            window_len: reply.window_len,
+            ..TcpRepr::default()
+        }
+    );
+    assert_eq!(l.stats().cookies_accepted, 2);
+    // The client's retransmission fills the hole.
+    feed(&mut l, ms(5), 5001, &first, b"abc");
+    let i = l.accept().unwrap();
+    assert_ne!(i, first_conn);
+    let s = l.socket(i).unwrap();
+    assert_eq!(s.state(), State::Established);
+    assert_eq!(app_recv(s), b"abcdef");
+}
+
+#[test]
+fn parked_cookie_needs_the_same_ack_and_a_later_sequence_number() {
+    let limits = ListenerConfig { syn_backlog: 0, accept_backlog: 1, syn_cookies: true };
+    let mut l = listener(3, limits);
+    let syn_ack = feed(&mut l, ms(0), 5001, &syn_from(5001), &[]).unwrap();
+    let other = feed(&mut l, ms(0), 5000, &syn_from(5000), &[]).unwrap();
+    feed(&mut l, ms(1), 5000, &TcpRepr { ack_number: Some(other.seq_number + 1), ..SEND }, &[]);
+    assert_eq!(feed(&mut l, ms(2), 5001, &TcpRepr { ack_number: Some(syn_ack.seq_number + 1), ..SEND }, &[]), None);
+    l.accept().unwrap();
+    // A different acknowledgment number is no cookie: RST.
+    let wrong_ack = TcpRepr { seq_number: REMOTE_SEQ + 4, ack_number: Some(syn_ack.seq_number + 2), ..SEND };
+    assert_eq!(feed(&mut l, ms(3), 5001, &wrong_ack, &[]).map(|r| r.control), Some(TcpControl::Rst));
+    // Another client with the same ACK is no cookie either.
+    let elsewhere = TcpRepr { seq_number: REMOTE_SEQ + 4, ack_number: Some(syn_ack.seq_number + 1), ..SEND };
+    assert_eq!(feed(&mut l, ms(3), 5002, &elsewhere, &[]).map(|r| r.control), Some(TcpControl::Rst));
+    assert_eq!(l.stats().cookies_rejected, 2);
+    // After the cookie's lifetime (one to two 64 s periods) it is gone.
+    assert_eq!(feed(&mut l, ms(200_000), 5001, &elsewhere, &[]).map(|r| r.control), Some(TcpControl::Rst));
+    assert_eq!(l.accept_queue_len(), 0);
+}

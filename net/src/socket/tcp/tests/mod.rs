@@ -19,6 +19,7 @@ mod robustness;
 mod rst;
 mod shuttle;
 mod states;
+mod quiet;
 mod timers;
 
 use super::*;
