@@ -300,6 +300,11 @@ fn http_exchange(
         opened && !s.may_recv()
     });
     client.sockets.get_mut::<TcpSocket>(h).close();
+    // Let the close finish, then give the slot back.
+    run_until(now, Duration::from_secs(2), link, appliance, client, |c| {
+        matches!(c.sockets.get_mut::<TcpSocket>(h).state(), State::Closed | State::TimeWait)
+    });
+    client.sockets.remove(h);
     String::from_utf8_lossy(&reply).into_owned()
 }
 
@@ -391,3 +396,15 @@ fn http_answers_503_past_the_connection_limit() {
     assert!(extra.starts_with("HTTP/1.1 503 "), "{extra:.80}");
 }
 
+
+/// Many short HTTP connections back to back (for profiling the connection
+/// path with callgrind: `cargo test --release --test appliance -- --ignored`).
+#[test]
+#[ignore]
+fn http_many_short_connections() {
+    let (mut now, link, mut appliance, mut client) = setup(static_address());
+    for i in 0..200u16 {
+        let reply = http_exchange(&mut now, &link, &mut appliance, &mut client, 50000 + i, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "connection {i}: {reply:.60}");
+    }
+}
