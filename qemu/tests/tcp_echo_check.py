@@ -14,7 +14,8 @@ import time
 
 def client(i, a, results):
     rng = random.Random(a.seed * 1000 + i)
-    data = rng.randbytes(a.bytes)
+    # In 1 MiB pieces: randbytes of more than 256 MiB at once overflows.
+    data = b"".join(rng.randbytes(min(1 << 20, a.bytes - off)) for off in range(0, a.bytes, 1 << 20))
     try:
         s = socket.create_connection((a.host, a.port), timeout=a.deadline)
     except OSError as e:
