@@ -172,9 +172,8 @@ impl VirtioNet {
         while self.rx.to_post_len > 0 {
             let slot = self.rx.to_post[self.rx.to_post_len - 1];
             let buffer = &mut self.rx.buffers[slot as usize];
-            // SAFETY: the buffer is heap memory owned by this driver for its
-            // whole life, and is not touched again until the device
-            // completes it (receive() reads it only after receive_complete).
+            // receive() reads the buffer only after receive_complete.
+            // SAFETY: driver-owned heap memory, untouched until the device completes it.
             match unsafe { self.raw.receive_begin(buffer) } {
                 Ok(token) => {
                     self.rx.slot_of_token[token as usize % QUEUE_SIZE] = slot;
@@ -243,8 +242,8 @@ impl phy::TxToken for NicTxToken<'_> {
         };
         let total = header_len + len;
         let result = f(&mut buffer[header_len..total]);
-        // SAFETY: the buffer is driver-owned heap memory, and it stays
-        // untouched (off the free list) until reap_transmitted completes it.
+        // The slot leaves the free list below, until reap_transmitted completes it.
+        // SAFETY: driver-owned heap memory, untouched until the device completes it.
         match unsafe { self.raw.transmit_begin(&buffer[..total]) } {
             Ok(token) => {
                 self.tx.free_len -= 1;
