@@ -171,7 +171,15 @@ impl<'p> OutPacket<'p> {
         compute_checksum: bool,
     ) -> OutPacket<'p> {
         let mut p = OutPacket::raw(src, dst, IpProtocol::Tcp, ttl, false, data);
-        let repr = TcpRepr { payload_len: data.len(), ..*repr };
+        // `data` is the truth about the payload (a copy of the header
+        // only when the two disagree).
+        let corrected;
+        let repr = if repr.payload_len == data.len() {
+            repr
+        } else {
+            corrected = TcpRepr { payload_len: data.len(), ..*repr };
+            &corrected
+        };
         p.header_len = repr.header_len().min(tcp::MAX_HEADER_LEN);
         // The header is written alone (checksum zero), then the checksum
         // is summed over header and data where they lie. The header length

@@ -1013,17 +1013,24 @@ impl<'a> Inner<'a> {
         let mut leader_set = false;
         let is_tcp = |s: &Socket| matches!(s, Socket::Tcp(_) | Socket::TcpListener(_));
         let tail = sockets.iter_mut().filter(|(h, s)| h.index() >= first && is_tcp(s));
+        // A socket whose last dispatch found nothing due before a later
+        // instant would return at once: skip the call.
+        let quiet = |s: &Socket| matches!(s, Socket::Tcp(t) if t.is_quiet(now, mss));
         for (h, socket) in tail {
             if !core::mem::replace(&mut leader_set, true) {
                 self.tcp_cursor = h.index() + 1;
             }
-            self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
+            if !quiet(socket) {
+                self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
+            }
         }
         for (h, socket) in sockets.iter_mut().filter(|(h, s)| h.index() < first && is_tcp(s)) {
             if !core::mem::replace(&mut leader_set, true) {
                 self.tcp_cursor = h.index() + 1;
             }
-            self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
+            if !quiet(socket) {
+                self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
+            }
         }
         Ok(())
     }

@@ -36,8 +36,15 @@ impl<'a> TcpSocket<'a> {
         payload: &[u8],
     ) -> Option<TcpReply> {
         self.quiet = None;
-        // The payload slice is the truth about the segment's length.
-        let repr = &TcpRepr { payload_len: payload.len(), ..*repr };
+        // The payload slice is the truth about the segment's length (a
+        // copy only when the two disagree).
+        let corrected;
+        let repr = if repr.payload_len == payload.len() {
+            repr
+        } else {
+            corrected = TcpRepr { payload_len: payload.len(), ..*repr };
+            &corrected
+        };
         match self.state {
             State::Closed => rst_reply(local, remote, repr),
             State::Listen => self.process_listen(now, local, remote, repr),
@@ -466,7 +473,13 @@ impl<'a> TcpSocket<'a> {
             self.rcv_mss = self.rcv_mss.max(data.len()).min(self.advertised_mss().max(DEFAULT_MSS_V4));
             self.rx_buffer.write_unallocated(offset, data);
             let filled_hole = !self.assembler.is_empty() && offset == 0;
-            if self.assembler.add(offset, offset + data.len()).is_ok() {
+            if offset == 0 && self.assembler.is_empty() {
+                // In order with nothing held out of order (the common
+                // case): what the assembler would hand back is just this.
+                self.rx_buffer.enqueue_unallocated(data.len());
+                self.rcv_nxt += data.len();
+                self.unacked_bytes += data.len();
+            } else if self.assembler.add(offset, offset + data.len()).is_ok() {
                 let ready = self.assembler.remove_front();
                 if ready > 0 {
                     self.rx_buffer.enqueue_unallocated(ready);

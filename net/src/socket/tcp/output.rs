@@ -211,6 +211,14 @@ impl<'a> TcpSocket<'a> {
         self.timer_deadline(self.persist_at)
     }
 
+    /// Whether a `dispatch(now, mss_limit, ..)` would return at once
+    /// because an earlier one found nothing due before a later instant
+    /// (lets the interface skip the call).
+    #[inline]
+    pub(crate) fn is_quiet(&self, now: Instant, mss_limit: usize) -> bool {
+        self.quiet.is_some_and(|q| q.mss_limit == mss_limit.max(1) && q.until.is_none_or(|t| now < t))
+    }
+
     /// `poll_at` for a socket that is dispatched only when due (a
     /// listener's pool): a deadline in the future is remembered, so the
     /// next call is cheap until something touches the socket.
@@ -279,10 +287,8 @@ impl<'a> TcpSocket<'a> {
         mss_limit: usize,
         emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
-        if let Some(quiet) = self.quiet {
-            if quiet.mss_limit == mss_limit.max(1) && quiet.until.is_none_or(|t| now < t) {
-                return Ok(());
-            }
+        if self.is_quiet(now, mss_limit) {
+            return Ok(());
         }
         self.quiet = None;
         if matches!(self.state, State::Closed | State::Listen) {
