@@ -823,9 +823,12 @@ fn touched(len: usize) -> Vec<u8> {
 /// alternation so both see the same machine load.
 fn best_pair(mut ours: impl FnMut() -> f64, mut smol: impl FnMut() -> f64) -> (f64, f64) {
     let (mut a, mut b) = (f64::INFINITY, f64::INFINITY);
-    for _ in 0..ROUNDS {
-        a = a.min(ours());
-        b = b.min(smol());
+    let rounds = std::env::var("TCP_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(ROUNDS);
+    let only_ours = std::env::var_os("TCP_BENCH_OURS_ONLY").is_some();
+    let only_smol = std::env::var_os("TCP_BENCH_SMOL_ONLY").is_some();
+    for _ in 0..rounds {
+        a = if only_smol { 1.0 } else { a.min(ours()) };
+        b = if only_ours { 1.0 } else { b.min(smol()) };
     }
     (a, b)
 }
