@@ -20,6 +20,9 @@ pub struct NicReport<'n> {
     pub counters: &'n [Metric<'static>],
 }
 
+/// Metric group names of the listeners, in the order of `listeners`.
+const LISTENER_GROUPS: [&str; 2] = ["tcp_listener_echo", "tcp_listener_http"];
+
 /// Most counters in one layer of the interface's statistics.
 const MAX_GROUP: usize = 48;
 
@@ -73,6 +76,23 @@ impl StatsSource for StatsView<'_, '_> {
         }
         visit(&MetricGroup { name: "nic", metrics: self.nic.counters });
         visit(&MetricGroup { name: "services", metrics: self.services });
+        for (handle, name) in self.listeners.iter().zip(LISTENER_GROUPS) {
+            let Some(listener) = self.sockets.try_get::<TcpListener>(*handle) else { continue };
+            let s = listener.stats();
+            let metrics = [
+                Metric::counter("syns_queued", s.syns_queued.into()),
+                Metric::counter("cookies_sent", s.cookies_sent.into()),
+                Metric::counter("cookies_accepted", s.cookies_accepted.into()),
+                Metric::counter("cookies_rejected", s.cookies_rejected.into())
+                    .with_help("ACKs with no connection and no valid cookie (answered with RST)"),
+                Metric::counter("dropped", s.dropped.into()).with_help("SYNs or cookie ACKs dropped: a queue was full"),
+                Metric::counter("evicted", s.evicted.into())
+                    .with_help("Half-open connections dropped to make room for clients with a valid cookie"),
+                Metric::gauge("syn_queue", listener.syn_queue_len() as u64),
+                Metric::gauge("accept_queue", listener.accept_queue_len() as u64),
+            ];
+            visit(&MetricGroup { name, metrics: &metrics });
+        }
     }
 
     fn for_each_tcp_connection(&self, visit: &mut dyn FnMut(&TcpConnection<'_>) -> bool) {

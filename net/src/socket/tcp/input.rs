@@ -321,8 +321,14 @@ impl<'a> TcpSocket<'a> {
         {
             return false;
         }
+        // RFC 6191: a newer timestamp, or an equal one (a client reusing
+        // its port within the same clock tick) with a higher sequence
+        // number; without timestamps, a higher sequence number.
         let newer = match (self.timestamps, repr.timestamp) {
-            (true, Some(ts)) => (ts.tsval.wrapping_sub(self.ts_recent) as i32) > 0,
+            (true, Some(ts)) => match ts.tsval.wrapping_sub(self.ts_recent) as i32 {
+                0 => repr.seq_number > self.rcv_nxt,
+                diff => diff > 0,
+            },
             _ => repr.seq_number > self.rcv_nxt,
         };
         if !newer {

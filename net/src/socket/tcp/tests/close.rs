@@ -323,3 +323,43 @@ fn time_wait_reuse_by_newer_timestamp() {
     assert!(send(&mut t, ms(2), &stale, &[]).is_some());
     assert_eq!(t.state(), State::TimeWait);
 }
+
+/// Builds a passive connection with timestamps that the peer closed last
+/// with TSval 102 (its FIN): TIME-WAIT with TS.Recent = 102, RCV.NXT = 10002.
+fn time_wait_with_timestamps() -> TcpSocket<'static> {
+    use crate::wire::tcp::TcpTimestamp;
+    let ts = |v: u32| Some(TcpTimestamp { tsval: v, tsecr: 0 });
+    let mut s = listening_with(TcpConfig { timestamps: true, ..plain_config() });
+    send(&mut s, ms(0), &TcpRepr { timestamp: ts(100), ..SYN }, &[]);
+    force_iss(&mut s, LOCAL_SEQ);
+    recv_all(&mut s, ms(0));
+    send(&mut s, ms(0), &TcpRepr { timestamp: ts(101), ..SEND }, &[]);
+    s.close();
+    recv_all(&mut s, ms(0));
+    send(&mut s, ms(1), &TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(1002)), timestamp: ts(102), ..SEND }, &[]);
+    assert_eq!(s.state(), State::TimeWait);
+    recv_all(&mut s, ms(1));
+    s
+}
+
+#[test]
+fn time_wait_reuse_by_equal_timestamp_and_higher_sequence() {
+    use crate::wire::tcp::TcpTimestamp;
+    // A client reusing its port within the same millisecond (seen with
+    // Linux and wrk): same TSval as its FIN, a later ISN (RFC 6191).
+    let mut s = time_wait_with_timestamps();
+    let syn = TcpRepr { seq_number: seq(50_000), timestamp: Some(TcpTimestamp { tsval: 102, tsecr: 0 }), ..SYN };
+    assert_eq!(send(&mut s, ms(2), &syn, &[]), None);
+    assert_eq!(s.state(), State::SynReceived);
+    assert_eq!(recv_one(&mut s, ms(2)).control, TcpControl::Syn);
+}
+
+#[test]
+fn time_wait_not_reused_by_equal_timestamp_and_old_sequence() {
+    use crate::wire::tcp::TcpTimestamp;
+    let mut s = time_wait_with_timestamps();
+    let syn = TcpRepr { seq_number: seq(5), timestamp: Some(TcpTimestamp { tsval: 102, tsecr: 0 }), ..SYN };
+    let reply = send(&mut s, ms(2), &syn, &[]).expect("the TIME-WAIT acknowledgement");
+    assert_eq!(reply.control, TcpControl::None);
+    assert_eq!(s.state(), State::TimeWait);
+}
