@@ -2,3 +2,4 @@
 //! `Hal`, and the network device behind `net::phy::Device`.
 pub mod hal;
 pub mod net;
+pub mod transport;

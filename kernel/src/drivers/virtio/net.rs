@@ -9,6 +9,7 @@ use net::phy::{self, DeviceCapabilities};
 use net::time::Instant;
 use net::wire::EthernetAddress;
 use virtio_drivers::device::net::VirtIONetRaw;
+use super::transport::NoEventIdx;
 use virtio_drivers::transport::SomeTransport;
 
 /// Descriptors per virtqueue.
@@ -25,7 +26,7 @@ const NO_SLOT: u16 = u16::MAX;
 /// 65535 bytes), used when a frame cannot be sent so it is built and dropped.
 const DISCARD_LEN: usize = 65536 + 64;
 
-type Raw = VirtIONetRaw<KernelHal, SomeTransport<'static>, QUEUE_SIZE>;
+type Raw = VirtIONetRaw<KernelHal, NoEventIdx, QUEUE_SIZE>;
 type Buffer = [u8; BUFFER_LEN];
 
 /// Ring and traffic counters, for logs and `/stats`.
@@ -96,7 +97,7 @@ impl VirtioNet {
         if transport.device_type() != DeviceType::Network {
             return Err(NicError::NotANetworkDevice);
         }
-        let raw = Box::new(Raw::new(transport).map_err(NicError::Init)?);
+        let raw = Box::new(Raw::new(NoEventIdx(transport)).map_err(NicError::Init)?);
         let mac = EthernetAddress(raw.mac_address());
         let mut nic = VirtioNet {
             raw,
