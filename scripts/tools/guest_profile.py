@@ -57,6 +57,7 @@ def main():
     s.sendall(b"+")
     command(s, "?")  # the stub stops the guest when a debugger attaches
     counts = collections.Counter()
+    pcs = collections.Counter()
     for _ in range(a.samples):
         s.sendall(packet("c"))
         while s.recv(1) != b"+":
@@ -68,10 +69,14 @@ def main():
         pc = int.from_bytes(bytes.fromhex(pc_hex), "little")
         i = bisect.bisect_right(addrs, pc) - 1
         counts[syms[i][1] if i >= 0 else hex(pc)] += 1
+        pcs[pc] += 1
     s.sendall(packet("D"))
     total = sum(counts.values())
     for name, n in counts.most_common(30):
         print(f"{100 * n / total:5.1f}%  {name[:140]}")
+    print("hottest addresses (see them with objdump -d --start-address=...):")
+    for pc, n in pcs.most_common(5):
+        print(f"{100 * n / total:5.1f}%  {pc:#x}")
 
 
 if __name__ == "__main__":
