@@ -39,9 +39,11 @@ pub const ECHO_PORT: u16 = 7;
 pub const HTTP_PORT: u16 = 80;
 /// TCP echo connections at once (the listener's socket pool).
 pub const ECHO_CONNECTIONS: usize = 40;
-/// HTTP connections served at once; a few more sockets answer 503.
+/// HTTP connections served at once.
 pub const HTTP_CONNECTIONS: usize = 64;
-const HTTP_SOCKETS: usize = HTTP_CONNECTIONS + 8;
+/// Sockets beyond the limit, which only answer 503 and close.
+const HTTP_BUSY_SOCKETS: usize = 8;
+const HTTP_SOCKETS: usize = HTTP_CONNECTIONS + HTTP_BUSY_SOCKETS;
 const ECHO_BUFFER: usize = 64 * 1024;
 const HTTP_RX_BUFFER: usize = 16 * 1024;
 const HTTP_TX_BUFFER: usize = 32 * 1024;
@@ -209,7 +211,7 @@ impl<'a> Appliance<'a> {
         let http_pool = storage.http_sockets.len();
         let http_listener =
             sockets.add(TcpListener::new(HTTP_PORT, storage.http_sockets, http_tcp, backlog(http_pool)));
-        let http_limit = http_pool.saturating_sub(8).max(1);
+        let http_limit = http_pool.saturating_sub(HTTP_BUSY_SOCKETS).max(1);
 
         let mut dhcp = None;
         let plan = match settings.address {
