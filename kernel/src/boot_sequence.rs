@@ -67,9 +67,9 @@ extern "C" fn kernel_main(dtb: usize, entry_el: u64) -> ! {
 /// counter (weak: logged at boot).
 fn entropy(platform: &Platform) -> u64 {
     match platform.rng_seed {
-        Some(seed) => seed.chunks_exact(8).fold(0, |acc, c| {
-            acc ^ u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
-        }),
+        Some(seed) => seed
+            .chunks_exact(8)
+            .fold(0, |acc, c| acc ^ u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])),
         None => timer::uptime_micros().rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15,
     }
 }

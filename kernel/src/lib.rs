@@ -7,8 +7,8 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
-pub mod apps;
 pub mod appliance;
+pub mod apps;
 pub mod bootargs;
 
 /// The appliance's version, from Cargo.

@@ -92,7 +92,14 @@ fn setup(address: AddressMode) -> (Instant, Link<Vec<u8>>, Appliance<'static>, C
     (now, link, appliance, client())
 }
 
-fn ping(now: &mut Instant, link: &Link<Vec<u8>>, appliance: &mut Appliance, client: &mut Client, seq: u16, size: usize) -> bool {
+fn ping(
+    now: &mut Instant,
+    link: &Link<Vec<u8>>,
+    appliance: &mut Appliance,
+    client: &mut Client,
+    seq: u16,
+    size: usize,
+) -> bool {
     let data: Vec<u8> = (0..size).map(|i| (i * 7 + seq as usize) as u8).collect();
     client.sockets.get_mut::<IcmpSocket>(client.icmp).send_echo(APPLIANCE_IP, seq, &data).unwrap();
     run(now, Duration::from_millis(50), link, appliance, client);
@@ -316,16 +323,37 @@ fn header<'r>(response: &'r str, name: &str) -> Option<&'r str> {
 #[test]
 fn http_serves_the_home_page_errors_and_stats() {
     let (mut now, link, mut appliance, mut client) = setup(static_address());
-    let page = http_exchange(&mut now, &link, &mut appliance, &mut client, 43000, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    let page = http_exchange(
+        &mut now,
+        &link,
+        &mut appliance,
+        &mut client,
+        43000,
+        b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    );
     assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page:.80}");
     let body = page.split_once("\r\n\r\n").unwrap().1;
     assert_eq!(header(&page, "Content-Length").unwrap().parse::<usize>().unwrap(), body.len());
     assert!(body.contains("<html"));
 
-    let missing = http_exchange(&mut now, &link, &mut appliance, &mut client, 43001, b"GET /nope HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    let missing = http_exchange(
+        &mut now,
+        &link,
+        &mut appliance,
+        &mut client,
+        43001,
+        b"GET /nope HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    );
     assert!(missing.starts_with("HTTP/1.1 404 "), "{missing:.80}");
 
-    let head = http_exchange(&mut now, &link, &mut appliance, &mut client, 43002, b"HEAD / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    let head = http_exchange(
+        &mut now,
+        &link,
+        &mut appliance,
+        &mut client,
+        43002,
+        b"HEAD / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    );
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"));
     assert_eq!(head.split_once("\r\n\r\n").unwrap().1, "", "HEAD has no body");
     assert_eq!(header(&head, "Content-Length"), header(&page, "Content-Length"));
@@ -333,12 +361,30 @@ fn http_serves_the_home_page_errors_and_stats() {
     let bad = http_exchange(&mut now, &link, &mut appliance, &mut client, 43003, b"GARBAGE\r\n\r\n");
     assert!(bad.starts_with("HTTP/1.1 400 "), "{bad:.80}");
 
-    let stats = http_exchange(&mut now, &link, &mut appliance, &mut client, 43004, b"GET /stats HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    let stats = http_exchange(
+        &mut now,
+        &link,
+        &mut appliance,
+        &mut client,
+        43004,
+        b"GET /stats HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    );
     let json = stats.split_once("\r\n\r\n").unwrap().1;
     let value: serde_json::Value = serde_json::from_str(json).expect("/stats is JSON");
-    assert!(value.get("uptime_seconds").is_some() || value.get("uptime_us").is_some() || value.as_object().is_some_and(|o| !o.is_empty()));
+    assert!(
+        value.get("uptime_seconds").is_some()
+            || value.get("uptime_us").is_some()
+            || value.as_object().is_some_and(|o| !o.is_empty())
+    );
 
-    let metrics = http_exchange(&mut now, &link, &mut appliance, &mut client, 43005, b"GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    let metrics = http_exchange(
+        &mut now,
+        &link,
+        &mut appliance,
+        &mut client,
+        43005,
+        b"GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    );
     assert!(metrics.contains("appliance_ipv4_"), "{metrics:.300}");
     assert!(metrics.contains("appliance_services_http_connections_total"));
 }
@@ -392,10 +438,10 @@ fn http_answers_503_past_the_connection_limit() {
     assert!(all_open, "{open} of {HTTP_CONNECTIONS} connections established");
     run(&mut now, Duration::from_millis(10), &link, &mut appliance, &mut client);
     assert_eq!(appliance.http_active(), HTTP_CONNECTIONS, "the server serves every idle connection");
-    let extra = http_exchange(&mut now, &link, &mut appliance, &mut client, 46000, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    let extra =
+        http_exchange(&mut now, &link, &mut appliance, &mut client, 46000, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
     assert!(extra.starts_with("HTTP/1.1 503 "), "{extra:.80}");
 }
-
 
 /// Many short HTTP connections back to back (for profiling the connection
 /// path with callgrind: `cargo test --release --test appliance -- --ignored`).
@@ -404,7 +450,14 @@ fn http_answers_503_past_the_connection_limit() {
 fn http_many_short_connections() {
     let (mut now, link, mut appliance, mut client) = setup(static_address());
     for i in 0..200u16 {
-        let reply = http_exchange(&mut now, &link, &mut appliance, &mut client, 50000 + i, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        let reply = http_exchange(
+            &mut now,
+            &link,
+            &mut appliance,
+            &mut client,
+            50000 + i,
+            b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        );
         assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "connection {i}: {reply:.60}");
     }
 }

@@ -74,24 +74,12 @@ fn main() {
         assert_eq!(checksum::data(buf), baseline(buf));
         let fast = throughput(buf, checksum::data, round, rounds);
         let base = throughput(buf, baseline, round, rounds);
-        println!(
-            "{:>8}  {:>9.2} GB/s  {:>9.2} GB/s  {:>5.2}x",
-            size,
-            fast / 1e9,
-            base / 1e9,
-            fast / base
-        );
+        println!("{:>8}  {:>9.2} GB/s  {:>9.2} GB/s  {:>5.2}x", size, fast / 1e9, base / 1e9, fast / base);
     }
     // An odd offset and length: the fast path must not depend on alignment.
     let buf = &data[1..1501];
     assert_eq!(checksum::data(buf), baseline(buf));
     let fast = throughput(buf, checksum::data, round, rounds);
     let base = throughput(buf, baseline, round, rounds);
-    println!(
-        "{:>8}  {:>9.2} GB/s  {:>9.2} GB/s  {:>5.2}x  (offset 1)",
-        1500,
-        fast / 1e9,
-        base / 1e9,
-        fast / base
-    );
+    println!("{:>8}  {:>9.2} GB/s  {:>9.2} GB/s  {:>5.2}x  (offset 1)", 1500, fast / 1e9, base / 1e9, fast / base);
 }

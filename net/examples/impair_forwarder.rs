@@ -32,8 +32,8 @@ use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant as StdInstant};
 
 use net::phy::{
-    wait_readable, Device, FaultConfig, FaultCounters, FaultInjector, PcapWriter, RateLimit,
-    RxToken, TapDevice, TxToken, UdpLink,
+    wait_readable, Device, FaultConfig, FaultCounters, FaultInjector, PcapWriter, RateLimit, RxToken, TapDevice,
+    TxToken, UdpLink,
 };
 use net::time::{Duration, Instant};
 
@@ -43,15 +43,8 @@ const QUEUE_FRAMES: usize = 512;
 const MAX_SLEEP: StdDuration = StdDuration::from_millis(100);
 
 enum Sides {
-    UdpTap {
-        local: SocketAddr,
-        remote: SocketAddr,
-        tap: String,
-    },
-    TapTap {
-        a: String,
-        b: String,
-    },
+    UdpTap { local: SocketAddr, remote: SocketAddr, tap: String },
+    TapTap { a: String, b: String },
 }
 
 struct Options {
@@ -65,7 +58,8 @@ struct Options {
     pcap: Option<PathBuf>,
 }
 
-const USAGE: &str = "usage: impair_forwarder (--udp-local ADDR --udp-remote ADDR --tap NAME | --tap-a NAME --tap-b NAME)
+const USAGE: &str =
+    "usage: impair_forwarder (--udp-local ADDR --udp-remote ADDR --tap NAME | --tap-a NAME --tap-b NAME)
     [--seed N] [--loss PPM] [--dup PPM] [--reorder PPM] [--corrupt PPM] [--delay-us N]
     [--rate-bytes-per-s N] [--duration-s N] [--stop-file PATH] [--stop-on-stdin-eof] [--stats-s N]
     [--pcap FILE]";
@@ -74,13 +68,9 @@ fn parse_args() -> Result<Options, String> {
     fn num<T: std::str::FromStr>(flag: &str, v: String) -> Result<T, String> {
         v.parse().map_err(|_| format!("{flag}: not a number: {v}"))
     }
-    let (mut udp_local, mut udp_remote, mut tap, mut tap_a, mut tap_b) =
-        (None, None, None, None, None);
+    let (mut udp_local, mut udp_remote, mut tap, mut tap_a, mut tap_b) = (None, None, None, None, None);
     let mut opts = Options {
-        sides: Sides::TapTap {
-            a: String::new(),
-            b: String::new(),
-        },
+        sides: Sides::TapTap { a: String::new(), b: String::new() },
         seed: 1,
         faults: FaultConfig::clean(),
         duration: None,
@@ -115,10 +105,7 @@ fn parse_args() -> Result<Options, String> {
             "--rate-bytes-per-s" => {
                 let rate: u64 = num(&flag, value)?;
                 // A burst of ~10 ms of traffic, at least two full frames.
-                f.rate_limit = Some(RateLimit {
-                    bytes_per_sec: rate,
-                    burst_bytes: (rate / 100).max(3028),
-                });
+                f.rate_limit = Some(RateLimit { bytes_per_sec: rate, burst_bytes: (rate / 100).max(3028) });
             }
             "--duration-s" => opts.duration = Some(StdDuration::from_secs(num(&flag, value)?)),
             "--stop-file" => opts.stop_file = Some(PathBuf::from(value)),
@@ -171,11 +158,7 @@ fn counters(c: &FaultCounters) -> String {
 }
 
 /// Why the loop ended.
-fn should_stop(
-    opts: &Options,
-    started: StdInstant,
-    stdin_closed: &AtomicBool,
-) -> Option<&'static str> {
+fn should_stop(opts: &Options, started: StdInstant, stdin_closed: &AtomicBool) -> Option<&'static str> {
     if opts.duration.is_some_and(|d| started.elapsed() >= d) {
         return Some("duration elapsed");
     }
@@ -233,9 +216,7 @@ where
         // Sleep until a device has a frame or a held frame is due; skip a
         // device whose frames cannot move yet (its queue is full), or the
         // wait would return at once and spin.
-        let due = a
-            .poll_at(now)
-            .map(|t| StdDuration::from_micros((t - now).total_micros()));
+        let due = a.poll_at(now).map(|t| StdDuration::from_micros((t - now).total_micros()));
         let timeout = due.map_or(MAX_SLEEP, |d| d.min(MAX_SLEEP));
         let mut sources: Vec<&dyn AsRawFd> = Vec::with_capacity(2);
         if !a.rx_is_full() {
@@ -254,13 +235,7 @@ where
 
 /// Runs the bridge, recording side B to the pcap file if one was asked
 /// for. The file is unbuffered so a killed forwarder leaves whole records.
-fn bridge_with_capture<A, B>(
-    a: A,
-    b: B,
-    a_name: &str,
-    b_name: &str,
-    opts: &Options,
-) -> Result<(), String>
+fn bridge_with_capture<A, B>(a: A, b: B, a_name: &str, b_name: &str, opts: &Options) -> Result<(), String>
 where
     A: Device + AsRawFd,
     B: Device + AsRawFd,
@@ -279,10 +254,7 @@ fn run(opts: &Options) -> Result<(), String> {
         Sides::UdpTap { local, remote, tap } => {
             let udp = UdpLink::bind(*local, *remote).map_err(|e| format!("bind {local}: {e}"))?;
             let tap_dev = TapDevice::new(tap).map_err(|e| format!("open TAP {tap}: {e}"))?;
-            println!(
-                "impair_forwarder: udp {local} <-> {remote} bridged with tap {tap}, seed {}",
-                opts.seed
-            );
+            println!("impair_forwarder: udp {local} <-> {remote} bridged with tap {tap}, seed {}", opts.seed);
             bridge_with_capture(udp, tap_dev, "udp", tap, opts)
         }
         Sides::TapTap { a, b } => {

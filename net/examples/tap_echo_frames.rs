@@ -24,12 +24,7 @@ struct Options {
 }
 
 fn parse_args() -> Result<Options, String> {
-    let mut opts = Options {
-        tap: String::new(),
-        count: 10,
-        duration: Duration::from_secs(10),
-        pcap: None,
-    };
+    let mut opts = Options { tap: String::new(), count: 10, duration: Duration::from_secs(10), pcap: None };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
@@ -37,8 +32,7 @@ fn parse_args() -> Result<Options, String> {
             "--tap" => opts.tap = value()?,
             "--count" => opts.count = value()?.parse().map_err(|e| format!("--count: {e}"))?,
             "--duration-s" => {
-                opts.duration =
-                    Duration::from_secs(value()?.parse().map_err(|e| format!("--duration-s: {e}"))?)
+                opts.duration = Duration::from_secs(value()?.parse().map_err(|e| format!("--duration-s: {e}"))?)
             }
             "--pcap" => opts.pcap = Some(value()?),
             _ => return Err(format!("unknown flag {flag}")),
@@ -51,54 +45,27 @@ fn parse_args() -> Result<Options, String> {
 }
 
 fn mac(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
 }
 
 fn ipv4(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| b.to_string())
-        .collect::<Vec<_>>()
-        .join(".")
+    bytes.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(".")
 }
 
 /// One line describing an Ethernet frame, never panicking on short input.
 fn describe(frame: &[u8]) -> String {
-    let (Some(dst), Some(src), Some(ty)) = (frame.get(0..6), frame.get(6..12), frame.get(12..14))
-    else {
+    let (Some(dst), Some(src), Some(ty)) = (frame.get(0..6), frame.get(6..12), frame.get(12..14)) else {
         return format!("runt frame of {} bytes", frame.len());
     };
     let ethertype = u16::from_be_bytes([ty[0], ty[1]]);
-    let head = format!(
-        "{} > {} type 0x{ethertype:04x} len {}",
-        mac(src),
-        mac(dst),
-        frame.len()
-    );
+    let head = format!("{} > {} type 0x{ethertype:04x} len {}", mac(src), mac(dst), frame.len());
     let payload = &frame[14..];
-    match (
-        ethertype,
-        payload.get(6..8),
-        payload.get(14..18),
-        payload.get(24..28),
-    ) {
+    match (ethertype, payload.get(6..8), payload.get(14..18), payload.get(24..28)) {
         (0x0806, Some(op), Some(sender_ip), Some(target_ip)) => {
             let op = u16::from_be_bytes([op[0], op[1]]);
             match op {
-                1 => format!(
-                    "{head}: ARP who-has {} tell {}",
-                    ipv4(target_ip),
-                    ipv4(sender_ip)
-                ),
-                2 => format!(
-                    "{head}: ARP reply {} is-at {}",
-                    ipv4(sender_ip),
-                    mac(&payload[8..14])
-                ),
+                1 => format!("{head}: ARP who-has {} tell {}", ipv4(target_ip), ipv4(sender_ip)),
+                2 => format!("{head}: ARP reply {} is-at {}", ipv4(sender_ip), mac(&payload[8..14])),
                 _ => format!("{head}: ARP op {op}"),
             }
         }

@@ -26,12 +26,7 @@ impl Rng {
     /// A generator whose whole output is determined by `seed`.
     pub fn new(seed: u64) -> Rng {
         let mut sm = seed;
-        let state = [
-            splitmix64(&mut sm),
-            splitmix64(&mut sm),
-            splitmix64(&mut sm),
-            splitmix64(&mut sm),
-        ];
+        let state = [splitmix64(&mut sm), splitmix64(&mut sm), splitmix64(&mut sm), splitmix64(&mut sm)];
         // SplitMix64 never yields four zero words from one seed, so the
         // all-zero state (a fixed point of xoshiro) cannot occur.
         Rng { state }
@@ -108,9 +103,7 @@ mod tests {
     fn xoshiro_reference_values() {
         // xoshiro256** from the state {1, 2, 3, 4}, checked against the
         // reference algorithm computed independently (Python, 64-bit masks).
-        let mut rng = Rng {
-            state: [1, 2, 3, 4],
-        };
+        let mut rng = Rng { state: [1, 2, 3, 4] };
         assert_eq!(rng.next_u64(), 11520);
         assert_eq!(rng.next_u64(), 0);
         assert_eq!(rng.next_u64(), 1509978240);

@@ -11,11 +11,19 @@ use net::wire::{Ipv4Address, Ipv4Cidr};
 pub enum AddressPlan {
     Static,
     /// DHCP is running; the fallback applies at `deadline` if no lease.
-    DhcpWaiting { deadline: Instant, fallback: Ipv4Cidr, gateway: Ipv4Address },
+    DhcpWaiting {
+        deadline: Instant,
+        fallback: Ipv4Cidr,
+        gateway: Ipv4Address,
+    },
     /// The fallback is in use while DHCP keeps trying.
-    Fallback { address: Ipv4Cidr },
+    Fallback {
+        address: Ipv4Cidr,
+    },
     /// A lease is (or was) in use; DHCP owns the address from now on.
-    Dhcp { reported: Option<Ipv4Cidr> },
+    Dhcp {
+        reported: Option<Ipv4Cidr>,
+    },
 }
 
 impl AddressPlan {

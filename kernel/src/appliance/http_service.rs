@@ -42,7 +42,15 @@ impl<'a> HttpService<'a> {
         let n = connections.len().min(slots.len()).min(CAPACITY);
         let (connections, _) = connections.split_at_mut(n);
         let (slots, _) = slots.split_at_mut(n);
-        HttpService { connections, slots, in_use: SlotMask::default(), serving: 0, limit, accepted: 0, rejected_busy: 0 }
+        HttpService {
+            connections,
+            slots,
+            in_use: SlotMask::default(),
+            serving: 0,
+            limit,
+            accepted: 0,
+            rejected_busy: 0,
+        }
     }
 
     fn set(&mut self, i: usize, slot: Slot) {

@@ -96,9 +96,10 @@ impl Storage<'static> {
             sockets: alloc::vec::Vec::from_iter((0..16).map(|_| SocketStorage::EMPTY)).leak(),
             echo_sockets: pool(ECHO_CONNECTIONS, ECHO_BUFFER, ECHO_BUFFER),
             http_sockets: pool(HTTP_SOCKETS, HTTP_RX_BUFFER, HTTP_TX_BUFFER),
-            http_connections: alloc::vec::Vec::from_iter((0..HTTP_SOCKETS).map(|_| {
-                HttpConnection::new(leak(0u8, INPUT_CAPACITY), leak(0u8, OUTPUT_CAPACITY), Instant::ZERO)
-            }))
+            http_connections: alloc::vec::Vec::from_iter(
+                (0..HTTP_SOCKETS)
+                    .map(|_| HttpConnection::new(leak(0u8, INPUT_CAPACITY), leak(0u8, OUTPUT_CAPACITY), Instant::ZERO)),
+            )
             .leak(),
             http_slots: leak(HttpSlot::Free, HTTP_SOCKETS),
             udp_rx_metadata: leak(UdpPacketMetadata::EMPTY, 128),

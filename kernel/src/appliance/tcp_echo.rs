@@ -30,7 +30,6 @@ pub struct TcpEcho {
 }
 
 impl TcpEcho {
-
     /// Takes new connections, echoes what arrived, closes after the peer
     /// closed and everything was sent back, frees finished sockets.
     /// Returns whether anything moved.

@@ -116,11 +116,7 @@ pub fn check_sent_frame(frame: &[u8], addresses: &[Ipv4Address]) -> Sent {
         EtherType::Ipv4 => {
             let packet = ipv4::Packet::new_checked(frame.payload()).expect("sent IPv4 checks");
             let ip = ipv4::Repr::parse(&packet, true).expect("sent IPv4 parses");
-            assert!(
-                ip.src_addr.is_unspecified() || addresses.contains(&ip.src_addr),
-                "sent from {}",
-                ip.src_addr
-            );
+            assert!(ip.src_addr.is_unspecified() || addresses.contains(&ip.src_addr), "sent from {}", ip.src_addr);
             assert!(ip.ttl > 0);
             if packet.is_fragment() {
                 return Sent::Other;
@@ -288,7 +284,12 @@ fn echo(socket: &mut TcpSocket) {
 
 /// Polls at `now` and checks what went out and when the next poll is due;
 /// returns what the sent frames carried.
-pub fn poll_and_check(iface: &mut Interface, device: &mut FuzzDevice, sockets: &mut SocketSet, now: Instant) -> Vec<Sent> {
+pub fn poll_and_check(
+    iface: &mut Interface,
+    device: &mut FuzzDevice,
+    sockets: &mut SocketSet,
+    now: Instant,
+) -> Vec<Sent> {
     device.tx.clear();
     let result = iface.poll(now, device, sockets);
     let addresses: Vec<Ipv4Address> = iface.addresses().map(|c| c.address()).collect();

@@ -102,11 +102,8 @@ fn time_step(inp: &mut Input) -> Duration {
 
 fuzz_target!(|data: &[u8]| {
     let mut inp = Input::new(data);
-    let mut run = Run {
-        client: DhcpClient::new(MAC, inp.u32()),
-        now: Instant::from_millis(i64::from(inp.u16())),
-        xid: 0,
-    };
+    let mut run =
+        Run { client: DhcpClient::new(MAC, inp.u32()), now: Instant::from_millis(i64::from(inp.u16())), xid: 0 };
     run.poll();
     for _ in 0..MAX_OPS {
         if inp.is_empty() {

@@ -6,9 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use net::wire::dns::{
-    Entry, Name, Packet, QueryRepr, RecordData, Repr, Type, HEADER_LEN, MAX_NAME_TEXT_LEN,
-};
+use net::wire::dns::{Entry, Name, Packet, QueryRepr, RecordData, Repr, Type, HEADER_LEN, MAX_NAME_TEXT_LEN};
 use net::wire::Error;
 
 /// Flag bits the header Repr keeps (Z, AD and CD are dropped).

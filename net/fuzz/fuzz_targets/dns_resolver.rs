@@ -16,9 +16,7 @@ mod input;
 
 use input::Input;
 use libfuzzer_sys::fuzz_target;
-use net::socket::dns::{
-    DnsError, DnsQuerySlot, DnsResolver, QueryHandle, QueryKind, MAX_ADDRESSES, MAX_PAYLOAD_LEN,
-};
+use net::socket::dns::{DnsError, DnsQuerySlot, DnsResolver, QueryHandle, QueryKind, MAX_ADDRESSES, MAX_PAYLOAD_LEN};
 use net::time::{Duration, Instant};
 use net::wire::dns::{Entry, Packet, SERVER_PORT};
 use net::wire::{IpAddress, IpEndpoint, Ipv4Address, Ipv6Address};

@@ -25,9 +25,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(v, repr);
     }
     match repr {
-        Repr::DstUnreachable { data, .. }
-        | Repr::TimeExceeded { data, .. }
-        | Repr::ParamProblem { data, .. } => {
+        Repr::DstUnreachable { data, .. } | Repr::TimeExceeded { data, .. } | Repr::ParamProblem { data, .. } => {
             let _ = QuotedDatagram::parse(data);
         }
         Repr::EchoRequest { .. } | Repr::EchoReply { .. } => {}

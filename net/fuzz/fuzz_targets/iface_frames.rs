@@ -15,21 +15,21 @@
 //! every frame it sends must parse with valid checksums.
 #![no_main]
 
-#[path = "../common/input.rs"]
-mod input;
 #[path = "../common/iface.rs"]
 mod iface;
+#[path = "../common/input.rs"]
+mod input;
 
 use iface::{
     drain_icmp, poll_and_check, tcp_app, udp_echo, with_stack, FuzzDevice, Sent, ADDR, DNS_SERVER, GATEWAY, MAC,
 };
 use input::Input;
 use libfuzzer_sys::fuzz_target;
+use net::socket::dhcpv4::DhcpClient;
 use net::socket::dns::{DnsResolver, QueryKind};
 use net::socket::icmp::IcmpSocket;
 use net::socket::udp::UdpSocket;
 use net::time::{Duration, Instant};
-use net::socket::dhcpv4::DhcpClient;
 use net::wire::checksum;
 use net::wire::dhcpv4::MAGIC_COOKIE;
 use net::wire::tcp::{self, SeqNumber, TcpControl, TcpTimestamp};
@@ -125,7 +125,14 @@ fn ipv4_frame(inp: &mut Input, dns_port: u16) -> Vec<u8> {
 }
 
 /// A UDP header (checksum zero or valid) and `payload`.
-fn udp_datagram(src: Ipv4Address, dst: Ipv4Address, src_port: u16, dst_port: u16, payload: &[u8], sum: bool) -> Vec<u8> {
+fn udp_datagram(
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    src_port: u16,
+    dst_port: u16,
+    payload: &[u8],
+    sum: bool,
+) -> Vec<u8> {
     let mut udp = Vec::with_capacity(8 + payload.len());
     udp.extend_from_slice(&src_port.to_be_bytes());
     udp.extend_from_slice(&dst_port.to_be_bytes());
@@ -175,7 +182,16 @@ fn dns_frame(inp: &mut Input, query: &[u8], dns_port: u16) -> Vec<u8> {
 
 /// An Ethernet frame with an IPv4 header (valid checksum) and `payload`.
 #[allow(clippy::too_many_arguments)]
-fn ip_frame(src: Ipv4Address, dst: Ipv4Address, proto: u8, ident: u16, frag: u16, ttl: u8, payload: &[u8], mac: u8) -> Vec<u8> {
+fn ip_frame(
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    proto: u8,
+    ident: u16,
+    frag: u16,
+    ttl: u8,
+    payload: &[u8],
+    mac: u8,
+) -> Vec<u8> {
     let total = 20 + payload.len();
     let mut ip = vec![0x45, 0];
     ip.extend_from_slice(&(total as u16).to_be_bytes());

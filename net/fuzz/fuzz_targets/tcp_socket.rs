@@ -26,9 +26,7 @@ mod input;
 
 use input::Input;
 use libfuzzer_sys::fuzz_target;
-use net::socket::tcp::{
-    CongestionKind, ListenerConfig, State, TcpConfig, TcpListener, TcpReply, TcpSocket,
-};
+use net::socket::tcp::{CongestionKind, ListenerConfig, State, TcpConfig, TcpListener, TcpReply, TcpSocket};
 use net::storage::RingBuffer;
 use net::time::{Duration, Instant};
 use net::wire::tcp::{Packet as TcpPacket, Repr as TcpRepr, SeqNumber, TcpControl, TcpTimestamp};

@@ -109,21 +109,13 @@ struct TokenBucket {
 impl TokenBucket {
     fn new(limit: RateLimit) -> TokenBucket {
         let burst = i128::from(limit.burst_bytes.max(1)) * 1_000_000;
-        TokenBucket {
-            rate: i128::from(limit.bytes_per_sec.max(1)),
-            burst,
-            tokens: burst,
-            last: None,
-        }
+        TokenBucket { rate: i128::from(limit.bytes_per_sec.max(1)), burst, tokens: burst, last: None }
     }
 
     fn refill(&mut self, now: Instant) {
         if let Some(last) = self.last {
             let elapsed = i128::from((now - last).total_micros());
-            self.tokens = self.burst.min(
-                self.tokens
-                    .saturating_add(elapsed.saturating_mul(self.rate)),
-            );
+            self.tokens = self.burst.min(self.tokens.saturating_add(elapsed.saturating_mul(self.rate)));
         }
         if self.last.is_none_or(|last| now > last) {
             self.last = Some(now);
@@ -190,12 +182,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> Lane<S> {
 
     /// Queues a frame of `len` bytes written by `f` and decides its fate.
     /// `None` (without calling `f`) if it exceeds the slot size.
-    fn admit_with<R, F: FnOnce(&mut [u8]) -> R>(
-        &mut self,
-        len: usize,
-        now: Instant,
-        f: F,
-    ) -> Option<R> {
+    fn admit_with<R, F: FnOnce(&mut [u8]) -> R>(&mut self, len: usize, now: Instant, f: F) -> Option<R> {
         let release = (now + self.config.delay).total_micros();
         let (kept, result) = self.queue.push_with(len, release, f)?;
         self.counters.frames += 1;
@@ -240,10 +227,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> Lane<S> {
     }
 
     fn admit_copy(&mut self, frame: &[u8], now: Instant) {
-        if self
-            .admit_with(frame.len(), now, |buf| buf.copy_from_slice(frame))
-            .is_none()
-        {
+        if self.admit_with(frame.len(), now, |buf| buf.copy_from_slice(frame)).is_none() {
             self.counters.oversized += 1;
         }
     }
@@ -503,14 +487,7 @@ impl<D: Device, S: AsRef<[u8]> + AsMut<[u8]>> Device for FaultInjector<D, S> {
         if !self.rx.ready(now) {
             return None;
         }
-        Some((
-            FaultRxToken { lane: &mut self.rx },
-            FaultTxToken {
-                inner: &mut self.inner,
-                lane: &mut self.tx,
-                now,
-            },
-        ))
+        Some((FaultRxToken { lane: &mut self.rx }, FaultTxToken { inner: &mut self.inner, lane: &mut self.tx, now }))
     }
 
     fn transmit(&mut self, now: Instant) -> Option<Self::TxToken<'_>> {
@@ -518,11 +495,7 @@ impl<D: Device, S: AsRef<[u8]> + AsMut<[u8]>> Device for FaultInjector<D, S> {
         if self.tx.queue.is_full() {
             return None;
         }
-        Some(FaultTxToken {
-            inner: &mut self.inner,
-            lane: &mut self.tx,
-            now,
-        })
+        Some(FaultTxToken { inner: &mut self.inner, lane: &mut self.tx, now })
     }
 
     /// The inner device's capabilities, except that with corruption
@@ -547,11 +520,7 @@ mod tests {
     type Injector = FaultInjector<Loopback<Vec<u8>>, Vec<u8>>;
 
     fn injector(seed: u64) -> Injector {
-        FaultInjector::with_capacity(
-            Loopback::with_capacity(64, DeviceCapabilities::ethernet()),
-            16,
-            seed,
-        )
+        FaultInjector::with_capacity(Loopback::with_capacity(64, DeviceCapabilities::ethernet()), 16, seed)
     }
 
     fn frame(n: u8) -> [u8; 60] {
@@ -592,10 +561,7 @@ mod tests {
     #[test]
     fn drop_everything() {
         let mut dev = injector(1);
-        dev.set_rx_faults(FaultConfig {
-            drop_ppm: 1_000_000,
-            ..FaultConfig::clean()
-        });
+        dev.set_rx_faults(FaultConfig { drop_ppm: 1_000_000, ..FaultConfig::clean() });
         for n in 0..5 {
             feed(&mut dev, &frame(n));
         }
@@ -606,10 +572,7 @@ mod tests {
     #[test]
     fn duplicate_everything() {
         let mut dev = injector(1);
-        dev.set_rx_faults(FaultConfig {
-            duplicate_ppm: 1_000_000,
-            ..FaultConfig::clean()
-        });
+        dev.set_rx_faults(FaultConfig { duplicate_ppm: 1_000_000, ..FaultConfig::clean() });
         feed(&mut dev, &frame(1));
         feed(&mut dev, &frame(2));
         let got = recv_all(&mut dev, Instant::ZERO);
@@ -621,10 +584,7 @@ mod tests {
     #[test]
     fn reorder_swaps_pairs() {
         let mut dev = injector(1);
-        dev.set_rx_faults(FaultConfig {
-            reorder_ppm: 1_000_000,
-            ..FaultConfig::clean()
-        });
+        dev.set_rx_faults(FaultConfig { reorder_ppm: 1_000_000, ..FaultConfig::clean() });
         for n in 1..=4 {
             feed(&mut dev, &frame(n));
         }
@@ -645,20 +605,14 @@ mod tests {
         assert!(recv_all(&mut dev, Instant::ZERO).is_empty());
         assert_eq!(dev.poll_at(Instant::ZERO), Some(Instant::from_millis(5)));
         assert!(recv_all(&mut dev, Instant::from_micros(4_999)).is_empty());
-        assert_eq!(
-            first_bytes(&recv_all(&mut dev, Instant::from_millis(5))),
-            [7]
-        );
+        assert_eq!(first_bytes(&recv_all(&mut dev, Instant::from_millis(5))), [7]);
         assert_eq!(dev.rx_counters().reordered, 0);
     }
 
     #[test]
     fn corrupt_flips_exactly_one_bit() {
         let mut dev = injector(5);
-        dev.set_rx_faults(FaultConfig {
-            corrupt_ppm: 1_000_000,
-            ..FaultConfig::clean()
-        });
+        dev.set_rx_faults(FaultConfig { corrupt_ppm: 1_000_000, ..FaultConfig::clean() });
         for n in 0..20 {
             feed(&mut dev, &frame(n));
         }
@@ -674,42 +628,24 @@ mod tests {
 
     #[test]
     fn corruption_disables_checksum_offload() {
-        let caps = DeviceCapabilities {
-            checksum: ChecksumCapabilities::ignored(),
-            ..DeviceCapabilities::ethernet()
-        };
+        let caps = DeviceCapabilities { checksum: ChecksumCapabilities::ignored(), ..DeviceCapabilities::ethernet() };
         let mut dev = FaultInjector::with_capacity(Loopback::with_capacity(4, caps), 4, 0);
         assert_eq!(dev.capabilities().checksum.udp, Checksum::None);
-        dev.set_tx_faults(FaultConfig {
-            corrupt_ppm: 1,
-            ..FaultConfig::clean()
-        });
+        dev.set_tx_faults(FaultConfig { corrupt_ppm: 1, ..FaultConfig::clean() });
         assert_eq!(dev.capabilities().checksum.udp, Checksum::Both);
     }
 
     #[test]
     fn delay_holds_until_due() {
         let mut dev = injector(1);
-        dev.set_rx_faults(FaultConfig {
-            delay: Duration::from_millis(3),
-            ..FaultConfig::clean()
-        });
+        dev.set_rx_faults(FaultConfig { delay: Duration::from_millis(3), ..FaultConfig::clean() });
         feed(&mut dev, &frame(1));
         assert!(recv_all(&mut dev, Instant::from_millis(1)).is_empty());
         feed(&mut dev, &frame(2));
         assert!(recv_all(&mut dev, Instant::from_millis(2)).is_empty());
-        assert_eq!(
-            dev.poll_at(Instant::from_millis(2)),
-            Some(Instant::from_millis(4))
-        );
-        assert_eq!(
-            first_bytes(&recv_all(&mut dev, Instant::from_millis(4))),
-            [1]
-        );
-        assert_eq!(
-            first_bytes(&recv_all(&mut dev, Instant::from_millis(5))),
-            [2]
-        );
+        assert_eq!(dev.poll_at(Instant::from_millis(2)), Some(Instant::from_millis(4)));
+        assert_eq!(first_bytes(&recv_all(&mut dev, Instant::from_millis(4))), [1]);
+        assert_eq!(first_bytes(&recv_all(&mut dev, Instant::from_millis(5))), [2]);
         assert_eq!(dev.rx_counters().delayed, 2);
     }
 
@@ -717,10 +653,7 @@ mod tests {
     fn rate_limit_spaces_frames() {
         let mut dev = injector(1);
         dev.set_rx_faults(FaultConfig {
-            rate_limit: Some(RateLimit {
-                bytes_per_sec: 60_000,
-                burst_bytes: 120,
-            }),
+            rate_limit: Some(RateLimit { bytes_per_sec: 60_000, burst_bytes: 120 }),
             ..FaultConfig::clean()
         });
         for n in 0..4 {
@@ -730,14 +663,8 @@ mod tests {
         assert_eq!(first_bytes(&recv_all(&mut dev, Instant::ZERO)), [0, 1]);
         assert_eq!(dev.poll_at(Instant::ZERO), Some(Instant::from_millis(1)));
         assert!(recv_all(&mut dev, Instant::from_micros(999)).is_empty());
-        assert_eq!(
-            first_bytes(&recv_all(&mut dev, Instant::from_millis(1))),
-            [2]
-        );
-        assert_eq!(
-            first_bytes(&recv_all(&mut dev, Instant::from_millis(2))),
-            [3]
-        );
+        assert_eq!(first_bytes(&recv_all(&mut dev, Instant::from_millis(1))), [2]);
+        assert_eq!(first_bytes(&recv_all(&mut dev, Instant::from_millis(2))), [3]);
         assert_eq!(dev.rx_counters().throttled, 2);
     }
 
@@ -745,10 +672,7 @@ mod tests {
     fn rate_limit_charges_frames_larger_than_the_burst() {
         let mut dev = injector(1);
         dev.set_rx_faults(FaultConfig {
-            rate_limit: Some(RateLimit {
-                bytes_per_sec: 1_000_000,
-                burst_bytes: 10,
-            }),
+            rate_limit: Some(RateLimit { bytes_per_sec: 1_000_000, burst_bytes: 10 }),
             ..FaultConfig::clean()
         });
         feed(&mut dev, &[1; 1000]);
@@ -757,19 +681,13 @@ mod tests {
         assert_eq!(first_bytes(&recv_all(&mut dev, Instant::ZERO)), [1]);
         assert_eq!(dev.poll_at(Instant::ZERO), Some(Instant::from_micros(1000)));
         assert!(recv_all(&mut dev, Instant::from_micros(999)).is_empty());
-        assert_eq!(
-            first_bytes(&recv_all(&mut dev, Instant::from_micros(1000))),
-            [2]
-        );
+        assert_eq!(first_bytes(&recv_all(&mut dev, Instant::from_micros(1000))), [2]);
     }
 
     #[test]
     fn tx_faults_apply_on_the_way_out() {
         let mut dev = injector(1);
-        dev.set_tx_faults(FaultConfig {
-            duplicate_ppm: 1_000_000,
-            ..FaultConfig::clean()
-        });
+        dev.set_tx_faults(FaultConfig { duplicate_ppm: 1_000_000, ..FaultConfig::clean() });
         let tx = dev.transmit(Instant::ZERO).unwrap();
         tx.consume(60, |buf| buf.copy_from_slice(&frame(3)));
         assert_eq!(dev.tx_counters().duplicated, 1);
@@ -781,10 +699,7 @@ mod tests {
     #[test]
     fn tx_delay_flushes_on_later_calls() {
         let mut dev = injector(1);
-        dev.set_tx_faults(FaultConfig {
-            delay: Duration::from_millis(1),
-            ..FaultConfig::clean()
-        });
+        dev.set_tx_faults(FaultConfig { delay: Duration::from_millis(1), ..FaultConfig::clean() });
         let tx = dev.transmit(Instant::ZERO).unwrap();
         tx.consume(60, |buf| buf.copy_from_slice(&frame(4)));
         assert_eq!(dev.inner().queued(), 0);
@@ -796,10 +711,7 @@ mod tests {
     fn full_tx_queue_pushes_back() {
         let inner = Loopback::with_capacity(4, DeviceCapabilities::ethernet());
         let mut dev = FaultInjector::with_capacity(inner, 2, 0);
-        dev.set_tx_faults(FaultConfig {
-            delay: Duration::from_secs(1),
-            ..FaultConfig::clean()
-        });
+        dev.set_tx_faults(FaultConfig { delay: Duration::from_secs(1), ..FaultConfig::clean() });
         for n in 0..2 {
             let tx = dev.transmit(Instant::ZERO).unwrap();
             tx.consume(60, |buf| buf.copy_from_slice(&frame(n)));
@@ -816,10 +728,7 @@ mod tests {
         let mut dev = injector(0);
         // Give the receive lane slots for a 100-byte MTU while the inner
         // device carries full-size frames.
-        let small = DeviceCapabilities {
-            ip_mtu: 100,
-            ..DeviceCapabilities::ethernet()
-        };
+        let small = DeviceCapabilities { ip_mtu: 100, ..DeviceCapabilities::ethernet() };
         let len = Injector::storage_len(2, &small);
         dev.rx = Lane::new(std::vec![0; len], small.max_frame_len() + 4, 0);
         feed(&mut dev, &[1; 1000]);
@@ -834,17 +743,11 @@ mod tests {
         let link = Link::with_capacity(8, DeviceCapabilities::ethernet());
         let (a, mut b) = link.ends();
         let mut a = FaultInjector::with_capacity(a, 8, 99);
-        a.set_tx_faults(FaultConfig {
-            drop_ppm: 500_000,
-            delay: Duration::from_millis(1),
-            ..FaultConfig::clean()
-        });
+        a.set_tx_faults(FaultConfig { drop_ppm: 500_000, delay: Duration::from_millis(1), ..FaultConfig::clean() });
         let mut got = Vec::new();
         for n in 0..50u8 {
             let now = Instant::from_millis(i64::from(n));
-            a.transmit(now)
-                .unwrap()
-                .consume(60, |buf| buf.copy_from_slice(&frame(n)));
+            a.transmit(now).unwrap().consume(60, |buf| buf.copy_from_slice(&frame(n)));
             a.flush(now);
             while let Some((rx, _)) = b.receive(now) {
                 got.push(rx.consume(|f| f[0]));
@@ -899,10 +802,7 @@ mod tests {
         assert_eq!(tx_a, tx_b);
         // Every kind of fault happened in this run.
         for c in [rx_a, tx_a] {
-            assert!(
-                c.dropped > 0 && c.duplicated > 0 && c.reordered > 0 && c.corrupted > 0,
-                "{c:?}"
-            );
+            assert!(c.dropped > 0 && c.duplicated > 0 && c.reordered > 0 && c.corrupted > 0, "{c:?}");
         }
         let (out_c, rx_c, _) = run(4321);
         assert!(out_a != out_c || rx_a != rx_c);

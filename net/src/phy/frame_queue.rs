@@ -49,24 +49,11 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> FrameQueue<S> {
     /// If `storage` holds fewer than two slots (a configuration error) or
     /// `max_frame_len` exceeds 65535.
     pub fn new(storage: S, max_frame_len: usize) -> Self {
-        assert!(
-            max_frame_len <= usize::from(u16::MAX),
-            "frame slots are limited to 65535 bytes"
-        );
+        assert!(max_frame_len <= usize::from(u16::MAX), "frame slots are limited to 65535 bytes");
         let slot_len = HEADER_LEN + max_frame_len;
         let slots = storage.as_ref().len() / slot_len;
-        assert!(
-            slots >= 2,
-            "frame queue storage must hold at least two slots"
-        );
-        FrameQueue {
-            storage,
-            slot_len,
-            capacity: slots - 1,
-            head: 0,
-            len: 0,
-            overflows: 0,
-        }
+        assert!(slots >= 2, "frame queue storage must hold at least two slots");
+        FrameQueue { storage, slot_len, capacity: slots - 1, head: 0, len: 0, overflows: 0 }
     }
 
     /// The largest frame a slot holds.
@@ -130,12 +117,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> FrameQueue<S> {
     /// dropped and counted in [`overflows`](Self::overflows), and the
     /// return value says `false`. `f`'s result is returned either way.
     /// Returns `None` without calling `f` if `len` exceeds the slot size.
-    pub fn push_with<R, F: FnOnce(&mut [u8]) -> R>(
-        &mut self,
-        len: usize,
-        tag: i64,
-        f: F,
-    ) -> Option<(bool, R)> {
+    pub fn push_with<R, F: FnOnce(&mut [u8]) -> R>(&mut self, len: usize, tag: i64, f: F) -> Option<(bool, R)> {
         if len > self.max_frame_len() {
             return None;
         }
@@ -157,10 +139,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> FrameQueue<S> {
     /// Appends a copy of `frame`; false if it was dropped (queue full or
     /// frame too long; only the former counts as an overflow).
     pub fn push(&mut self, frame: &[u8], tag: i64) -> bool {
-        matches!(
-            self.push_with(frame.len(), tag, |buf| buf.copy_from_slice(frame)),
-            Some((true, ()))
-        )
+        matches!(self.push_with(frame.len(), tag, |buf| buf.copy_from_slice(frame)), Some((true, ())))
     }
 
     /// The frame at queue position `pos` (0 = front) and its tag.
@@ -309,9 +288,7 @@ mod tests {
     #[test]
     fn oversized_frame_is_refused_without_calling() {
         let mut q = queue(2);
-        assert!(q
-            .push_with(9, 0, |_| panic!("must not be called"))
-            .is_none());
+        assert!(q.push_with(9, 0, |_| panic!("must not be called")).is_none());
         assert!(!q.push(&[0; 9], 0));
         assert_eq!(q.overflows(), 0);
         assert!(q.push(&[0; 8], 0));

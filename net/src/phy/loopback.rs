@@ -51,16 +51,8 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> Loopback<S> {
     /// If the storage is too small for two frames (a configuration error).
     pub fn new(queue_storage: S, rx_storage: S, caps: DeviceCapabilities) -> Self {
         let slot = slot_frame_len(&caps);
-        assert!(
-            rx_storage.as_ref().len() >= slot,
-            "loopback rx storage smaller than a frame"
-        );
-        Loopback {
-            queue: FrameQueue::new(queue_storage, slot),
-            rx_frame: rx_storage,
-            rx_len: 0,
-            caps,
-        }
+        assert!(rx_storage.as_ref().len() >= slot, "loopback rx storage smaller than a frame");
+        Loopback { queue: FrameQueue::new(queue_storage, slot), rx_frame: rx_storage, rx_len: 0, caps }
     }
 
     /// Frames dropped because the queue was full.
@@ -79,11 +71,7 @@ impl Loopback<std::vec::Vec<u8>> {
     /// A loopback holding up to `frames` frames, its storage allocated once.
     pub fn with_capacity(frames: usize, caps: DeviceCapabilities) -> Self {
         let slot = slot_frame_len(&caps);
-        Loopback::new(
-            std::vec![0; FrameQueue::storage_len(frames, slot)],
-            std::vec![0; slot],
-            caps,
-        )
+        Loopback::new(std::vec![0; FrameQueue::storage_len(frames, slot)], std::vec![0; slot], caps)
     }
 }
 
@@ -136,19 +124,13 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> Device for Loopback<S> {
         self.rx_len = len;
         self.queue.pop_front();
         Some((
-            LoopbackRxToken {
-                frame: &self.rx_frame.as_ref()[..self.rx_len],
-            },
-            QueueTxToken {
-                queue: &mut self.queue,
-            },
+            LoopbackRxToken { frame: &self.rx_frame.as_ref()[..self.rx_len] },
+            QueueTxToken { queue: &mut self.queue },
         ))
     }
 
     fn transmit(&mut self, _now: Instant) -> Option<Self::TxToken<'_>> {
-        Some(QueueTxToken {
-            queue: &mut self.queue,
-        })
+        Some(QueueTxToken { queue: &mut self.queue })
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
@@ -220,11 +202,7 @@ impl<S: AsRef<[u8]> + AsMut<[u8]>> Link<S> {
             Side::A => (&self.b_to_a, &self.a_to_b),
             Side::B => (&self.a_to_b, &self.b_to_a),
         };
-        LinkEnd {
-            incoming,
-            outgoing,
-            caps: self.caps,
-        }
+        LinkEnd { incoming, outgoing, caps: self.caps }
     }
 
     fn towards(&self, side: Side) -> &RefCell<FrameQueue<S>> {
@@ -300,10 +278,7 @@ impl<'l, S: AsRef<[u8]> + AsMut<[u8]>> Device for LinkEnd<'l, S> {
             return None;
         }
         let outgoing = self.outgoing.try_borrow_mut().ok()?;
-        Some((
-            LinkRxToken { queue: incoming },
-            QueueTxToken { queue: outgoing },
-        ))
+        Some((LinkRxToken { queue: incoming }, QueueTxToken { queue: outgoing }))
     }
 
     fn transmit(&mut self, _now: Instant) -> Option<Self::TxToken<'_>> {
@@ -322,10 +297,7 @@ mod tests {
     use std::vec::Vec;
 
     const NOW: Instant = Instant::ZERO;
-    const SMALL: DeviceCapabilities = DeviceCapabilities {
-        ip_mtu: 100,
-        ..DeviceCapabilities::ethernet()
-    };
+    const SMALL: DeviceCapabilities = DeviceCapabilities { ip_mtu: 100, ..DeviceCapabilities::ethernet() };
 
     fn send<D: Device>(dev: &mut D, frame: &[u8]) {
         let tx = dev.transmit(NOW).expect("transmit token");

@@ -46,12 +46,7 @@ impl ChecksumCapabilities {
     /// Every checksum offloaded (for links that cannot corrupt, such as an
     /// in-memory wire in a benchmark where both ends trust each other).
     pub const fn ignored() -> ChecksumCapabilities {
-        ChecksumCapabilities {
-            ipv4: Checksum::None,
-            udp: Checksum::None,
-            tcp: Checksum::None,
-            icmpv4: Checksum::None,
-        }
+        ChecksumCapabilities { ipv4: Checksum::None, udp: Checksum::None, tcp: Checksum::None, icmpv4: Checksum::None }
     }
 }
 
@@ -123,8 +118,8 @@ pub trait TxToken {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R;
 }
 
-mod frame_queue;
 pub mod fault_injector;
+mod frame_queue;
 pub mod loopback;
 pub mod pcap;
 #[cfg(feature = "std")]

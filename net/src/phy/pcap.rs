@@ -55,11 +55,7 @@ pub struct SliceSink<'a> {
 
 impl<'a> SliceSink<'a> {
     pub fn new(buf: &'a mut [u8]) -> SliceSink<'a> {
-        SliceSink {
-            buf,
-            len: 0,
-            skipped: 0,
-        }
+        SliceSink { buf, len: 0, skipped: 0 }
     }
     /// The capture written so far.
     pub fn written(&self) -> &[u8] {
@@ -73,10 +69,7 @@ impl<'a> SliceSink<'a> {
 
 impl PcapSink for SliceSink<'_> {
     fn write(&mut self, data: &[u8]) {
-        match self
-            .buf
-            .get_mut(self.len..self.len.saturating_add(data.len()))
-        {
+        match self.buf.get_mut(self.len..self.len.saturating_add(data.len())) {
             Some(dest) => {
                 dest.copy_from_slice(data);
                 self.len += data.len();
@@ -171,14 +164,7 @@ impl<D: Device, S: PcapSink> PcapWriter<D, S> {
         if sink.reserve(header.len()) {
             sink.write(&header);
         }
-        PcapWriter {
-            inner,
-            capture: RefCell::new(Capture {
-                sink,
-                snaplen,
-                mode,
-            }),
-        }
+        PcapWriter { inner, capture: RefCell::new(Capture { sink, snaplen, mode }) }
     }
 
     pub fn inner(&self) -> &D {
@@ -215,11 +201,7 @@ pub struct PcapRxToken<'a, T, S> {
 
 impl<T: RxToken, S: PcapSink> RxToken for PcapRxToken<'_, T, S> {
     fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
-        let PcapRxToken {
-            token,
-            capture,
-            now,
-        } = self;
+        let PcapRxToken { token, capture, now } = self;
         token.consume(|frame| {
             let mut capture = capture.borrow_mut();
             if capture.mode != PcapMode::TxOnly {
@@ -241,11 +223,7 @@ pub struct PcapTxToken<'a, T, S> {
 
 impl<T: TxToken, S: PcapSink> TxToken for PcapTxToken<'_, T, S> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
-        let PcapTxToken {
-            token,
-            capture,
-            now,
-        } = self;
+        let PcapTxToken { token, capture, now } = self;
         token.consume(len, |buf| {
             let result = f(buf);
             let mut capture = capture.borrow_mut();
@@ -270,27 +248,12 @@ impl<D: Device, S: PcapSink> Device for PcapWriter<D, S> {
     fn receive(&mut self, now: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
         let (rx, tx) = self.inner.receive(now)?;
         let capture = &self.capture;
-        Some((
-            PcapRxToken {
-                token: rx,
-                capture,
-                now,
-            },
-            PcapTxToken {
-                token: tx,
-                capture,
-                now,
-            },
-        ))
+        Some((PcapRxToken { token: rx, capture, now }, PcapTxToken { token: tx, capture, now }))
     }
 
     fn transmit(&mut self, now: Instant) -> Option<Self::TxToken<'_>> {
         let tx = self.inner.transmit(now)?;
-        Some(PcapTxToken {
-            token: tx,
-            capture: &self.capture,
-            now,
-        })
+        Some(PcapTxToken { token: tx, capture: &self.capture, now })
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
@@ -326,10 +289,7 @@ mod tests {
     #[test]
     fn record_header_bytes() {
         let h = record_header(Instant::from_micros(3_000_250), 60, 1514);
-        assert_eq!(
-            h,
-            [3, 0, 0, 0, 0xfa, 0, 0, 0, 60, 0, 0, 0, 0xea, 0x05, 0, 0]
-        );
+        assert_eq!(h, [3, 0, 0, 0, 0xfa, 0, 0, 0, 60, 0, 0, 0, 0xea, 0x05, 0, 0]);
         let before_epoch = record_header(Instant::from_micros(-5), 1, 1);
         assert_eq!(&before_epoch[..8], &[0; 8]);
     }
@@ -344,12 +304,8 @@ mod tests {
         assert_eq!(rx.consume(|f| f.to_vec()), [0xaa, 0xbb, 0xcc]);
         let (_, sink) = dev.into_parts();
         let mut expected = HEADER.to_vec();
-        expected.extend_from_slice(&[
-            1, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0, 0xaa, 0xbb, 0xcc,
-        ]);
-        expected.extend_from_slice(&[
-            2, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0, 0xaa, 0xbb, 0xcc,
-        ]);
+        expected.extend_from_slice(&[1, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0, 0xaa, 0xbb, 0xcc]);
+        expected.extend_from_slice(&[2, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0, 0xaa, 0xbb, 0xcc]);
         assert_eq!(sink.written(), &expected[..]);
     }
 
@@ -357,9 +313,7 @@ mod tests {
     fn reply_token_from_receive_is_recorded() {
         let mut out = Vec::new();
         let mut dev = PcapWriter::new(loopback(), &mut out);
-        dev.transmit(Instant::ZERO)
-            .unwrap()
-            .consume(1, |b| b[0] = 1);
+        dev.transmit(Instant::ZERO).unwrap().consume(1, |b| b[0] = 1);
         let (rx, tx) = dev.receive(Instant::ZERO).unwrap();
         rx.consume(|_| ());
         tx.consume(1, |b| b[0] = 2);
@@ -374,37 +328,26 @@ mod tests {
     fn snaplen_and_mode() {
         let mut out = Vec::new();
         let mut dev = PcapWriter::with_options(loopback(), &mut out, PcapMode::RxOnly, 2);
-        dev.transmit(Instant::ZERO)
-            .unwrap()
-            .consume(5, |b| b.fill(9));
+        dev.transmit(Instant::ZERO).unwrap().consume(5, |b| b.fill(9));
         let (rx, _) = dev.receive(Instant::ZERO).unwrap();
         assert_eq!(rx.consume(|f| f.len()), 5);
         drop(dev);
         // One record (the receive), cut to 2 of 5 bytes.
-        assert_eq!(
-            &out[24..],
-            &[0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 5, 0, 0, 0, 9, 9]
-        );
+        assert_eq!(&out[24..], &[0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 5, 0, 0, 0, 9, 9]);
     }
 
     #[test]
     fn slice_sink_skips_records_that_do_not_fit() {
         let mut storage = [0u8; 24 + 16 + 4];
         let mut dev = PcapWriter::new(loopback(), SliceSink::new(&mut storage));
-        dev.transmit(Instant::ZERO)
-            .unwrap()
-            .consume(4, |b| b.fill(1));
-        dev.transmit(Instant::ZERO)
-            .unwrap()
-            .consume(1, |b| b.fill(2));
+        dev.transmit(Instant::ZERO).unwrap().consume(4, |b| b.fill(1));
+        dev.transmit(Instant::ZERO).unwrap().consume(1, |b| b.fill(2));
         let (_, sink) = dev.into_parts();
         assert_eq!(sink.written().len(), 44);
         assert_eq!(&sink.written()[40..], &[1, 1, 1, 1]);
         assert_eq!(sink.skipped(), 1);
         let mut tiny = [0u8; 10];
-        let sink = PcapWriter::new(loopback(), SliceSink::new(&mut tiny))
-            .into_parts()
-            .1;
+        let sink = PcapWriter::new(loopback(), SliceSink::new(&mut tiny)).into_parts().1;
         assert_eq!(sink.written().len(), 0);
         assert_eq!(sink.skipped(), 1);
     }

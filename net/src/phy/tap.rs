@@ -53,16 +53,11 @@ fn check_name(name: &str) -> io::Result<()> {
         && name.len() <= MAX_NAME_LEN
         && name != "."
         && name != ".."
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && b != b'/' && b != b':');
+        && name.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b':');
     if valid {
         Ok(())
     } else {
-        Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "invalid interface name",
-        ))
+        Err(io::Error::new(io::ErrorKind::InvalidInput, "invalid interface name"))
     }
 }
 
@@ -161,23 +156,13 @@ impl Device for TapDevice {
         self.rx_len = len;
         self.counters.rx_frames += 1;
         Some((
-            TapRxToken {
-                frame: &self.rx_buf[..self.rx_len],
-            },
-            TapTxToken {
-                iface: &self.iface,
-                buf: &mut self.tx_buf,
-                counters: &mut self.counters,
-            },
+            TapRxToken { frame: &self.rx_buf[..self.rx_len] },
+            TapTxToken { iface: &self.iface, buf: &mut self.tx_buf, counters: &mut self.counters },
         ))
     }
 
     fn transmit(&mut self, _now: Instant) -> Option<Self::TxToken<'_>> {
-        Some(TapTxToken {
-            iface: &self.iface,
-            buf: &mut self.tx_buf,
-            counters: &mut self.counters,
-        })
+        Some(TapTxToken { iface: &self.iface, buf: &mut self.tx_buf, counters: &mut self.counters })
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
@@ -196,11 +181,7 @@ mod tests {
     #[test]
     fn names_are_checked_before_opening() {
         for bad in ["", "0123456789abcdef", "a/b", "a b", "a:b", ".", "..", "é"] {
-            assert_eq!(
-                check_name(bad).unwrap_err().kind(),
-                io::ErrorKind::InvalidInput,
-                "{bad:?}"
-            );
+            assert_eq!(check_name(bad).unwrap_err().kind(), io::ErrorKind::InvalidInput, "{bad:?}");
             assert!(TapDevice::new(bad).is_err());
         }
         for good in ["tap0", "nt-tap0", "0123456789abcde"] {

@@ -158,25 +158,13 @@ impl Device for UdpLink {
     fn receive(&mut self, _now: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
         self.rx_len = self.read_frame()?;
         Some((
-            UdpRxToken {
-                frame: &self.rx_buf[..self.rx_len],
-            },
-            UdpTxToken {
-                socket: &self.socket,
-                peer: self.peer,
-                buf: &mut self.tx_buf,
-                counters: &mut self.counters,
-            },
+            UdpRxToken { frame: &self.rx_buf[..self.rx_len] },
+            UdpTxToken { socket: &self.socket, peer: self.peer, buf: &mut self.tx_buf, counters: &mut self.counters },
         ))
     }
 
     fn transmit(&mut self, _now: Instant) -> Option<Self::TxToken<'_>> {
-        Some(UdpTxToken {
-            socket: &self.socket,
-            peer: self.peer,
-            buf: &mut self.tx_buf,
-            counters: &mut self.counters,
-        })
+        Some(UdpTxToken { socket: &self.socket, peer: self.peer, buf: &mut self.tx_buf, counters: &mut self.counters })
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
@@ -194,10 +182,7 @@ mod tests {
         let sa = UdpSocket::bind("127.0.0.1:0").unwrap();
         let sb = UdpSocket::bind("127.0.0.1:0").unwrap();
         let (aa, ab) = (sa.local_addr().unwrap(), sb.local_addr().unwrap());
-        (
-            UdpLink::from_socket(sa, ab).unwrap(),
-            UdpLink::from_socket(sb, aa).unwrap(),
-        )
+        (UdpLink::from_socket(sa, ab).unwrap(), UdpLink::from_socket(sb, aa).unwrap())
     }
 
     fn send(dev: &mut UdpLink, frame: &[u8]) {
@@ -240,9 +225,7 @@ mod tests {
     fn foreign_datagrams_are_ignored() {
         let (mut a, mut b) = pair();
         let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
-        stranger
-            .send_to(b"not from the peer", b.local_addr().unwrap())
-            .unwrap();
+        stranger.send_to(b"not from the peer", b.local_addr().unwrap()).unwrap();
         send(&mut a, &[5, 5]);
         // Both datagrams are queued in order: the stranger's is skipped.
         b.wait(LIMIT).unwrap();

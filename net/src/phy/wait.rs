@@ -15,10 +15,7 @@ pub fn wait_readable(sources: &[&dyn AsRawFd], timeout: Option<Duration>) -> io:
     // At most 64 sources, kept on the stack.
     let mut fds = [PollFd::new(-1, PollFlags::empty()); 64];
     if sources.len() > fds.len() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "too many sources to wait on",
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "too many sources to wait on"));
     }
     for (slot, source) in fds.iter_mut().zip(sources) {
         *slot = PollFd::new(source.as_raw_fd(), PollFlags::POLLIN);
@@ -54,10 +51,7 @@ mod tests {
         assert_eq!(timeout_millis(Some(Duration::ZERO)), 0);
         assert_eq!(timeout_millis(Some(Duration::from_micros(1))), 1);
         assert_eq!(timeout_millis(Some(Duration::from_micros(2001))), 3);
-        assert_eq!(
-            timeout_millis(Some(Duration::from_secs(u64::MAX))),
-            i32::MAX
-        );
+        assert_eq!(timeout_millis(Some(Duration::from_secs(u64::MAX))), i32::MAX);
     }
 
     #[test]

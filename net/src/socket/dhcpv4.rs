@@ -169,9 +169,7 @@ impl DhcpClient {
     /// The configuration currently held, if any.
     pub fn config(&self) -> Option<DhcpConfig> {
         match self.state {
-            State::Bound(lease) | State::Renewing(lease, _) | State::Rebinding(lease, _) => {
-                Some(lease.config)
-            }
+            State::Bound(lease) | State::Renewing(lease, _) | State::Rebinding(lease, _) => Some(lease.config),
             State::Discovering(_) | State::Requesting { .. } | State::Released => None,
         }
     }
@@ -237,11 +235,7 @@ impl DhcpClient {
                 let len = emit(&repr, out)?;
                 let ex = self.backoff(now, ex);
                 self.state = State::Discovering(ex);
-                Some(DhcpTransmit {
-                    len,
-                    src: Ipv4Address::UNSPECIFIED,
-                    dst: Ipv4Address::BROADCAST,
-                })
+                Some(DhcpTransmit { len, src: Ipv4Address::UNSPECIFIED, dst: Ipv4Address::BROADCAST })
             }
             State::Requesting { exchange, address, server } if now >= exchange.next_tx => {
                 if exchange.attempts >= MAX_REQUEST_ATTEMPTS {
@@ -258,31 +252,19 @@ impl DhcpClient {
                 let len = emit(&repr, out)?;
                 let exchange = self.backoff(now, exchange);
                 self.state = State::Requesting { exchange, address, server };
-                Some(DhcpTransmit {
-                    len,
-                    src: Ipv4Address::UNSPECIFIED,
-                    dst: Ipv4Address::BROADCAST,
-                })
+                Some(DhcpTransmit { len, src: Ipv4Address::UNSPECIFIED, dst: Ipv4Address::BROADCAST })
             }
             State::Renewing(lease, ex) if now >= ex.next_tx => {
                 let len = self.emit_extend(now, ex, lease, out)?;
                 let ex = renew_backoff(now, ex, lease.rebind_at);
                 self.state = State::Renewing(lease, ex);
-                Some(DhcpTransmit {
-                    len,
-                    src: lease.config.address.address(),
-                    dst: lease.config.server,
-                })
+                Some(DhcpTransmit { len, src: lease.config.address.address(), dst: lease.config.server })
             }
             State::Rebinding(lease, ex) if now >= ex.next_tx => {
                 let len = self.emit_extend(now, ex, lease, out)?;
                 let ex = renew_backoff(now, ex, lease.expires_at);
                 self.state = State::Rebinding(lease, ex);
-                Some(DhcpTransmit {
-                    len,
-                    src: lease.config.address.address(),
-                    dst: Ipv4Address::BROADCAST,
-                })
+                Some(DhcpTransmit { len, src: lease.config.address.address(), dst: Ipv4Address::BROADCAST })
             }
             State::Discovering(_)
             | State::Requesting { .. }
@@ -408,13 +390,7 @@ impl DhcpClient {
 
     /// A renewing or rebinding REQUEST: our address in `ciaddr`, no
     /// requested-address or server-identifier option (RFC 2131 §4.3.2).
-    fn emit_extend(
-        &self,
-        now: Instant,
-        ex: Exchange,
-        lease: Lease,
-        out: &mut [u8],
-    ) -> Option<usize> {
+    fn emit_extend(&self, now: Instant, ex: Exchange, lease: Lease, out: &mut [u8]) -> Option<usize> {
         let mut repr = self.request_repr(MessageType::Request, now, ex);
         repr.client_ip = lease.config.address.address();
         let client_id = self.client_id();
@@ -477,16 +453,11 @@ fn lease_from_ack(now: Instant, repr: &Repr, server: Ipv4Address) -> Option<Leas
         return None;
     }
     let lease_secs = repr.lease_duration?;
-    let prefix_len = repr
-        .subnet_mask
-        .and_then(mask_prefix_len)
-        .unwrap_or_else(|| classful_prefix_len(repr.your_ip));
+    let prefix_len = repr.subnet_mask.and_then(mask_prefix_len).unwrap_or_else(|| classful_prefix_len(repr.your_ip));
     let address = Ipv4Cidr::new(repr.your_ip, prefix_len)?;
     let mut dns_servers = [None; 3];
     let offered = repr.dns_servers.unwrap_or([None; 3]);
-    for (slot, addr) in
-        dns_servers.iter_mut().zip(offered.iter().flatten().filter(|a| a.is_unicast()))
-    {
+    for (slot, addr) in dns_servers.iter_mut().zip(offered.iter().flatten().filter(|a| a.is_unicast())) {
         *slot = Some(*addr);
     }
     let (lease, renew_at, rebind_at, expires_at) = if lease_secs == INFINITE_LEASE {
@@ -507,13 +478,7 @@ fn lease_from_ack(now: Instant, repr: &Repr, server: Ipv4Address) -> Option<Leas
         (lease, now + t1, now + t2, now + lease)
     };
     Some(Lease {
-        config: DhcpConfig {
-            address,
-            router: repr.router.filter(Ipv4Address::is_unicast),
-            dns_servers,
-            lease,
-            server,
-        },
+        config: DhcpConfig { address, router: repr.router.filter(Ipv4Address::is_unicast), dns_servers, lease, server },
         renew_at,
         rebind_at,
         expires_at,
@@ -712,8 +677,7 @@ mod tests {
                 c.process(now, SERVER, &bytes);
                 c.take_event();
             }
-            now = c.poll_at().unwrap_or(now).max(now)
-                + Duration::from_millis(u64::from(next() % 5000));
+            now = c.poll_at().unwrap_or(now).max(now) + Duration::from_millis(u64::from(next() % 5000));
         }
     }
 
@@ -725,10 +689,7 @@ mod tests {
         for base in [4, 8, 16, 32, 64, 64, 64] {
             let due = c.poll_at().unwrap();
             let delay = (due - last).total_micros();
-            assert!(
-                (base - 1) * 1_000_000 <= delay && delay <= (base + 1) * 1_000_000,
-                "base {base}: delay {delay}"
-            );
+            assert!((base - 1) * 1_000_000 <= delay && delay <= (base + 1) * 1_000_000, "base {base}: delay {delay}");
             assert!(poll(&mut c, due - Duration::from_micros(1)).is_none());
             let again = poll(&mut c, due).unwrap();
             let r = again.repr();
@@ -941,10 +902,7 @@ mod tests {
         deliver(&mut c, secs(2 + 1801), &reply(MessageType::Nak, xid));
         assert_eq!(c.take_event(), Some(DhcpEvent::Deconfigured));
         assert_eq!(c.state(), DhcpState::Discovering);
-        assert_eq!(
-            poll(&mut c, secs(2 + 1801)).unwrap().repr().message_type,
-            MessageType::Discover
-        );
+        assert_eq!(poll(&mut c, secs(2 + 1801)).unwrap().repr().message_type, MessageType::Discover);
     }
 
     #[test]

@@ -17,8 +17,7 @@
 
 use crate::time::{Duration, Instant};
 use crate::wire::dns::{
-    self, text_name_wire_len, Entry, Name, Packet, QueryRepr, RecordData, Section, Type,
-    MAX_NAME_TEXT_LEN,
+    self, text_name_wire_len, Entry, Name, Packet, QueryRepr, RecordData, Section, Type, MAX_NAME_TEXT_LEN,
 };
 use crate::wire::{IpAddress, IpEndpoint};
 
@@ -90,10 +89,8 @@ pub struct DnsAddresses {
 }
 
 impl DnsAddresses {
-    const EMPTY: DnsAddresses = DnsAddresses {
-        addrs: [IpAddress::V4(crate::wire::Ipv4Address::UNSPECIFIED); MAX_ADDRESSES],
-        len: 0,
-    };
+    const EMPTY: DnsAddresses =
+        DnsAddresses { addrs: [IpAddress::V4(crate::wire::Ipv4Address::UNSPECIFIED); MAX_ADDRESSES], len: 0 };
 
     pub fn as_slice(&self) -> &[IpAddress] {
         &self.addrs[..self.len]
@@ -212,21 +209,12 @@ impl<'a> DnsResolver<'a> {
 
     /// Starts looking up `name` (dotted, one trailing dot allowed). The
     /// first query goes out on the next poll.
-    pub fn start_query(
-        &mut self,
-        name: &str,
-        kind: QueryKind,
-        now: Instant,
-    ) -> Result<QueryHandle, DnsError> {
+    pub fn start_query(&mut self, name: &str, kind: QueryKind, now: Instant) -> Result<QueryHandle, DnsError> {
         text_name_wire_len(name).map_err(|_| DnsError::InvalidName)?;
         if self.servers().next().is_none() {
             return Err(DnsError::NoServers);
         }
-        let index = self
-            .slots
-            .iter()
-            .position(|s| matches!(s.state, SlotState::Free))
-            .ok_or(DnsError::NoFreeSlot)?;
+        let index = self.slots.iter().position(|s| matches!(s.state, SlotState::Free)).ok_or(DnsError::NoFreeSlot)?;
         let name = name.strip_suffix('.').unwrap_or(name);
         let mut query = PendingQuery {
             name: [0; MAX_NAME_TEXT_LEN],
@@ -301,8 +289,7 @@ impl<'a> DnsResolver<'a> {
                 continue;
             }
             let server = servers[usize::from(query.attempts) % server_count];
-            let repr =
-                QueryRepr { id: query.id, name: query.name(), qtype: query.kind.record_type() };
+            let repr = QueryRepr { id: query.id, name: query.name(), qtype: query.kind.record_type() };
             let len = repr.emit(&mut Packet::new_unchecked(&mut *out)).ok()?;
             query.attempts += 1;
             query.next_tx = now + query.timeout;
@@ -379,9 +366,7 @@ impl<'a> DnsResolver<'a> {
 
     fn slot_mut(&mut self, handle: QueryHandle) -> Result<&mut DnsQuerySlot, DnsError> {
         match self.slots.get_mut(handle.index) {
-            Some(slot) if slot.tag == handle.tag && !matches!(slot.state, SlotState::Free) => {
-                Ok(slot)
-            }
+            Some(slot) if slot.tag == handle.tag && !matches!(slot.state, SlotState::Free) => Ok(slot),
             _ => Err(DnsError::InvalidHandle),
         }
     }
@@ -411,9 +396,7 @@ fn matching_question<'p>(packet: &Packet<&'p [u8]>, query: &PendingQuery) -> Opt
     }
     match packet.entries().next()? {
         Ok(Entry::Question(q))
-            if q.qtype == query.kind.record_type()
-                && q.qclass == dns::CLASS_IN
-                && q.name.eq_text(query.name()) =>
+            if q.qtype == query.kind.record_type() && q.qclass == dns::CLASS_IN && q.name.eq_text(query.name()) =>
         {
             Some(q.name)
         }
@@ -424,11 +407,7 @@ fn matching_question<'p>(packet: &Packet<&'p [u8]>, query: &PendingQuery) -> Opt
 /// Follows CNAME records in the answer section from `name`, at most
 /// [`MAX_CNAME_HOPS`] times (so a CNAME loop ends). Returns the final name
 /// and the number of hops taken.
-fn follow_cnames<'p>(
-    packet: &Packet<&'p [u8]>,
-    name: Name<'p>,
-    kind: QueryKind,
-) -> (Name<'p>, usize) {
+fn follow_cnames<'p>(packet: &Packet<&'p [u8]>, name: Name<'p>, kind: QueryKind) -> (Name<'p>, usize) {
     let mut target = name;
     for hop in 0..MAX_CNAME_HOPS {
         // A name with addresses of its own ends the chain.
@@ -712,11 +691,7 @@ mod tests {
         r.process(secs(0), from(SERVER_A), &good(id, 0x0100, "example.com", 1)); // a query
         r.process(secs(0), from(SERVER_A), &good(id, 0x9180, "example.com", 1)); // opcode 2
         r.process(secs(0), from(stray), &good(id, 0x8180, "example.com", 1));
-        r.process(
-            secs(0),
-            IpEndpoint::new(SERVER_A.into(), 5353),
-            &good(id, 0x8180, "example.com", 1),
-        );
+        r.process(secs(0), IpEndpoint::new(SERVER_A.into(), 5353), &good(id, 0x8180, "example.com", 1));
         // Truncated at every length: never accepted, never a panic.
         let full = good(id, 0x8180, "example.com", 1);
         for len in 0..full.len() {

@@ -255,8 +255,8 @@ mod tests {
 
     // Who has 10.0.2.15? Tell 10.0.2.2 (52:55:0a:00:02:02).
     static REQUEST: [u8; 28] = [
-        0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02, 0x0a,
-        0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x02, 0x0f,
+        0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02, 0x0a, 0x00, 0x02, 0x02,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x02, 0x0f,
     ];
 
     fn request_repr() -> Repr {
@@ -311,10 +311,7 @@ mod tests {
     fn truncated_addresses_rejected() {
         for len in FIXED_LEN..28 {
             assert_eq!(Packet::new_checked(&REQUEST[..len]).unwrap_err(), Error::Truncated);
-            assert_eq!(
-                Repr::parse(&Packet::new_unchecked(&REQUEST[..len])).unwrap_err(),
-                Error::Truncated
-            );
+            assert_eq!(Repr::parse(&Packet::new_unchecked(&REQUEST[..len])).unwrap_err(), Error::Truncated);
         }
         // Declared lengths beyond the buffer: hlen 255 needs 8 + 2*259 bytes.
         let mut buf = REQUEST;

@@ -111,12 +111,7 @@ pub fn checksum(bytes: &[u8]) -> u16 {
 
 /// The sum of the IPv4 pseudo-header that UDP and TCP checksums cover:
 /// source, destination, zero, protocol, upper-layer length.
-pub fn pseudo_header_v4(
-    src: &Ipv4Address,
-    dst: &Ipv4Address,
-    protocol: IpProtocol,
-    length: u16,
-) -> u16 {
+pub fn pseudo_header_v4(src: &Ipv4Address, dst: &Ipv4Address, protocol: IpProtocol, length: u16) -> u16 {
     let s = src.as_bytes();
     let d = dst.as_bytes();
     let words = [
@@ -132,12 +127,7 @@ pub fn pseudo_header_v4(
 
 /// The sum of the IPv6 pseudo-header (RFC 8200 section 8.1): source,
 /// destination, 32-bit upper-layer length, zeros, next header.
-pub fn pseudo_header_v6(
-    src: &Ipv6Address,
-    dst: &Ipv6Address,
-    next_header: IpProtocol,
-    length: u32,
-) -> u16 {
+pub fn pseudo_header_v6(src: &Ipv6Address, dst: &Ipv6Address, next_header: IpProtocol, length: u32) -> u16 {
     combine(&[
         data(src.as_bytes()),
         data(dst.as_bytes()),
@@ -235,8 +225,8 @@ mod tests {
     fn captured_ipv4_header() {
         // A real header (Wikipedia's worked example), checksum 0xb861.
         let mut header = [
-            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0xb8, 0x61, 0xc0, 0xa8,
-            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8,
+            0x00, 0xc7,
         ];
         assert!(is_valid(data(&header)));
         header[10] = 0;
@@ -249,8 +239,8 @@ mod tests {
         // A ping header 10.0.2.2 -> 10.0.2.15 whose sum carries several
         // times; 0x2f4a was computed independently (by hand, in Python).
         let header = [
-            0x45, 0x00, 0x00, 0x54, 0xf3, 0x4e, 0x40, 0x00, 0x40, 0x01, 0x00, 0x00, 0x0a, 0x00,
-            0x02, 0x02, 0x0a, 0x00, 0x02, 0x0f,
+            0x45, 0x00, 0x00, 0x54, 0xf3, 0x4e, 0x40, 0x00, 0x40, 0x01, 0x00, 0x00, 0x0a, 0x00, 0x02, 0x02, 0x0a, 0x00,
+            0x02, 0x0f,
         ];
         assert_eq!(checksum(&header), 0x2f4a);
         assert_eq!(checksum(&header), reference_checksum(&header));
@@ -328,10 +318,7 @@ mod tests {
         let dst = Ipv4Address::new(192, 168, 0, 199);
         let bytes = [192, 168, 0, 1, 192, 168, 0, 199, 0, 17, 0x00, 0x5f];
         assert_eq!(pseudo_header_v4(&src, &dst, IpProtocol::Udp, 0x5f), reference(&bytes));
-        assert_eq!(
-            pseudo_header(&src.into(), &dst.into(), IpProtocol::Udp, 0x5f),
-            reference(&bytes)
-        );
+        assert_eq!(pseudo_header(&src.into(), &dst.into(), IpProtocol::Udp, 0x5f), reference(&bytes));
     }
 
     #[test]
@@ -350,14 +337,8 @@ mod tests {
         bytes[32..36].copy_from_slice(&0x0001_0020u32.to_be_bytes());
         bytes[39] = 58;
         let (src, dst) = (Ipv6Address(s), Ipv6Address(d));
-        assert_eq!(
-            pseudo_header_v6(&src, &dst, IpProtocol::Icmpv6, 0x0001_0020),
-            reference(&bytes)
-        );
-        assert_eq!(
-            pseudo_header(&src.into(), &dst.into(), IpProtocol::Icmpv6, 0x0001_0020),
-            reference(&bytes)
-        );
+        assert_eq!(pseudo_header_v6(&src, &dst, IpProtocol::Icmpv6, 0x0001_0020), reference(&bytes));
+        assert_eq!(pseudo_header(&src.into(), &dst.into(), IpProtocol::Icmpv6, 0x0001_0020), reference(&bytes));
     }
 
     #[test]
@@ -388,8 +369,8 @@ mod tests {
     fn incremental_update_ttl_decrement() {
         // Decrement TTL in the captured header and compare exactly.
         let mut header = [
-            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8,
-            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8,
+            0x00, 0xc7,
         ];
         let old = checksum(&header);
         header[8] = 0x3f;
@@ -399,8 +380,8 @@ mod tests {
     #[test]
     fn incremental_update_u32_address_rewrite() {
         let mut header = [
-            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8,
-            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8,
+            0x00, 0xc7,
         ];
         let old = checksum(&header);
         header[12..16].copy_from_slice(&[10, 0, 2, 15]);

@@ -389,11 +389,7 @@ pub struct Repr<'a> {
 
 impl<'a> Repr<'a> {
     /// A message of type `message_type` with every optional field empty.
-    pub fn new(
-        message_type: MessageType,
-        transaction_id: u32,
-        client_hardware_address: EthernetAddress,
-    ) -> Repr<'a> {
+    pub fn new(message_type: MessageType, transaction_id: u32, client_hardware_address: EthernetAddress) -> Repr<'a> {
         Repr {
             message_type,
             transaction_id,
@@ -443,11 +439,7 @@ impl<'a> Repr<'a> {
         };
 
         let mut message_type = None;
-        let mut repr = Repr::new(
-            MessageType::Discover,
-            packet.transaction_id(),
-            packet.client_hardware_address(),
-        );
+        let mut repr = Repr::new(MessageType::Discover, packet.transaction_id(), packet.client_hardware_address());
         repr.secs = packet.secs();
         repr.broadcast = packet.broadcast_flag();
         repr.client_ip = packet.client_ip();
@@ -476,15 +468,9 @@ impl<'a> Repr<'a> {
                     repr.dns_servers = Some(servers);
                 }
                 option::LEASE_TIME => repr.lease_duration = Some(u32::from_be_bytes(exact(data)?)),
-                option::RENEWAL_TIME => {
-                    repr.renew_duration = Some(u32::from_be_bytes(exact(data)?))
-                }
-                option::REBINDING_TIME => {
-                    repr.rebind_duration = Some(u32::from_be_bytes(exact(data)?))
-                }
-                option::PARAMETER_REQUEST_LIST => {
-                    repr.parameter_request_list = Some(non_empty(data, 1)?)
-                }
+                option::RENEWAL_TIME => repr.renew_duration = Some(u32::from_be_bytes(exact(data)?)),
+                option::REBINDING_TIME => repr.rebind_duration = Some(u32::from_be_bytes(exact(data)?)),
+                option::PARAMETER_REQUEST_LIST => repr.parameter_request_list = Some(non_empty(data, 1)?),
                 // RFC 2132 §9.14: a type byte and at least one byte of id.
                 option::CLIENT_IDENTIFIER => repr.client_identifier = Some(non_empty(data, 2)?),
                 option::MAX_MESSAGE_SIZE => {
@@ -538,10 +524,7 @@ impl<'a> Repr<'a> {
     /// Errors: `Truncated` if the buffer is shorter than `buffer_len()`,
     /// `Malformed` if a variable-length option is empty or longer than 255
     /// bytes, or the DNS server list is empty.
-    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(
-        &self,
-        packet: &mut Packet<&mut T>,
-    ) -> Result<()> {
+    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(&self, packet: &mut Packet<&mut T>) -> Result<()> {
         let len = self.buffer_len();
         let buf = packet.buffer.as_mut().get_mut(..len).ok_or(Error::Truncated)?;
         let mut packet = Packet::new_unchecked(buf);
@@ -744,10 +727,8 @@ pub(crate) mod tests {
         assert_eq!(&buf[28..44], &[0x52, 0x54, 0, 0x12, 0x34, 0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
         assert!(buf[44..236].iter().all(|&b| b == 0));
         assert_eq!(&buf[236..240], &[0x63, 0x82, 0x53, 0x63]);
-        let opts: &[u8] = &[
-            53, 1, 1, 61, 7, 1, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 55, 3, 1, 3, 6, 57, 2, 0x05,
-            0xdc, 255,
-        ];
+        let opts: &[u8] =
+            &[53, 1, 1, 61, 7, 1, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 55, 3, 1, 3, 6, 57, 2, 0x05, 0xdc, 255];
         assert_eq!(&buf[240..240 + opts.len()], opts);
         assert!(buf[240 + opts.len()..].iter().all(|&b| b == 0));
     }
@@ -811,10 +792,8 @@ pub(crate) mod tests {
     #[test]
     fn keeps_three_dns_servers_and_first_router() {
         let mut bytes = dnsmasq_offer();
-        let opts: &[u8] = &[
-            53, 1, 2, 3, 8, 10, 0, 0, 1, 10, 0, 0, 2, 6, 16, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4,
-            4, 4, 4, 255,
-        ];
+        let opts: &[u8] =
+            &[53, 1, 2, 3, 8, 10, 0, 0, 1, 10, 0, 0, 2, 6, 16, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 255];
         bytes[240..240 + opts.len()].copy_from_slice(opts);
         let repr = parse(&bytes).unwrap();
         assert_eq!(repr.router, Some(Ipv4Address::new(10, 0, 0, 1)));

@@ -511,8 +511,13 @@ impl<'a> Entries<'a> {
                 // Parse within the RDATA bounds so the name cannot run on
                 // into the next record, but against the whole message so
                 // pointers can reach earlier names.
-                let (target, name_end) = Name::parse(&msg[..rdata_end], rdata_start)
-                    .map_err(|e| if e == Error::Truncated { Error::Malformed } else { e })?;
+                let (target, name_end) = Name::parse(&msg[..rdata_end], rdata_start).map_err(|e| {
+                    if e == Error::Truncated {
+                        Error::Malformed
+                    } else {
+                        e
+                    }
+                })?;
                 if name_end != rdata_end {
                     return Err(Error::Malformed);
                 }
@@ -708,10 +713,7 @@ impl Repr {
     /// Errors: `Truncated` for a buffer shorter than the header;
     /// `Unsupported` for an opcode above 15 or an rcode above 15 (extended
     /// rcodes live in an EDNS record this module does not write).
-    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(
-        &self,
-        packet: &mut Packet<&mut T>,
-    ) -> Result<()> {
+    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(&self, packet: &mut Packet<&mut T>) -> Result<()> {
         let buf = packet.buffer.as_mut().get_mut(..HEADER_LEN).ok_or(Error::Truncated)?;
         let (opcode, rcode) = (u8::from(self.opcode), u8::from(self.rcode));
         if opcode > 15 || rcode > 15 {
@@ -753,10 +755,7 @@ impl QueryRepr<'_> {
 
     /// Writes the query (header with RD set, one question of class IN).
     /// Returns its length.
-    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(
-        &self,
-        packet: &mut Packet<&mut T>,
-    ) -> Result<usize> {
+    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(&self, packet: &mut Packet<&mut T>) -> Result<usize> {
         let len = self.buffer_len()?;
         let buf = packet.buffer.as_mut().get_mut(..len).ok_or(Error::Truncated)?;
         let header = Repr {
@@ -794,8 +793,8 @@ mod tests {
     fn response() -> Vec<u8> {
         let mut m = vec![
             0xbe, 0xef, 0x81, 0x80, 0, 1, 0, 3, 0, 1, 0, 1, // header
-            3, b'w', b'w', b'w', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm',
-            0, 0, 1, 0, 1, // question at 12; "example" at 16
+            3, b'w', b'w', b'w', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm', 0, 0, 1, 0,
+            1, // question at 12; "example" at 16
         ];
         // answer 1 (at 33): www.example.com CNAME example.com
         m.extend_from_slice(&[0xc0, 12, 0, 5, 0, 1, 0, 0, 0x0e, 0x10, 0, 2, 0xc0, 16]);
@@ -880,8 +879,8 @@ mod tests {
         let mut buf = [0u8; 40];
         assert_eq!(q.emit(&mut Packet::new_unchecked(&mut buf[..])), Ok(33));
         let expected: &[u8] = &[
-            0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, b'w', b'w', b'w', 7, b'E', b'x',
-            b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm', 0, 0, 28, 0, 1,
+            0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, b'w', b'w', b'w', 7, b'E', b'x', b'a', b'm', b'p', b'l',
+            b'e', 3, b'c', b'o', b'm', 0, 0, 28, 0, 1,
         ];
         assert_eq!(&buf[..33], expected);
         // It parses back as one question for the same name.
@@ -948,9 +947,7 @@ mod tests {
         match entries[2] {
             Entry::Record(Section::Answer, r) => {
                 assert!(r.name.eq_text("example.com"));
-                assert!(
-                    matches!(r.data, RecordData::A(a) if a == Ipv4Address::new(93, 184, 216, 34))
-                );
+                assert!(matches!(r.data, RecordData::A(a) if a == Ipv4Address::new(93, 184, 216, 34)));
             }
             ref other => panic!("{other:?}"),
         }

@@ -379,10 +379,7 @@ impl<'a> Repr<'a> {
     /// `Checksum::rx()`) a bad checksum is `Checksum`. Error messages must
     /// quote at least a 20-byte IP header (else `Truncated`); other message
     /// types are `Unsupported`.
-    pub fn parse<T: AsRef<[u8]> + ?Sized>(
-        packet: &Packet<&'a T>,
-        verify_checksum: bool,
-    ) -> Result<Repr<'a>> {
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&'a T>, verify_checksum: bool) -> Result<Repr<'a>> {
         packet.check_len()?;
         if verify_checksum && !packet.verify_checksum() {
             return Err(Error::Checksum);
@@ -397,16 +394,12 @@ impl<'a> Repr<'a> {
         };
         let code = packet.msg_code();
         match packet.msg_type() {
-            Message::EchoRequest => Ok(Repr::EchoRequest {
-                ident: packet.echo_ident(),
-                seq_no: packet.echo_seq_no(),
-                data,
-            }),
-            Message::EchoReply => Ok(Repr::EchoReply {
-                ident: packet.echo_ident(),
-                seq_no: packet.echo_seq_no(),
-                data,
-            }),
+            Message::EchoRequest => {
+                Ok(Repr::EchoRequest { ident: packet.echo_ident(), seq_no: packet.echo_seq_no(), data })
+            }
+            Message::EchoReply => {
+                Ok(Repr::EchoReply { ident: packet.echo_ident(), seq_no: packet.echo_seq_no(), data })
+            }
             Message::DstUnreachable => {
                 let reason = DstUnreachable::from(code);
                 let next_hop_mtu = match reason {
@@ -416,11 +409,9 @@ impl<'a> Repr<'a> {
                 Ok(Repr::DstUnreachable { reason, next_hop_mtu, data: quote()? })
             }
             Message::TimeExceeded => Ok(Repr::TimeExceeded { reason: code.into(), data: quote()? }),
-            Message::ParamProblem => Ok(Repr::ParamProblem {
-                reason: code.into(),
-                pointer: packet.param_pointer(),
-                data: quote()?,
-            }),
+            Message::ParamProblem => {
+                Ok(Repr::ParamProblem { reason: code.into(), pointer: packet.param_pointer(), data: quote()? })
+            }
             _ => Err(Error::Unsupported),
         }
     }
@@ -430,9 +421,9 @@ impl<'a> Repr<'a> {
     pub fn emitted_data(&self) -> &'a [u8] {
         match *self {
             Repr::EchoRequest { data, .. } | Repr::EchoReply { data, .. } => data,
-            Repr::DstUnreachable { data, .. }
-            | Repr::TimeExceeded { data, .. }
-            | Repr::ParamProblem { data, .. } => &data[..data.len().min(MAX_ERROR_DATA_LEN)],
+            Repr::DstUnreachable { data, .. } | Repr::TimeExceeded { data, .. } | Repr::ParamProblem { data, .. } => {
+                &data[..data.len().min(MAX_ERROR_DATA_LEN)]
+            }
         }
     }
 
@@ -445,11 +436,7 @@ impl<'a> Repr<'a> {
     /// bytes (the checksum covers the whole buffer). Error quotes longer
     /// than [`MAX_ERROR_DATA_LEN`] are cut. With `compute_checksum` (the
     /// device's `Checksum::tx()`) the checksum is filled, else left zero.
-    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(
-        &self,
-        packet: &mut Packet<&mut T>,
-        compute_checksum: bool,
-    ) {
+    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(&self, packet: &mut Packet<&mut T>, compute_checksum: bool) {
         packet.clear_rest_of_header();
         match *self {
             Repr::EchoRequest { ident, seq_no, .. } => {
@@ -532,13 +519,12 @@ mod tests {
 
     // Echo request, ident 0x1234, seq 1, data "abcd"; checksum computed
     // independently.
-    static ECHO_REQUEST: [u8; 12] =
-        [0x08, 0x00, 0x21, 0x04, 0x12, 0x34, 0x00, 0x01, 0x61, 0x62, 0x63, 0x64];
+    static ECHO_REQUEST: [u8; 12] = [0x08, 0x00, 0x21, 0x04, 0x12, 0x34, 0x00, 0x01, 0x61, 0x62, 0x63, 0x64];
 
     /// An IP header (UDP, 10.0.2.15 -> 10.0.2.2) plus 8 bytes of UDP header.
     static QUOTE: [u8; 28] = [
-        0x45, 0x00, 0x00, 0x30, 0xab, 0xcd, 0x00, 0x00, 0x40, 0x11, 0x00, 0x00, 0x0a, 0x00, 0x02,
-        0x0f, 0x0a, 0x00, 0x02, 0x02, 0x30, 0x39, 0x00, 0x35, 0x00, 0x1c, 0x00, 0x00,
+        0x45, 0x00, 0x00, 0x30, 0xab, 0xcd, 0x00, 0x00, 0x40, 0x11, 0x00, 0x00, 0x0a, 0x00, 0x02, 0x0f, 0x0a, 0x00,
+        0x02, 0x02, 0x30, 0x39, 0x00, 0x35, 0x00, 0x1c, 0x00, 0x00,
     ];
 
     fn emit_to(repr: &Repr, buf: &mut [u8]) -> usize {
@@ -552,10 +538,7 @@ mod tests {
         let packet = Packet::new_checked(&ECHO_REQUEST[..]).unwrap();
         assert_eq!(packet.msg_type(), Message::EchoRequest);
         assert!(packet.verify_checksum());
-        assert_eq!(
-            Repr::parse(&packet, true).unwrap(),
-            Repr::EchoRequest { ident: 0x1234, seq_no: 1, data: b"abcd" }
-        );
+        assert_eq!(Repr::parse(&packet, true).unwrap(), Repr::EchoRequest { ident: 0x1234, seq_no: 1, data: b"abcd" });
     }
 
     #[test]
@@ -579,22 +562,10 @@ mod tests {
     #[test]
     fn error_messages_round_trip() {
         let reprs = [
-            Repr::DstUnreachable {
-                reason: DstUnreachable::PortUnreachable,
-                next_hop_mtu: 0,
-                data: &QUOTE,
-            },
-            Repr::DstUnreachable {
-                reason: DstUnreachable::FragRequired,
-                next_hop_mtu: 1400,
-                data: &QUOTE,
-            },
+            Repr::DstUnreachable { reason: DstUnreachable::PortUnreachable, next_hop_mtu: 0, data: &QUOTE },
+            Repr::DstUnreachable { reason: DstUnreachable::FragRequired, next_hop_mtu: 1400, data: &QUOTE },
             Repr::TimeExceeded { reason: TimeExceeded::FragReassembly, data: &QUOTE },
-            Repr::ParamProblem {
-                reason: ParamProblem::PointerIndicatesError,
-                pointer: 9,
-                data: &QUOTE,
-            },
+            Repr::ParamProblem { reason: ParamProblem::PointerIndicatesError, pointer: 9, data: &QUOTE },
         ];
         let mut buf = [0u8; 64];
         for repr in reprs {
@@ -607,11 +578,7 @@ mod tests {
 
     #[test]
     fn port_unreachable_exact_bytes() {
-        let repr = Repr::DstUnreachable {
-            reason: DstUnreachable::PortUnreachable,
-            next_hop_mtu: 0,
-            data: &QUOTE,
-        };
+        let repr = Repr::DstUnreachable { reason: DstUnreachable::PortUnreachable, next_hop_mtu: 0, data: &QUOTE };
         let mut buf = [0xffu8; 36];
         emit_to(&repr, &mut buf);
         assert_eq!(&buf[..2], &[3, 3]);
@@ -622,11 +589,7 @@ mod tests {
 
     #[test]
     fn frag_required_carries_mtu() {
-        let repr = Repr::DstUnreachable {
-            reason: DstUnreachable::FragRequired,
-            next_hop_mtu: 1400,
-            data: &QUOTE,
-        };
+        let repr = Repr::DstUnreachable { reason: DstUnreachable::FragRequired, next_hop_mtu: 1400, data: &QUOTE };
         let mut buf = [0u8; 36];
         emit_to(&repr, &mut buf);
         assert_eq!(&buf[..8], &[3, 4, buf[2], buf[3], 0, 0, 0x05, 0x78]);

@@ -327,10 +327,7 @@ impl Repr {
     /// `Checksum::rx()`), a bad header checksum is `Checksum`. A fragment
     /// that would end beyond 65535 bytes, or a non-final fragment whose
     /// payload is not a multiple of 8, is `Malformed`.
-    pub fn parse<T: AsRef<[u8]> + ?Sized>(
-        packet: &Packet<&T>,
-        verify_checksum: bool,
-    ) -> Result<Repr> {
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&T>, verify_checksum: bool) -> Result<Repr> {
         packet.check()?;
         if verify_checksum && !packet.verify_checksum() {
             return Err(Error::Checksum);
@@ -377,11 +374,7 @@ impl Repr {
     /// device's `Checksum::tx()`) the header checksum is filled, otherwise
     /// left zero for the device. `buffer_len()` must not exceed 65535; the
     /// interface fragments before that.
-    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(
-        &self,
-        packet: &mut Packet<&mut T>,
-        compute_checksum: bool,
-    ) {
+    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(&self, packet: &mut Packet<&mut T>, compute_checksum: bool) {
         packet.set_version_and_header_len(HEADER_LEN);
         packet.set_dscp_ecn(0);
         packet.set_total_len(u16::try_from(self.buffer_len()).unwrap_or(u16::MAX));
@@ -406,8 +399,8 @@ mod tests {
     // 192.168.0.1 -> 192.168.0.199, UDP, total length 24 (4 payload bytes),
     // DF, TTL 64, ident 0x1234.
     static PACKET: [u8; 24] = [
-        0x45, 0x00, 0x00, 0x18, 0x12, 0x34, 0x40, 0x00, 0x40, 0x11, 0xa6, 0x88, 0xc0, 0xa8, 0x00,
-        0x01, 0xc0, 0xa8, 0x00, 0xc7, 0xde, 0xad, 0xbe, 0xef,
+        0x45, 0x00, 0x00, 0x18, 0x12, 0x34, 0x40, 0x00, 0x40, 0x11, 0xa6, 0x88, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8,
+        0x00, 0xc7, 0xde, 0xad, 0xbe, 0xef,
     ];
 
     fn packet_repr() -> Repr {
@@ -469,13 +462,7 @@ mod tests {
 
     #[test]
     fn fragment_fields_round_trip() {
-        let repr = Repr {
-            more_frags: true,
-            dont_frag: false,
-            frag_offset: 1480,
-            payload_len: 8,
-            ..packet_repr()
-        };
+        let repr = Repr { more_frags: true, dont_frag: false, frag_offset: 1480, payload_len: 8, ..packet_repr() };
         assert!(repr.is_fragment());
         let mut buf = [0u8; 28];
         repr.emit(&mut Packet::new_unchecked(&mut buf[..]), true);

@@ -182,11 +182,7 @@ impl<'a> Repr<'a> {
         if verify_checksum && !packet.verify_checksum(src, dst) {
             return Err(Error::Checksum);
         }
-        Ok(Repr {
-            src_port: packet.src_port(),
-            dst_port: packet.dst_port(),
-            payload: packet.payload(),
-        })
+        Ok(Repr { src_port: packet.src_port(), dst_port: packet.dst_port(), payload: packet.payload() })
     }
 
     /// Always 8.
@@ -203,11 +199,7 @@ impl<'a> Repr<'a> {
     /// writes itself (straight from a socket buffer, say; `self.payload` is
     /// ignored). The checksum is left zero: call
     /// [`Packet::fill_checksum`] once the payload is in place.
-    pub fn emit_header<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(
-        &self,
-        packet: &mut Packet<&mut T>,
-        payload_len: usize,
-    ) {
+    pub fn emit_header<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(&self, packet: &mut Packet<&mut T>, payload_len: usize) {
         packet.set_src_port(self.src_port);
         packet.set_dst_port(self.dst_port);
         let len = HEADER_LEN.saturating_add(payload_len);
@@ -245,8 +237,7 @@ mod tests {
     const DST: IpAddress = IpAddress::V4(Ipv4Address::new(192, 168, 1, 2));
 
     // 12345 -> 53, payload "abcd"; checksum computed independently.
-    static DATAGRAM: [u8; 12] =
-        [0x30, 0x39, 0x00, 0x35, 0x00, 0x0c, 0x87, 0x4d, 0x61, 0x62, 0x63, 0x64];
+    static DATAGRAM: [u8; 12] = [0x30, 0x39, 0x00, 0x35, 0x00, 0x0c, 0x87, 0x4d, 0x61, 0x62, 0x63, 0x64];
 
     #[test]
     fn parse_fields() {
@@ -327,10 +318,7 @@ mod tests {
         let mut buf = DATAGRAM;
         buf[4..6].copy_from_slice(&13u16.to_be_bytes());
         assert_eq!(Packet::new_checked(&buf[..]).unwrap_err(), Error::Truncated);
-        assert_eq!(
-            Repr::parse(&Packet::new_unchecked(&buf[..]), &SRC, &DST, false).unwrap_err(),
-            Error::Truncated
-        );
+        assert_eq!(Repr::parse(&Packet::new_unchecked(&buf[..]), &SRC, &DST, false).unwrap_err(), Error::Truncated);
     }
 
     #[test]

@@ -117,7 +117,12 @@ fn render_lines(source: &dyn StatsSource, version: &str, out: &mut Lines) {
         write!(w, "\",address_source=\"{source}\"}} 1")
     });
     out.single("appliance_uptime_seconds", Gauge, "Time since boot.", &Seconds(source.uptime().total_micros()));
-    out.single("appliance_link_up", Gauge, "Whether the NIC driver is up and passing frames (1) or not (0).", &u8::from(iface.link_up));
+    out.single(
+        "appliance_link_up",
+        Gauge,
+        "Whether the NIC driver is up and passing frames (1) or not (0).",
+        &u8::from(iface.link_up),
+    );
 
     let rings = source.nic_rings();
     out.single("appliance_nic_rx_ring_size", Gauge, "Descriptors in the NIC receive ring.", &rings.rx_size);

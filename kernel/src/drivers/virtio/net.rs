@@ -2,14 +2,14 @@
 //! transmit completions reaped, all frames in DMA buffers the driver owns
 //! (a received frame is read in place; a transmitted one is written in place).
 use super::hal::KernelHal;
+use super::transport::NoEventIdx;
 use alloc::boxed::Box;
-use kernel::apps::stats::{Metric, NicRings};
 use alloc::vec;
+use kernel::apps::stats::{Metric, NicRings};
 use net::phy::{self, DeviceCapabilities};
 use net::time::Instant;
 use net::wire::EthernetAddress;
 use virtio_drivers::device::net::VirtIONetRaw;
-use super::transport::NoEventIdx;
 use virtio_drivers::transport::SomeTransport;
 
 /// Descriptors per virtqueue.
@@ -146,7 +146,8 @@ impl VirtioNet {
             Metric::counter("tx_frames", s.tx_frames),
             Metric::counter("tx_bytes", s.tx_bytes),
             Metric::counter("tx_errors", s.tx_errors),
-            Metric::counter("tx_ring_full", s.tx_ring_full).with_help("Frames dropped: every transmit buffer in flight"),
+            Metric::counter("tx_ring_full", s.tx_ring_full)
+                .with_help("Frames dropped: every transmit buffer in flight"),
             Metric::counter("interrupts", s.interrupts),
         ]
     }

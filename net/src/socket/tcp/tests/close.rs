@@ -336,7 +336,12 @@ fn time_wait_with_timestamps() -> TcpSocket<'static> {
     send(&mut s, ms(0), &TcpRepr { timestamp: ts(101), ..SEND }, &[]);
     s.close();
     recv_all(&mut s, ms(0));
-    send(&mut s, ms(1), &TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(1002)), timestamp: ts(102), ..SEND }, &[]);
+    send(
+        &mut s,
+        ms(1),
+        &TcpRepr { control: TcpControl::Fin, ack_number: Some(seq(1002)), timestamp: ts(102), ..SEND },
+        &[],
+    );
     assert_eq!(s.state(), State::TimeWait);
     recv_all(&mut s, ms(1));
     s

@@ -14,12 +14,12 @@ mod handshake;
 mod listener;
 mod listener_shuttle;
 mod options;
+mod quiet;
 mod reassembly;
 mod robustness;
 mod rst;
 mod shuttle;
 mod states;
-mod quiet;
 mod timers;
 
 use super::*;
