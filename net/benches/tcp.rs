@@ -442,7 +442,7 @@ mod smol {
     use super::*;
     use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
     use smoltcp::socket::tcp::{CongestionControl, Socket, SocketBuffer, State};
-    use smoltcp::time::{Duration, Instant};
+    use smoltcp::time::Instant;
     use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr};
 
     pub struct Smol {
@@ -518,7 +518,6 @@ mod smol {
             }
         }
         fn accept(&mut self) -> Option<usize> {
-            let _ = Duration::ZERO;
             for i in 0..self.handles.len() {
                 if !self.handed_out[i] && matches!(self.state(i), St::Open | St::PeerClosed) {
                     self.handed_out[i] = true;
