@@ -1096,15 +1096,65 @@ impl<'a> Inner<'a> {
         let (IpAddress::V4(src), IpAddress::V4(dst)) = (local.addr, remote.addr) else {
             return Ok(());
         };
-        let checksum = self.caps.checksum.tcp.tx();
-        let packet = OutPacket::tcp(src, dst, self.config.ttl, repr, data, checksum);
-        match self.send_ip(now, pending, tokens, &packet) {
+        match self.send_tcp_segment(now, pending, tokens, src, dst, repr, data) {
             Ok(()) => {
                 self.stats.tcp.tx_segments += 1;
                 Ok(())
             }
             Err(SendError::DeviceBusy) => Err(SendError::DeviceBusy),
             Err(SendError::Dropped | SendError::NeedsMultiFrame) => Ok(()),
+        }
+    }
+
+    /// Sends a TCP segment. The common case (one frame, next hop known)
+    /// builds every header straight in the transmit buffer; anything else
+    /// (ARP pending, fragmentation) takes the general datagram path.
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_tcp_segment<T: TxTokens>(
+        &mut self,
+        now: Instant,
+        pending: &mut PendingQueue<'_>,
+        tokens: &mut T,
+        src: Ipv4Address,
+        dst: Ipv4Address,
+        repr: &TcpRepr,
+        data: &[u8],
+    ) -> Result<(), SendError> {
+        let checksum = self.caps.checksum.tcp.tx();
+        let header_len = repr.header_len();
+        let ip_len = ipv4::HEADER_LEN + header_len + data.len();
+        if repr.payload_len == data.len() && ip_len <= self.caps.ip_mtu && ip_len <= ipv4::MAX_PACKET_LEN {
+            if let Some(mac) = self.resolved_mac(dst, now) {
+                let Some(token) = tokens.next() else {
+                    self.stats.tx.device_busy += 1;
+                    return Err(SendError::DeviceBusy);
+                };
+                let link = self.link();
+                let ip = ipv4::Repr {
+                    ident: self.take_ident(),
+                    ..ipv4::Repr::new(src, dst, IpProtocol::Tcp, header_len + data.len(), self.config.ttl)
+                };
+                let len = link.eth_header_len() + ip_len;
+                token.consume(len, |buf| link.write_tcp_frame(buf, mac, &ip, repr, header_len, data, checksum));
+                tokens.count();
+                self.stats.ipv4.tx_packets += 1;
+                return Ok(());
+            }
+        }
+        let packet = OutPacket::tcp(src, dst, self.config.ttl, repr, data, checksum);
+        self.send_ip(now, pending, tokens, &packet)
+    }
+
+    /// The link address a unicast datagram to `dst` goes to when it is
+    /// known right now; `None` when it needs routing errors counted or
+    /// ARP (the general path does both).
+    fn resolved_mac(&mut self, dst: Ipv4Address, now: Instant) -> Option<EthernetAddress> {
+        match self.next_hop(dst)? {
+            NextHop::Mac(mac) => Some(mac),
+            NextHop::Ip(ip) => match self.neighbours.lookup(ip, now) {
+                Lookup::Found(mac) => Some(mac),
+                Lookup::Pending | Lookup::Unknown | Lookup::Failed => None,
+            },
         }
     }
 

@@ -408,7 +408,11 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         for k in 0..n {
             let i = (self.cursor + k) % n;
             let s = &mut self.sockets[i];
-            if s.poll_at_remembered().is_none_or(|t| t > now) {
+            // A socket whose last dispatch found nothing due stays quiet
+            // until touched; any other is dispatched, which either sends or
+            // finds nothing due and goes quiet (one planning pass, not a
+            // `poll_at` and then the same planning again).
+            if s.state == State::Closed || s.is_quiet(now, mss_limit) {
                 continue;
             }
             let result = s.dispatch(now, mss_limit, |l, r, repr, p| match emit.take() {

@@ -219,24 +219,6 @@ impl<'a> TcpSocket<'a> {
         self.quiet.is_some_and(|q| q.mss_limit == mss_limit.max(1) && q.until.is_none_or(|t| now < t))
     }
 
-    /// `poll_at` for a socket that is dispatched only when due (a
-    /// listener's pool): a deadline in the future is remembered, so the
-    /// next call is cheap until something touches the socket.
-    pub(super) fn poll_at_remembered(&mut self) -> Option<Instant> {
-        if let Some(quiet) = self.quiet {
-            return quiet.until;
-        }
-        if matches!(self.state, State::Closed | State::Listen) {
-            return None;
-        }
-        if self.due_now() {
-            return Some(Instant::ZERO);
-        }
-        let until = self.timer_deadline(self.persist_at);
-        self.quiet = Some(Quiet { until, mss_limit: self.mss_limit });
-        until
-    }
-
     /// Whether `dispatch` has something to do whatever the time (a
     /// segment to send, or a persist timer to arm).
     fn due_now(&self) -> bool {
