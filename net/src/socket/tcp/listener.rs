@@ -15,7 +15,7 @@
 //! `accepts`, `process`, `dispatch`, `poll_at`.
 
 use super::cookie::{self, TimestampOptions};
-use super::isn::tuple_hash;
+use super::isn;
 use super::{rst_reply, State, TcpConfig, TcpReply, TcpSocket};
 use crate::time::Instant;
 use crate::wire::tcp::{Repr as TcpRepr, SeqNumber, TcpControl, TcpTimestamp};
@@ -250,7 +250,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     }
 
     fn ts_offset(&self, local: IpEndpoint, remote: IpEndpoint) -> u32 {
-        tuple_hash(&self.config.isn_secret, local, remote, 1) as u32
+        isn::ts_offset(&self.config.isn_secret, local, remote)
     }
 
     fn cookie_syn_ack(&self, now: Instant, local: IpEndpoint, remote: IpEndpoint, syn: &TcpRepr) -> TcpReply {
@@ -405,8 +405,10 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         self.mss_limit = mss_limit;
         let n = self.sockets.len();
         let mut emit = Some(emit);
-        for k in 0..n {
-            let i = (self.cursor + k) % n;
+        let mut next = if self.cursor < n { self.cursor } else { 0 };
+        for _ in 0..n {
+            let i = next;
+            next = if i + 1 == n { 0 } else { i + 1 };
             let s = &mut self.sockets[i];
             // A socket whose last dispatch found nothing due stays quiet
             // until touched; any other is dispatched, which either sends or
@@ -420,7 +422,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
                 None => Ok(()),
             });
             if emit.is_none() {
-                self.cursor = (i + 1) % n;
+                self.cursor = next;
                 return result;
             }
             result?;
