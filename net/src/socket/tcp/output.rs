@@ -347,7 +347,9 @@ impl<'a> TcpSocket<'a> {
         }
 
         if let Some((offset, len, fin)) = self.plan_data() {
-            return self.send_data(now, offset, len, fin, emit);
+            self.send_data(now, offset, len, fin, emit)?;
+            self.settle_after_data(now);
+            return Ok(());
         }
 
         // Data waiting, nothing in flight, and the window too small to
@@ -389,15 +391,44 @@ impl<'a> TcpSocket<'a> {
             let saved = self.ack_state();
             let reply = self.ack_reply(now);
             let result = emit(local, remote, &reply.repr, &[]);
-            if result.is_err() {
-                self.restore_ack_state(saved);
+            match result {
+                // Every check above came out empty and the ACK changed
+                // none of their inputs: the next call would only go quiet.
+                Ok(()) => self.go_quiet(),
+                Err(_) => self.restore_ack_state(saved),
             }
             return result;
         }
         // Every check above came out empty: nothing is due before the
         // next timer unless something touches the socket.
-        self.quiet = Some(Quiet { until: self.timer_deadline(self.persist_at), mss_limit: self.mss_limit });
+        self.go_quiet();
         Ok(())
+    }
+
+    /// Nothing is due before the next timer unless something touches the
+    /// socket: the next `dispatch` (and `poll_at`) answer without planning.
+    fn go_quiet(&mut self) {
+        self.quiet = Some(Quiet { until: self.timer_deadline(self.persist_at), mss_limit: self.mss_limit });
+    }
+
+    /// After new data (or a FIN) went out: goes quiet at once when the next
+    /// `dispatch` would find nothing due, sparing it the full pass. Of the
+    /// checks that come before `plan_data` there, sending changes only the
+    /// RTO (armed, normally in the future) and the SACK pipe; the segment
+    /// carried the current ACK and window, and keepalive needs an idle
+    /// connection. The persist timer is disarmed as that pass would.
+    fn settle_after_data(&mut self, now: Instant) {
+        if self.rto_at.is_some_and(|t| now >= t)
+            || self.sack_hole_due()
+            || self.plan_data().is_some()
+            || self.persist_needed()
+            || self.keepalive_due_at().is_some_and(|t| now >= t)
+        {
+            return;
+        }
+        self.persist_at = None;
+        self.persist_backoff = 0;
+        self.go_quiet();
     }
 
     /// Data waiting, nothing in flight, and nothing sendable (checked by
