@@ -147,7 +147,8 @@ mod tests {
         assert_eq!(offset, ts_offset(&KEY, ep(1, 80), ep(2, 5000)));
         assert_ne!(offset, ts_offset(&KEY, ep(1, 80), ep(2, 5001)));
         // The same address bytes in another family are another message.
-        let v6 = IpEndpoint::new(crate::wire::Ipv6Address([10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).into(), 80);
+        let v6 =
+            IpEndpoint::new(crate::wire::Ipv6Address([10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).into(), 80);
         assert_ne!(tuple_hash(&KEY, v6, ep(2, 5000), 0), tuple_hash(&KEY, ep(1, 80), ep(2, 5000), 0));
     }
 }
