@@ -9,20 +9,24 @@ impl<'a> TcpSocket<'a> {
     // Segment construction
     // ---------------------------------------------------------------
 
+    #[inline]
     pub(super) fn ts_val(&self, now: Instant) -> u32 {
         (now.total_millis() as u32).wrapping_add(self.ts_offset)
     }
 
+    #[inline]
     pub(super) fn timestamp_option(&self, now: Instant) -> Option<TcpTimestamp> {
         self.timestamps.then(|| TcpTimestamp { tsval: self.ts_val(now), tsecr: self.ts_recent })
     }
 
     /// The MSS we announce: what one segment can carry on this interface.
+    #[inline]
     pub(super) fn advertised_mss(&self) -> usize {
         self.mss_limit.min(0xffff)
     }
 
     /// Payload bytes per full segment we send.
+    #[inline]
     pub(super) fn send_mss(&self) -> usize {
         let overhead = if self.timestamps { TIMESTAMP_OVERHEAD } else { 0 };
         self.remote_mss.min(self.mss_limit).saturating_sub(overhead).max(1)
@@ -56,6 +60,7 @@ impl<'a> TcpSocket<'a> {
     }
 
     /// (local, remote); only called once the 4-tuple is known.
+    #[inline]
     pub(super) fn endpoints(&self) -> (IpEndpoint, IpEndpoint) {
         self.tuple.unwrap_or_else(|| {
             let any = IpEndpoint::new(IpAddress::V4(Default::default()), 0);
@@ -98,6 +103,7 @@ impl<'a> TcpSocket<'a> {
     /// highest sent, even while retransmitting from an earlier point, so
     /// the peer (whose RCV.NXT may be anywhere up to it) finds it in its
     /// window; but not past the right edge of the peer's window.
+    #[inline]
     pub(super) fn ack_seq(&self) -> SeqNumber {
         let edge = self.snd_una + self.snd_wnd;
         if self.snd_max <= edge || !self.syn_acked {
@@ -121,6 +127,7 @@ impl<'a> TcpSocket<'a> {
     // ---------------------------------------------------------------
 
     /// The application closed the send side (a FIN is or was due).
+    #[inline]
     pub(super) fn fin_wanted(&self) -> bool {
         matches!(self.state, State::FinWait1 | State::FinWait2 | State::Closing | State::LastAck | State::TimeWait)
     }
@@ -179,6 +186,7 @@ impl<'a> TcpSocket<'a> {
         edge > self.rcv_adv_edge
     }
 
+    #[inline]
     pub(super) fn keepalive_due_at(&self) -> Option<Instant> {
         let interval = self.config.keep_alive?;
         let idle = matches!(self.state, State::Established | State::CloseWait)
@@ -191,6 +199,7 @@ impl<'a> TcpSocket<'a> {
         Some(since + interval)
     }
 
+    #[inline]
     pub(super) fn syn_due(&self) -> bool {
         matches!(self.state, State::SynSent | State::SynReceived) && self.snd_nxt == self.iss
     }
@@ -250,11 +259,8 @@ impl<'a> TcpSocket<'a> {
     /// The earliest of the armed timers, with `persist` for the persist
     /// timer.
     fn timer_deadline(&self, persist: Option<Instant>) -> Option<Instant> {
-        let mut due = self.keepalive_due_at();
-        for t in [self.rto_at, persist, self.ack_at, self.time_wait_until].into_iter().flatten() {
-            due = Some(due.map_or(t, |d| d.min(t)));
-        }
-        due
+        let due = earliest(earliest(self.rto_at, persist), earliest(self.ack_at, self.time_wait_until));
+        earliest(due, self.keepalive_due_at())
     }
 
     /// Emits the next segment that is due at `now`, if any, by calling
@@ -433,6 +439,7 @@ impl<'a> TcpSocket<'a> {
 
     /// Data waiting, nothing in flight, and nothing sendable (checked by
     /// the caller): the persist timer must run.
+    #[inline]
     pub(super) fn persist_needed(&self) -> bool {
         let unsent = self.tx_buffer.len().saturating_sub(self.snd_nxt.distance_from(self.snd_una));
         self.syn_acked
@@ -579,10 +586,12 @@ impl<'a> TcpSocket<'a> {
     }
 
     /// What `stamp_ack` changes, to undo it when a segment is not sent.
+    #[inline]
     pub(super) fn ack_state(&self) -> (SeqNumber, SeqNumber, Option<Instant>, usize) {
         (self.rcv_adv_edge, self.last_ack_sent, self.ack_at, self.unacked_bytes)
     }
 
+    #[inline]
     pub(super) fn restore_ack_state(&mut self, saved: (SeqNumber, SeqNumber, Option<Instant>, usize)) {
         (self.rcv_adv_edge, self.last_ack_sent, self.ack_at, self.unacked_bytes) = saved;
     }
@@ -603,5 +612,15 @@ impl<'a> TcpSocket<'a> {
             self.restore_ack_state(saved);
         }
         result
+    }
+}
+
+/// The earlier of two optional deadlines.
+#[inline]
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
     }
 }
