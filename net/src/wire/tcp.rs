@@ -589,6 +589,9 @@ impl Repr {
     /// timestamps, four without).
     fn sack_blocks_to_emit(&self) -> usize {
         let present = self.sack_ranges.iter().flatten().count();
+        if present == 0 {
+            return 0;
+        }
         let room = (40 - self.fixed_options_len()).saturating_sub(2) / 8;
         present.min(room)
     }

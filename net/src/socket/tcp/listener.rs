@@ -224,13 +224,23 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         if remote.addr.is_multicast() || remote.addr.is_unspecified() || local.addr.is_multicast() {
             return None;
         }
-        if self.accept_queue_len() >= self.limits.accept_backlog {
+        // One pass over the pool for both queue lengths and a free socket.
+        let (mut accept_queue, mut syn_queue, mut free) = (0, 0, None);
+        for (i, s) in self.sockets.iter().enumerate() {
+            match (s.accepted, s.state) {
+                (false, State::Established | State::CloseWait) => accept_queue += 1,
+                (false, State::SynReceived) => syn_queue += 1,
+                (false, State::Closed) if free.is_none() => free = Some(i),
+                _ => {}
+            }
+        }
+        if accept_queue >= self.limits.accept_backlog {
             // The application is not keeping up: let the client retry.
             self.stats.dropped += 1;
             return None;
         }
-        if self.syn_queue_len() < self.limits.syn_backlog {
-            if let Some(i) = self.take_socket(false) {
+        if syn_queue < self.limits.syn_backlog {
+            if let Some(i) = free.or_else(|| self.take_socket(false)) {
                 if self.sockets[i].open_from_syn(now, local, remote, repr).is_ok() {
                     self.stats.syns_queued += 1;
                 }
