@@ -1005,30 +1005,30 @@ impl<'a> Inner<'a> {
         tokens: &mut T,
         sockets: &mut SocketSet<'_>,
     ) -> Result<(), SendError> {
-        let first = if self.tcp_cursor < sockets.capacity() { self.tcp_cursor } else { 0 };
+        let slots = sockets.capacity();
+        let first = if self.tcp_cursor < slots { self.tcp_cursor } else { 0 };
         let mss = self.tcp_mss();
         let budget = self.config.tcp_segments_per_socket.max(1);
         // The next poll starts after the TCP socket that goes first now
         // (set before dispatching, as a busy device ends the pass early).
         let mut leader_set = false;
-        let is_tcp = |s: &Socket| matches!(s, Socket::Tcp(_) | Socket::TcpListener(_));
-        let tail = sockets.iter_mut().filter(|(h, s)| h.index() >= first && is_tcp(s));
-        // A socket whose last dispatch found nothing due before a later
-        // instant would return at once: skip the call.
-        let quiet = |s: &Socket| matches!(s, Socket::Tcp(t) if t.is_quiet(now, mss));
-        for (h, socket) in tail {
+        // One pass over the slots from `first`, wrapping around.
+        let mut next = first;
+        for _ in 0..slots {
+            let index = next;
+            next = if index + 1 == slots { 0 } else { index + 1 };
+            let Some(socket) = sockets.slot_mut(index) else { continue };
+            // A socket whose last dispatch found nothing due before a
+            // later instant would return at once: skip the call.
+            let quiet = match socket {
+                Socket::Tcp(t) => t.is_quiet(now, mss),
+                Socket::TcpListener(_) => false,
+                Socket::Udp(_) | Socket::Icmp(_) | Socket::Dhcpv4(_) | Socket::Dns(_) => continue,
+            };
             if !core::mem::replace(&mut leader_set, true) {
-                self.tcp_cursor = h.index() + 1;
+                self.tcp_cursor = index + 1;
             }
-            if !quiet(socket) {
-                self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
-            }
-        }
-        for (h, socket) in sockets.iter_mut().filter(|(h, s)| h.index() < first && is_tcp(s)) {
-            if !core::mem::replace(&mut leader_set, true) {
-                self.tcp_cursor = h.index() + 1;
-            }
-            if !quiet(socket) {
+            if !quiet {
                 self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
             }
         }
