@@ -19,7 +19,7 @@ pub struct Nic {
     pub location: &'static str,
 }
 
-pub fn probe(platform: &Platform) -> Option<Nic> {
+pub fn probe(platform: &Platform, offload: bool) -> Option<Nic> {
     for slot in platform.virtio_slots() {
         let Some(header) = NonNull::new(slot.base as *mut VirtIOHeader) else { continue };
         // SAFETY: a virtio-mmio window from the device tree, mapped as device memory, used only here.
@@ -28,7 +28,7 @@ pub fn probe(platform: &Platform) -> Option<Nic> {
             continue;
         }
         // virtio-mmio interrupts are edge-triggered (QEMU virt's DTB flag 1).
-        return bring_up(SomeTransport::from(transport), slot.intid, Trigger::Edge, "virtio-mmio");
+        return bring_up(SomeTransport::from(transport), slot.intid, Trigger::Edge, "virtio-mmio", offload);
     }
     let host = platform.pci.as_ref()?;
     let mut device = None;
@@ -54,7 +54,7 @@ pub fn probe(platform: &Platform) -> Option<Nic> {
         return None;
     };
     match PciTransport::new::<crate::drivers::virtio::hal::KernelHal, _>(&mut function.root, function.function) {
-        Ok(transport) => bring_up(SomeTransport::from(transport), intid, Trigger::Level, "virtio-pci"),
+        Ok(transport) => bring_up(SomeTransport::from(transport), intid, Trigger::Level, "virtio-pci", offload),
         Err(e) => {
             warn!("nic: PCI 00:{device:02x}.0 is not a usable virtio device: {e:?}");
             None
@@ -62,8 +62,14 @@ pub fn probe(platform: &Platform) -> Option<Nic> {
     }
 }
 
-fn bring_up(transport: SomeTransport<'static>, intid: u32, trigger: Trigger, location: &'static str) -> Option<Nic> {
-    match VirtioNet::new(transport) {
+fn bring_up(
+    transport: SomeTransport<'static>,
+    intid: u32,
+    trigger: Trigger,
+    location: &'static str,
+    offload: bool,
+) -> Option<Nic> {
+    match VirtioNet::new(transport, offload) {
         Ok(device) => {
             info!("nic: {location} virtio-net, MAC {}, INTID {intid}", device.mac_address());
             Some(Nic { device, intid, trigger, location })
