@@ -1,5 +1,6 @@
 //! Device drivers: register access lives here, policy elsewhere.
 pub mod gic;
+pub mod gpio;
 pub mod mmio;
 pub mod pci;
 pub mod pl011;
