@@ -10,6 +10,7 @@ extern crate std;
 pub mod appliance;
 pub mod apps;
 pub mod bootargs;
+pub mod genet;
 
 /// The appliance's version, from Cargo.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
