@@ -38,12 +38,14 @@ pub struct PciHost {
 pub const MAX_INTX_ROUTES: usize = 32;
 
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(feature = "board-qemu-virt"), allow(dead_code))] // read by the virtio-pci probe
 pub struct IntxRoute {
     pub phys_hi: u32,
     pub pin: u32,
     pub intid: u32,
 }
 
+#[cfg_attr(not(feature = "board-qemu-virt"), allow(dead_code))] // used by the virtio-pci probe
 impl PciHost {
     /// The INTID a bus-0 device's INTx `pin` (1 = INTA) reaches.
     pub fn intx_intid(&self, device: u8, pin: u8) -> Option<u32> {
@@ -61,6 +63,8 @@ impl PciHost {
 pub struct GenetConfig {
     /// The register block (64 KiB).
     pub base: usize,
+    /// False when the device tree marks it disabled (QEMU's `raspi4b` does).
+    pub enabled: bool,
     /// The INTRL2_0 interrupt (default queue, link events).
     pub intid: u32,
     /// `local-mac-address` (or `mac-address`), which the Pi firmware fills in.
@@ -334,7 +338,9 @@ fn read_device_tree(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
         match psci.property("method").and_then(|m| m.as_str()) {
             Some("smc") => p.psci = PsciConduit::Smc,
             Some("hvc") => p.psci = PsciConduit::Hvc,
-            _ => {}
+            // A conduit we cannot call is no conduit.
+            Some(_) => p.psci = PsciConduit::None,
+            None => {}
         }
     }
 
@@ -392,13 +398,14 @@ fn read_device_tree(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
     }
 }
 
-/// The GENET controller, if the tree has one that is not disabled.
+/// The GENET controller as the tree describes it; none if the tree has no
+/// node for it (QEMU's `raspi4b` removes it).
 fn read_genet(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
-    let Some(node) = fdt.find_compatible(&["brcm,bcm2711-genet-v5", "brcm,genet-v5"]) else { return };
-    if node.property("status").and_then(|s| s.as_str()).is_some_and(|s| s != "okay" && s != "ok") {
+    let Some(node) = fdt.find_compatible(&["brcm,bcm2711-genet-v5", "brcm,genet-v5"]) else {
         p.genet = None;
         return;
-    }
+    };
+    let enabled = node.property("status").and_then(|s| s.as_str()).is_none_or(|s| s == "okay" || s == "ok");
     let Some(base) = first_reg_cpu_address(fdt, &node) else { return };
     let mac = ["local-mac-address", "mac-address"]
         .iter()
@@ -415,6 +422,7 @@ fn read_genet(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
     let default = p.genet;
     p.genet = Some(GenetConfig {
         base,
+        enabled,
         intid: first_intid(&node).or(default.map(|g| g.intid)).unwrap_or(0),
         mac: mac.or(default.and_then(|g| g.mac)),
         phy_address: phy_address.or(default.and_then(|g| g.phy_address)),

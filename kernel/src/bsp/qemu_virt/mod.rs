@@ -30,6 +30,10 @@ pub const FALLBACK_GATEWAY: Ipv4Address = Ipv4Address::new(10, 0, 2, 2);
 /// Counter frequency if firmware left CNTFRQ_EL0 unset (QEMU sets it).
 pub const FALLBACK_TIMER_HZ: u64 = 62_500_000;
 
+/// The NIC driver: virtio-net (MMIO or PCI).
+pub type NicDevice = crate::drivers::virtio::net::VirtioNet;
+pub use crate::nic::virtio::probe as probe_nic;
+
 /// Nothing to set up before the console.
 pub fn early_init() {}
 

@@ -43,6 +43,10 @@ const UART0_BASE: usize = 0xfe20_1000;
 /// its default on the Pi 4).
 const UART_CLOCK_HZ: u32 = 48_000_000;
 
+/// The NIC driver: the BCM2711's GENET v5.
+pub type NicDevice = crate::drivers::genet::GenetNic;
+pub use crate::nic::genet::probe as probe_nic;
+
 /// Board set-up before the console starts: the PL011 takes GPIO14/15
 /// (ALT0); the firmware gives them to the mini UART when `enable_uart=1`,
 /// or to nothing. Harmless under QEMU.
@@ -64,7 +68,13 @@ pub fn defaults() -> Platform {
         uart_clock_hz: Some(UART_CLOCK_HZ),
         gic: GicConfig::V2 { distributor: 0xff84_1000, cpu_interface: 0xff84_2000 },
         timer_intid: 30,
-        genet: Some(crate::platform::GenetConfig { base: 0xfd58_0000, intid: 189, mac: None, phy_address: Some(1) }),
+        genet: Some(crate::platform::GenetConfig {
+            base: 0xfd58_0000,
+            enabled: true,
+            intid: 189,
+            mac: None,
+            phy_address: Some(1),
+        }),
         // Spin tables, no PSCI: powering off is not possible.
         psci: PsciConduit::None,
         ..Platform::empty()
