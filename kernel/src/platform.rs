@@ -148,7 +148,7 @@ pub fn discover(dtb: usize) -> Platform {
     // totalsize (bounded: a tree is at most a few MiB) says how far it goes,
     // and nothing else uses it yet.
     let total = u32::from_be(unsafe { core::ptr::read_volatile((address + 4) as *const u32) }) as usize;
-    if total < 40 || total > MAX_DTB_SIZE {
+    if !(40..=MAX_DTB_SIZE).contains(&total) {
         return platform;
     }
     // SAFETY: as above; the slice ends before fdt takes its shared view.
