@@ -19,6 +19,7 @@ rig_require || { fail "ipv6 rig" "needs root, iproute2 and /dev/net/tun"; exit 0
 command -v dnsmasq >/dev/null || { fail "ipv6 rig" "dnsmasq is not installed (scripts/setup)"; exit 0; }
 
 KERNEL=$(kernel_elf release)
+ECHO_CHECK=$(echo_check_bin) || { fail "ipv6 rig" "echo-check build failed"; exit 0; }
 LOGS=$(mktemp -d /tmp/ipv6-e2e.XXXXXX)
 trap 'rig_cleanup; rm -rf "$LOGS"' EXIT
 
@@ -123,11 +124,11 @@ checks() {
     if [ $? -eq 0 ]; then pass "$name ($out)"; else fail "$name" "$out"; fi
 
     name="TCP echo of 1 MiB at the $what address, every byte checked"
-    out=$(rig_exec "$ns" python3 qemu/tests/tcp_echo_check.py "$addr" --bytes $((1 << 20)) --clients 1 --deadline 60 2>&1)
+    out=$(rig_exec "$ns" "$ECHO_CHECK" "$addr" --bytes $((1 << 20)) --clients 1 --deadline 60 2>&1)
     if [ $? -eq 0 ]; then pass "$name ($out)"; else fail "$name" "$out"; fi
 
     name="TCP echo to 8 concurrent clients at the $what address"
-    out=$(rig_exec "$ns" python3 qemu/tests/tcp_echo_check.py "$addr" --bytes $((128 << 10)) --clients 8 --deadline 120 2>&1)
+    out=$(rig_exec "$ns" "$ECHO_CHECK" "$addr" --bytes $((128 << 10)) --clients 8 --deadline 120 2>&1)
     if [ $? -eq 0 ]; then pass "$name ($out)"; else fail "$name" "$out"; fi
 }
 
