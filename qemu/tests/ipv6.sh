@@ -168,6 +168,19 @@ name="the guest's neighbour entry carries its MAC"
 out=$(ip -n "$ns" -6 neigh show dev "$TAP" 2>&1)
 if grep -q "^$SLAAC lladdr $GUEST_MAC" <<<"$out"; then pass "$name"; else fail "$name" "neighbour table: $out"; fi
 
+name="/stats lists the link-local and SLAAC addresses"
+if [ "$SLAAC_UP" = 1 ]; then
+    out=$(rig_exec "$ns" curl -6 -g -s -m 10 "http://[$SLAAC]/stats" 2>&1)
+    if python3 -c 'import json,sys; json.loads(sys.stdin.read())' <<<"$out" 2>/dev/null &&
+        grep -q "$SLAAC" <<<"$out" && grep -q "$LINK_LOCAL" <<<"$out"; then
+        pass "$name"
+    else
+        fail "$name" "not valid JSON, or an address missing: $(head -c 300 <<<"$out")"
+    fi
+else
+    fail "$name" "not tried: the address never answered"
+fi
+
 checks "$ns" "$SLAAC" SLAAC "$SLAAC_UP"
 checks "$ns" "$LINK_LOCAL%$TAP" link-local "$LL_UP"
 
