@@ -1005,7 +1005,7 @@ impl<'a> Inner<'a> {
         tokens: &mut T,
         sockets: &mut SocketSet<'_>,
     ) -> Result<(), SendError> {
-        let slots = sockets.capacity();
+        let slots = sockets.slots_in_use();
         let first = if self.tcp_cursor < slots { self.tcp_cursor } else { 0 };
         let mss = self.tcp_mss();
         let budget = self.config.tcp_segments_per_socket.max(1);
