@@ -260,7 +260,7 @@ impl<'a> TcpSocket<'a> {
             }
         }
         let sacked_before = self.scoreboard.covered();
-        if self.sack_ok {
+        if self.sack_ok && repr.sack_ranges.iter().any(Option::is_some) {
             self.record_sack(repr);
         }
         // RFC 5681: a duplicate ACK is pure and leaves the window alone.
