@@ -483,7 +483,7 @@ fn process_tcp<T: TxTokens>(
     // A connection that owns the 4-tuple wins over a listener on its port
     // (a socket in LISTEN has no remote endpoint yet).
     let connected = sockets.iter_mut().find_map(|(_, socket)| match socket {
-        Socket::Tcp(s) if s.remote_endpoint().is_some() && s.accepts(local, remote, &repr) => Some(s),
+        Socket::Tcp(s) if s.owns_tuple(&local, &remote) => Some(s),
         Socket::Tcp(_)
         | Socket::TcpListener(_)
         | Socket::Udp(_)
