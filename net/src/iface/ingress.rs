@@ -170,7 +170,8 @@ fn process_ipv4<T: TxTokens>(
         stats.fragments_too_big += 1;
         return;
     }
-    let Ok(repr) = ipv4::Repr::parse(&packet, false) else {
+    // `new_checked` above validated the header.
+    let Ok(repr) = ipv4::Repr::parse_checked(&packet, false) else {
         stats.bad_length += 1;
         return;
     };
