@@ -457,7 +457,9 @@ fn process_tcp<T: TxTokens>(
         }
     };
     let (src, dst) = (IpAddress::V4(datagram.src), IpAddress::V4(datagram.dst));
-    let repr = match TcpRepr::parse(&packet, &src, &dst, inner.caps.checksum.tcp.rx()) {
+    // Borrowed where it was parsed (moving the header out is a copy).
+    let parsed = TcpRepr::parse(&packet, &src, &dst, inner.caps.checksum.tcp.rx());
+    let repr = match &parsed {
         Ok(r) => r,
         Err(Error::Checksum) => {
             stats.bad_checksum += 1;
@@ -493,11 +495,11 @@ fn process_tcp<T: TxTokens>(
         | Socket::Dns(_) => None,
     });
     let reply = match connected {
-        Some(s) => Some(s.process(now, local, remote, &repr, payload)),
+        Some(s) => Some(s.process(now, local, remote, repr, payload)),
         None => sockets.iter_mut().find_map(|(_, socket)| match socket {
-            Socket::Tcp(s) if s.accepts(local, remote, &repr) => Some(s.process(now, local, remote, &repr, payload)),
-            Socket::TcpListener(l) if l.accepts(local, remote, &repr) => {
-                Some(l.process(now, local, remote, &repr, payload))
+            Socket::Tcp(s) if s.accepts(local, remote, repr) => Some(s.process(now, local, remote, repr, payload)),
+            Socket::TcpListener(l) if l.accepts(local, remote, repr) => {
+                Some(l.process(now, local, remote, repr, payload))
             }
             Socket::Tcp(_)
             | Socket::TcpListener(_)
@@ -517,7 +519,7 @@ fn process_tcp<T: TxTokens>(
         None => {
             inner.stats.tcp.no_socket += 1;
             // `rst_reply` never answers an RST with an RST.
-            if let Some(rst) = rst_reply(local, remote, &repr) {
+            if let Some(rst) = rst_reply(local, remote, repr) {
                 if send_tcp_reply(inner, pending, now, tokens, &rst) {
                     inner.stats.tcp.rst_sent += 1;
                 }
