@@ -803,6 +803,10 @@ impl<'a> Inner<'a> {
 
     /// Gratuitous ARP for addresses added since the last poll.
     fn announce_addresses<T: TxTokens>(&mut self, tokens: &mut T) -> Result<(), SendError> {
+        // Checked on every poll; nearly always nothing to announce.
+        if !self.announce.contains(&true) {
+            return Ok(());
+        }
         for i in 0..MAX_ADDRESSES {
             let Some(cidr) = self.addresses[i] else { continue };
             if !self.announce[i] {
@@ -850,6 +854,10 @@ impl<'a> Inner<'a> {
         pending: &mut PendingQueue<'_>,
         tokens: &mut T,
     ) -> Result<(), SendError> {
+        // No slot in use (the common case): nothing to count or walk.
+        if pending.slots_in_use() == 0 {
+            return Ok(());
+        }
         for _ in 0..pending.packet_count() {
             let Some((&header, _)) = pending.peek() else { break };
             match self.neighbours.lookup(header.next_hop, now) {
