@@ -170,7 +170,8 @@ fn process_ipv4<T: TxTokens>(
         stats.fragments_too_big += 1;
         return;
     }
-    let Ok(repr) = ipv4::Repr::parse(&packet, false) else {
+    // `new_checked` above validated the header.
+    let Ok(repr) = ipv4::Repr::parse_checked(&packet, false) else {
         stats.bad_length += 1;
         return;
     };
@@ -456,7 +457,9 @@ fn process_tcp<T: TxTokens>(
         }
     };
     let (src, dst) = (IpAddress::V4(datagram.src), IpAddress::V4(datagram.dst));
-    let repr = match TcpRepr::parse(&packet, &src, &dst, inner.caps.checksum.tcp.rx()) {
+    // Borrowed where it was parsed (moving the header out is a copy).
+    let parsed = TcpRepr::parse(&packet, &src, &dst, inner.caps.checksum.tcp.rx());
+    let repr = match &parsed {
         Ok(r) => r,
         Err(Error::Checksum) => {
             stats.bad_checksum += 1;
@@ -483,7 +486,7 @@ fn process_tcp<T: TxTokens>(
     // A connection that owns the 4-tuple wins over a listener on its port
     // (a socket in LISTEN has no remote endpoint yet).
     let connected = sockets.iter_mut().find_map(|(_, socket)| match socket {
-        Socket::Tcp(s) if s.remote_endpoint().is_some() && s.accepts(local, remote, &repr) => Some(s),
+        Socket::Tcp(s) if s.owns_tuple(&local, &remote) => Some(s),
         Socket::Tcp(_)
         | Socket::TcpListener(_)
         | Socket::Udp(_)
@@ -492,11 +495,11 @@ fn process_tcp<T: TxTokens>(
         | Socket::Dns(_) => None,
     });
     let reply = match connected {
-        Some(s) => Some(s.process(now, local, remote, &repr, payload)),
+        Some(s) => Some(s.process(now, local, remote, repr, payload)),
         None => sockets.iter_mut().find_map(|(_, socket)| match socket {
-            Socket::Tcp(s) if s.accepts(local, remote, &repr) => Some(s.process(now, local, remote, &repr, payload)),
-            Socket::TcpListener(l) if l.accepts(local, remote, &repr) => {
-                Some(l.process(now, local, remote, &repr, payload))
+            Socket::Tcp(s) if s.accepts(local, remote, repr) => Some(s.process(now, local, remote, repr, payload)),
+            Socket::TcpListener(l) if l.accepts(local, remote, repr) => {
+                Some(l.process(now, local, remote, repr, payload))
             }
             Socket::Tcp(_)
             | Socket::TcpListener(_)
@@ -516,7 +519,7 @@ fn process_tcp<T: TxTokens>(
         None => {
             inner.stats.tcp.no_socket += 1;
             // `rst_reply` never answers an RST with an RST.
-            if let Some(rst) = rst_reply(local, remote, &repr) {
+            if let Some(rst) = rst_reply(local, remote, repr) {
                 if send_tcp_reply(inner, pending, now, tokens, &rst) {
                     inner.stats.tcp.rst_sent += 1;
                 }
