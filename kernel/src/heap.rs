@@ -1,5 +1,6 @@
 //! The kernel heap: free RAM the device tree reports, for driver DMA memory
 //! and boot-time tables. The network stack never allocates from it.
+use crate::arch::mmu::MemoryKind;
 use crate::platform::Platform;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{self, NonNull};
@@ -50,7 +51,13 @@ pub struct HeapExtent {
 pub fn init(platform: &Platform) -> HeapExtent {
     // Only the address of the linker symbol is taken.
     let image_end = ptr::addr_of!(__image_end) as usize;
-    let ram_end = (platform.ram_base + platform.ram_size) as usize;
+    // Only RAM the early memory map covers (the board may map less than
+    // the device tree reports, e.g. the Pi 4's first GiB).
+    let mapped_end = crate::bsp::MEMORY_MAP
+        .iter()
+        .find(|r| r.kind == MemoryKind::Normal && r.base <= image_end as u64 && image_end as u64 <= r.base + r.size)
+        .map_or(0, |r| (r.base + r.size) as usize);
+    let ram_end = ((platform.ram_base + platform.ram_size) as usize).min(mapped_end);
     let mut start = image_end.next_multiple_of(4096);
     let mut end = ram_end;
     if let Some((dtb, dtb_size)) = platform.dtb {

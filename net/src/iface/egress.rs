@@ -360,6 +360,38 @@ impl Link {
         packet.copy_payload(offset, &mut ip[ipv4::HEADER_LEN..]);
     }
 
+    /// Writes one frame carrying a whole TCP segment: Ethernet, IPv4 and
+    /// TCP headers built in place, then `data`, then the checksums over
+    /// what lies in the frame (no intermediate copy of the segment).
+    /// `buf` is `eth_header_len() + 20 + header_len + data.len()` bytes,
+    /// where `header_len` is `repr.header_len()`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_tcp_frame(
+        &self,
+        buf: &mut [u8],
+        dst_mac: EthernetAddress,
+        ip: &ipv4::Repr,
+        repr: &TcpRepr,
+        header_len: usize,
+        data: &[u8],
+        tcp_checksum: bool,
+    ) {
+        let eth_len = self.write_eth(buf, dst_mac, EtherType::Ipv4);
+        let (ip_header, segment) = buf[eth_len..].split_at_mut(ipv4::HEADER_LEN);
+        ip.emit(&mut ipv4::Packet::new_unchecked(&mut *ip_header), self.ipv4_checksum);
+        let (header, payload) = segment.split_at_mut(header_len);
+        repr.emit_header_into(header);
+        payload.copy_from_slice(data);
+        if tcp_checksum {
+            let len = (header_len + data.len()) as u16;
+            let sum = checksum::combine(&[
+                checksum::pseudo_header_v4(&ip.src_addr, &ip.dst_addr, IpProtocol::Tcp, len),
+                checksum::data(segment),
+            ]);
+            TcpPacket::new_unchecked(segment).set_checksum(checksum::finish(sum));
+        }
+    }
+
     /// Frame length of an ARP packet.
     pub fn arp_frame_len(&self) -> usize {
         self.eth_header_len() + arp::ETHERNET_IPV4_LEN

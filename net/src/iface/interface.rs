@@ -1031,30 +1031,30 @@ impl<'a> Inner<'a> {
         tokens: &mut T,
         sockets: &mut SocketSet<'_>,
     ) -> Result<(), SendError> {
-        let first = if self.tcp_cursor < sockets.capacity() { self.tcp_cursor } else { 0 };
+        let slots = sockets.capacity();
+        let first = if self.tcp_cursor < slots { self.tcp_cursor } else { 0 };
         let mss = self.tcp_mss();
         let budget = self.config.tcp_segments_per_socket.max(1);
         // The next poll starts after the TCP socket that goes first now
         // (set before dispatching, as a busy device ends the pass early).
         let mut leader_set = false;
-        let is_tcp = |s: &Socket| matches!(s, Socket::Tcp(_) | Socket::TcpListener(_));
-        let tail = sockets.iter_mut().filter(|(h, s)| h.index() >= first && is_tcp(s));
-        // A socket whose last dispatch found nothing due before a later
-        // instant would return at once: skip the call.
-        let quiet = |s: &Socket| matches!(s, Socket::Tcp(t) if t.is_quiet(now, mss));
-        for (h, socket) in tail {
+        // One pass over the slots from `first`, wrapping around.
+        let mut next = first;
+        for _ in 0..slots {
+            let index = next;
+            next = if index + 1 == slots { 0 } else { index + 1 };
+            let Some(socket) = sockets.slot_mut(index) else { continue };
+            // A socket whose last dispatch found nothing due before a
+            // later instant would return at once: skip the call.
+            let quiet = match socket {
+                Socket::Tcp(t) => t.is_quiet(now, mss),
+                Socket::TcpListener(_) => false,
+                Socket::Udp(_) | Socket::Icmp(_) | Socket::Dhcpv4(_) | Socket::Dns(_) => continue,
+            };
             if !core::mem::replace(&mut leader_set, true) {
-                self.tcp_cursor = h.index() + 1;
+                self.tcp_cursor = index + 1;
             }
-            if !quiet(socket) {
-                self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
-            }
-        }
-        for (h, socket) in sockets.iter_mut().filter(|(h, s)| h.index() < first && is_tcp(s)) {
-            if !core::mem::replace(&mut leader_set, true) {
-                self.tcp_cursor = h.index() + 1;
-            }
-            if !quiet(socket) {
+            if !quiet {
                 self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
             }
         }
@@ -1124,15 +1124,65 @@ impl<'a> Inner<'a> {
         let (IpAddress::V4(src), IpAddress::V4(dst)) = (local.addr, remote.addr) else {
             return Ok(());
         };
-        let checksum = self.caps.checksum.tcp.tx();
-        let packet = OutPacket::tcp(src, dst, self.config.ttl, repr, data, checksum);
-        match self.send_ip(now, pending, tokens, &packet) {
+        match self.send_tcp_segment(now, pending, tokens, src, dst, repr, data) {
             Ok(()) => {
                 self.stats.tcp.tx_segments += 1;
                 Ok(())
             }
             Err(SendError::DeviceBusy) => Err(SendError::DeviceBusy),
             Err(SendError::Dropped | SendError::NeedsMultiFrame) => Ok(()),
+        }
+    }
+
+    /// Sends a TCP segment. The common case (one frame, next hop known)
+    /// builds every header straight in the transmit buffer; anything else
+    /// (ARP pending, fragmentation) takes the general datagram path.
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_tcp_segment<T: TxTokens>(
+        &mut self,
+        now: Instant,
+        pending: &mut PendingQueue<'_>,
+        tokens: &mut T,
+        src: Ipv4Address,
+        dst: Ipv4Address,
+        repr: &TcpRepr,
+        data: &[u8],
+    ) -> Result<(), SendError> {
+        let checksum = self.caps.checksum.tcp.tx();
+        let header_len = repr.header_len();
+        let ip_len = ipv4::HEADER_LEN + header_len + data.len();
+        if repr.payload_len == data.len() && ip_len <= self.caps.ip_mtu && ip_len <= ipv4::MAX_PACKET_LEN {
+            if let Some(mac) = self.resolved_mac(dst, now) {
+                let Some(token) = tokens.next() else {
+                    self.stats.tx.device_busy += 1;
+                    return Err(SendError::DeviceBusy);
+                };
+                let link = self.link();
+                let ip = ipv4::Repr {
+                    ident: self.take_ident(),
+                    ..ipv4::Repr::new(src, dst, IpProtocol::Tcp, header_len + data.len(), self.config.ttl)
+                };
+                let len = link.eth_header_len() + ip_len;
+                token.consume(len, |buf| link.write_tcp_frame(buf, mac, &ip, repr, header_len, data, checksum));
+                tokens.count();
+                self.stats.ipv4.tx_packets += 1;
+                return Ok(());
+            }
+        }
+        let packet = OutPacket::tcp(src, dst, self.config.ttl, repr, data, checksum);
+        self.send_ip(now, pending, tokens, &packet)
+    }
+
+    /// The link address a unicast datagram to `dst` goes to when it is
+    /// known right now; `None` when it needs routing errors counted or
+    /// ARP (the general path does both).
+    fn resolved_mac(&mut self, dst: Ipv4Address, now: Instant) -> Option<EthernetAddress> {
+        match self.next_hop(dst)? {
+            NextHop::Mac(mac) => Some(mac),
+            NextHop::Ip(ip) => match self.neighbours.lookup(ip, now) {
+                Lookup::Found(mac) => Some(mac),
+                Lookup::Pending | Lookup::Unknown | Lookup::Failed => None,
+            },
         }
     }
 

@@ -15,7 +15,7 @@
 //! `accepts`, `process`, `dispatch`, `poll_at`.
 
 use super::cookie::{self, TimestampOptions};
-use super::isn::tuple_hash;
+use super::isn;
 use super::{rst_reply, State, TcpConfig, TcpReply, TcpSocket};
 use crate::time::Instant;
 use crate::wire::tcp::{Repr as TcpRepr, SeqNumber, TcpControl, TcpTimestamp};
@@ -227,13 +227,23 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         if remote.addr.is_multicast() || remote.addr.is_unspecified() || local.addr.is_multicast() {
             return None;
         }
-        if self.accept_queue_len() >= self.limits.accept_backlog {
+        // One pass over the pool for both queue lengths and a free socket.
+        let (mut accept_queue, mut syn_queue, mut free) = (0, 0, None);
+        for (i, s) in self.sockets.iter().enumerate() {
+            match (s.accepted, s.state) {
+                (false, State::Established | State::CloseWait) => accept_queue += 1,
+                (false, State::SynReceived) => syn_queue += 1,
+                (false, State::Closed) if free.is_none() => free = Some(i),
+                _ => {}
+            }
+        }
+        if accept_queue >= self.limits.accept_backlog {
             // The application is not keeping up: let the client retry.
             self.stats.dropped += 1;
             return None;
         }
-        if self.syn_queue_len() < self.limits.syn_backlog {
-            if let Some(i) = self.take_socket(false) {
+        if syn_queue < self.limits.syn_backlog {
+            if let Some(i) = free.or_else(|| self.take_socket(false)) {
                 if self.sockets[i].open_from_syn(now, local, remote, repr).is_ok() {
                     self.stats.syns_queued += 1;
                 }
@@ -253,7 +263,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     }
 
     fn ts_offset(&self, local: IpEndpoint, remote: IpEndpoint) -> u32 {
-        tuple_hash(&self.config.isn_secret, local, remote, 1) as u32
+        isn::ts_offset(&self.config.isn_secret, local, remote)
     }
 
     fn cookie_syn_ack(&self, now: Instant, local: IpEndpoint, remote: IpEndpoint, syn: &TcpRepr) -> TcpReply {
@@ -414,10 +424,16 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         self.mss_limit = mss_limit;
         let n = self.sockets.len();
         let mut emit = Some(emit);
-        for k in 0..n {
-            let i = (self.cursor + k) % n;
+        let mut next = if self.cursor < n { self.cursor } else { 0 };
+        for _ in 0..n {
+            let i = next;
+            next = if i + 1 == n { 0 } else { i + 1 };
             let s = &mut self.sockets[i];
-            if s.poll_at_remembered().is_none_or(|t| t > now) {
+            // A socket whose last dispatch found nothing due stays quiet
+            // until touched; any other is dispatched, which either sends or
+            // finds nothing due and goes quiet (one planning pass, not a
+            // `poll_at` and then the same planning again).
+            if s.state == State::Closed || s.is_quiet(now, mss_limit) {
                 continue;
             }
             s.set_segmentation_offload(self.offload_len);
@@ -426,7 +442,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
                 None => Ok(()),
             });
             if emit.is_none() {
-                self.cursor = (i + 1) % n;
+                self.cursor = next;
                 return result;
             }
             result?;

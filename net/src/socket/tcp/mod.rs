@@ -113,7 +113,6 @@ pub use rtt::RttEstimator;
 use core::fmt;
 
 use assembler::Assembler;
-use isn::tuple_hash;
 
 use crate::storage::RingBuffer;
 use crate::time::{Duration, Instant};
@@ -581,8 +580,7 @@ impl<'a> TcpSocket<'a> {
     /// Sets the 4-tuple and everything derived from it.
     fn open_tuple(&mut self, local: IpEndpoint, remote: IpEndpoint, now: Instant) {
         self.tuple = Some((local, remote));
-        self.iss = isn::initial_sequence_number(&self.config.isn_secret, local, remote, now);
-        self.ts_offset = tuple_hash(&self.config.isn_secret, local, remote, 1) as u32;
+        (self.iss, self.ts_offset) = isn::isn_and_ts_offset(&self.config.isn_secret, local, remote, now);
         self.snd_una = self.iss;
         self.snd_nxt = self.iss;
         self.snd_max = self.iss;
