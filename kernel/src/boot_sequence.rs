@@ -41,7 +41,7 @@ extern "C" fn kernel_main(dtb: usize, entry_el: u64) -> ! {
     cpu::enable_irqs();
 
     log_devices(&platform);
-    let nic = nic::probe(&platform);
+    let nic = nic::probe(&platform, args.offload);
     if nic.is_none() {
         warn!("nic: no network device found; running without network");
     }

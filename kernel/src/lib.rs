@@ -11,6 +11,7 @@ pub mod appliance;
 pub mod apps;
 pub mod bootargs;
 pub mod genet;
+pub mod virtio_net_offload;
 
 /// The appliance's version, from Cargo.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -11,7 +11,9 @@ use kernel::genet::{Genet, LinkState, RING_SIZE};
 use log::{info, warn};
 use net::wire::EthernetAddress;
 
-pub fn probe(platform: &Platform) -> Option<Nic<GenetNic>> {
+/// `offload` is ignored: the driver uses no checksum or segmentation
+/// offload of the GENET yet.
+pub fn probe(platform: &Platform, _offload: bool) -> Option<Nic<GenetNic>> {
     let Some(config) = platform.genet else {
         info!("nic: no GENET in the device tree");
         return None;

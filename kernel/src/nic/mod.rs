@@ -62,7 +62,8 @@ pub struct Nic<D = bsp::NicDevice> {
     pub location: &'static str,
 }
 
-/// The board's network device, if it has one that works.
-pub fn probe(platform: &Platform) -> Option<Nic> {
-    bsp::probe_nic(platform)
+/// The board's network device, if it has one that works; `offload` asks
+/// for the device's checksum and segmentation offloads where it has them.
+pub fn probe(platform: &Platform, offload: bool) -> Option<Nic> {
+    bsp::probe_nic(platform, offload)
 }

@@ -13,7 +13,7 @@ use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
 use virtio_drivers::transport::pci::PciTransport;
 use virtio_drivers::transport::{DeviceType, SomeTransport, Transport};
 
-pub fn probe(platform: &Platform) -> Option<Nic<VirtioNet>> {
+pub fn probe(platform: &Platform, offload: bool) -> Option<Nic<VirtioNet>> {
     for slot in platform.virtio_slots() {
         let Some(header) = NonNull::new(slot.base as *mut VirtIOHeader) else { continue };
         // SAFETY: a virtio-mmio window from the device tree, mapped as device memory, used only here.
@@ -22,7 +22,7 @@ pub fn probe(platform: &Platform) -> Option<Nic<VirtioNet>> {
             continue;
         }
         // virtio-mmio interrupts are edge-triggered (QEMU virt's DTB flag 1).
-        return bring_up(SomeTransport::from(transport), slot.intid, Trigger::Edge, "virtio-mmio");
+        return bring_up(SomeTransport::from(transport), slot.intid, Trigger::Edge, "virtio-mmio", offload);
     }
     let host = platform.pci.as_ref()?;
     let mut device = None;
@@ -48,7 +48,7 @@ pub fn probe(platform: &Platform) -> Option<Nic<VirtioNet>> {
         return None;
     };
     match PciTransport::new::<crate::drivers::virtio::hal::KernelHal, _>(&mut function.root, function.function) {
-        Ok(transport) => bring_up(SomeTransport::from(transport), intid, Trigger::Level, "virtio-pci"),
+        Ok(transport) => bring_up(SomeTransport::from(transport), intid, Trigger::Level, "virtio-pci", offload),
         Err(e) => {
             warn!("nic: PCI 00:{device:02x}.0 is not a usable virtio device: {e:?}");
             None
@@ -61,8 +61,9 @@ fn bring_up(
     intid: u32,
     trigger: Trigger,
     location: &'static str,
+    offload: bool,
 ) -> Option<Nic<VirtioNet>> {
-    match VirtioNet::new(transport) {
+    match VirtioNet::new(transport, offload) {
         Ok(device) => {
             info!("nic: {location} virtio-net, MAC {}, INTID {intid}", device.mac_address());
             Some(Nic { device, intid, trigger, location })

@@ -536,10 +536,8 @@ fn send_tcp_reply<T: TxTokens>(
     let (IpAddress::V4(src), IpAddress::V4(dst)) = (reply.local.addr, reply.remote.addr) else {
         return false;
     };
-    let checksum = inner.caps.checksum.tcp.tx();
-    let packet = OutPacket::tcp(src, dst, inner.config.ttl, &reply.repr, &[], checksum);
     // A lost answer is like a lost segment: the peer retransmits.
-    match inner.send_ip(now, pending, tokens, &packet) {
+    match inner.send_tcp_segment(now, pending, tokens, src, dst, &reply.repr, &[]) {
         Ok(()) => {
             inner.stats.tcp.tx_segments += 1;
             true
