@@ -468,7 +468,8 @@ impl<R: Registers, D: DmaBuffers> Device for Genet<R, D> {
 
     fn transmit(&mut self, _now: Instant) -> Option<GenetTxToken<'_, R, D>> {
         Self::reap(&mut self.regs, &mut self.tx, &mut self.counters);
-        if self.tx.free() == 0 {
+        // Without a link the MAC sends nothing: queue nothing to go stale.
+        if self.tx.free() == 0 || !matches!(self.link, LinkState::Up(_)) {
             return None;
         }
         Some(GenetTxToken {

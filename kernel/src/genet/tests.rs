@@ -415,3 +415,15 @@ fn another_phy_gets_no_broadcom_shadow_writes() {
     let mdio_register = |v: u32| (v >> MDIO_REG_SHIFT & 0x1f) as u8;
     assert!(writes.iter().all(|&(o, v)| o != MDIO_CMD || !matches!(mdio_register(v), AUX_CTL | SHADOW_1C)));
 }
+
+#[test]
+fn nothing_is_queued_for_transmit_without_a_link() {
+    let (_, driver) = start(Model::new(), Some(1));
+    let mut driver = driver.expect("starts");
+    assert!(driver.transmit(now()).is_none());
+    driver.poll_link(0);
+    assert!(driver.transmit(now()).is_none(), "still negotiating");
+    driver.poll_link(device::LINK_POLL_US);
+    assert!(matches!(driver.link(), LinkState::Up(_)));
+    assert!(driver.transmit(now()).is_some());
+}
