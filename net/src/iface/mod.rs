@@ -102,6 +102,7 @@
 mod egress;
 mod ingress;
 mod interface;
+pub mod ndp_cache;
 pub mod neighbour;
 mod rate_limit;
 pub mod reassembly;
