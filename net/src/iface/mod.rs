@@ -107,6 +107,7 @@ pub mod neighbour;
 mod rate_limit;
 pub mod reassembly;
 pub mod route;
+pub mod slaac;
 pub mod stats;
 
 pub use interface::{
