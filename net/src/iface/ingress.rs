@@ -207,7 +207,7 @@ fn process_ipv4<T: TxTokens>(
     }
 
     inner.stats.ipv4.fragments_received += 1;
-    let key = FragmentKey { src: repr.src_addr, dst, protocol: repr.protocol, ident: repr.ident };
+    let key = FragmentKey::v4(repr.src_addr, dst, repr.protocol, repr.ident);
     let offset = usize::from(repr.frag_offset);
     let added = reassembly.add(now, key, offset, repr.more_frags, packet.header(), packet.payload());
     inner.stats.ipv4.fragments_evicted += reassembly.take_evictions();
@@ -232,9 +232,9 @@ fn process_ipv4<T: TxTokens>(
     inner.stats.ipv4.fragments_reassembled += 1;
     let Some((key, payload)) = reassembly.datagram(index) else { return };
     let mut header = [0u8; ipv4::HEADER_LEN];
-    synthesize_header(&key, payload.len(), repr.ttl, &mut header);
+    synthesize_header(repr.src_addr, dst, &key, payload.len(), repr.ttl, &mut header);
     let datagram =
-        Datagram { src: key.src, dst: key.dst, protocol: key.protocol, header: &header, payload, reassembled: true };
+        Datagram { src: repr.src_addr, dst, protocol: key.protocol, header: &header, payload, reassembled: true };
     match deliver(inner, pending, now, &datagram, sockets, tokens) {
         Delivery::Done => reassembly.release(index),
         Delivery::HoldForReply => {}
@@ -242,8 +242,16 @@ fn process_ipv4<T: TxTokens>(
 }
 
 /// The header a reassembled datagram would have had unfragmented.
-fn synthesize_header(key: &FragmentKey, payload_len: usize, ttl: u8, out: &mut [u8; ipv4::HEADER_LEN]) {
-    let repr = ipv4::Repr { ident: key.ident, ..ipv4::Repr::new(key.src, key.dst, key.protocol, payload_len, ttl) };
+fn synthesize_header(
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    key: &FragmentKey,
+    payload_len: usize,
+    ttl: u8,
+    out: &mut [u8; ipv4::HEADER_LEN],
+) {
+    let ident = key.ident as u16;
+    let repr = ipv4::Repr { ident, ..ipv4::Repr::new(src, dst, key.protocol, payload_len, ttl) };
     repr.emit(&mut ipv4::Packet::new_unchecked(&mut out[..]), true);
 }
 
@@ -561,12 +569,13 @@ pub(crate) fn send_held_echo_replies<T: TxTokens>(
         let Some(index) = reassembly.held().next() else { break };
         if let Some((key, payload)) = reassembly.datagram(index) {
             let packet = icmpv4::Packet::new_checked(payload).ok();
-            if let Some(p) = packet.filter(|p| p.msg_type() == Message::EchoRequest) {
+            let addrs = key.v4_addrs();
+            if let (Some(p), Some((src, dst))) = (packet.filter(|p| p.msg_type() == Message::EchoRequest), addrs) {
                 let checksum = inner.caps.checksum.icmpv4.tx();
                 let data = &payload[icmpv4::HEADER_LEN..];
                 let reply = OutPacket::icmp_echo(
-                    key.dst,
-                    key.src,
+                    dst,
+                    src,
                     inner.config.ttl,
                     true,
                     p.echo_ident(),
@@ -601,13 +610,16 @@ pub(crate) fn expire_reassembly<T: TxTokens>(
             inner.stats.tx.reply_dropped += 1;
             continue;
         }
+        let key = expired.key;
+        let Some((src, dst)) = key.v4_addrs() else {
+            continue;
+        };
         inner.stats.ipv4.fragments_timed_out += 1;
         let quote = expired.quote();
         if !inner.config.reassembly_time_exceeded || quote.is_empty() {
             continue;
         }
-        let key = expired.key;
-        if !inner.has_address(key.dst) || !key.src.is_unicast() {
+        if !inner.has_address(dst) || !src.is_unicast() {
             continue;
         }
         let header_len = ipv4::Packet::new_unchecked(quote).header_len().min(quote.len());
@@ -619,8 +631,8 @@ pub(crate) fn expire_reassembly<T: TxTokens>(
             now,
             pending,
             tokens,
-            key.dst,
-            key.src,
+            dst,
+            src,
             Message::TimeExceeded,
             icmpv4::TimeExceeded::FragReassembly.into(),
             header,
