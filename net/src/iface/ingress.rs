@@ -340,7 +340,7 @@ fn process_icmp<T: TxTokens>(
             });
             match socket {
                 Some(s) => {
-                    s.process_reply(datagram.src, seq_no, data);
+                    s.process_reply(datagram.src.into(), seq_no, data);
                 }
                 None => stats.echo_reply_unmatched += 1,
             }

@@ -928,13 +928,17 @@ impl<'a> Inner<'a> {
                 },
                 Socket::Icmp(s) => loop {
                     let sent = s.dispatch(|ident, meta, data| {
-                        let Some(src) = self.source_for(meta.addr) else {
+                        let dst = match meta.addr {
+                            IpAddress::V4(dst) => dst,
+                            IpAddress::V6(dst) => return self.send_echo_request6(now, pending, tokens, dst, ident, meta.seq_no, data),
+                        };
+                        let Some(src) = self.source_for(dst) else {
                             self.stats.ipv4.tx_no_source += 1;
                             return Ok(());
                         };
                         let checksum = self.caps.checksum.icmpv4.tx();
                         let packet =
-                            OutPacket::icmp_echo(src, meta.addr, ttl, false, ident, meta.seq_no, data, checksum);
+                            OutPacket::icmp_echo(src, dst, ttl, false, ident, meta.seq_no, data, checksum);
                         match self.send_ip(now, pending, tokens, &packet) {
                             Err(SendError::DeviceBusy) => Err(SendError::DeviceBusy),
                             Ok(()) | Err(SendError::Dropped | SendError::NeedsMultiFrame) => Ok(()),
