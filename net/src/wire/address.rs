@@ -139,14 +139,37 @@ impl FromStr for Ipv4Address {
     }
 }
 
-/// A 128-bit IPv6 address. Declared now so that endpoints and socket APIs
-/// are family-neutral from the start; the IPv6 layer itself comes later.
+/// A 128-bit IPv6 address.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Ipv6Address(pub [u8; 16]);
 
 impl Ipv6Address {
     pub const UNSPECIFIED: Ipv6Address = Ipv6Address([0; 16]);
+    /// `::1`.
+    pub const LOOPBACK: Ipv6Address = Ipv6Address::new(0, 0, 0, 0, 0, 0, 0, 1);
+    /// `ff02::1`: every node on the link.
+    pub const LINK_LOCAL_ALL_NODES: Ipv6Address = Ipv6Address::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+    /// `ff02::2`: every router on the link.
+    pub const LINK_LOCAL_ALL_ROUTERS: Ipv6Address = Ipv6Address::new(0xff02, 0, 0, 0, 0, 0, 0, 2);
+    /// `fe80::/64`'s network part: the prefix of every link-local address.
+    pub const LINK_LOCAL_PREFIX: Ipv6Address = Ipv6Address::new(0xfe80, 0, 0, 0, 0, 0, 0, 0);
 
+    /// An address from its eight 16-bit groups, as written in text.
+    #[allow(clippy::too_many_arguments)]
+    pub const fn new(a: u16, b: u16, c: u16, d: u16, e: u16, f: u16, g: u16, h: u16) -> Ipv6Address {
+        let w = [a, b, c, d, e, f, g, h];
+        let mut bytes = [0u8; 16];
+        let mut i = 0;
+        while i < 8 {
+            let be = w[i].to_be_bytes();
+            bytes[2 * i] = be[0];
+            bytes[2 * i + 1] = be[1];
+            i += 1;
+        }
+        Ipv6Address(bytes)
+    }
+    /// Reads an address from the first sixteen bytes of `data`.
+    /// Panics if `data` is shorter; callers pass checked slices.
     pub fn from_bytes(data: &[u8]) -> Ipv6Address {
         let mut bytes = [0; 16];
         bytes.copy_from_slice(&data[..16]);
@@ -158,11 +181,166 @@ impl Ipv6Address {
     pub fn is_unspecified(&self) -> bool {
         self.0 == [0; 16]
     }
+    pub fn is_loopback(&self) -> bool {
+        *self == Self::LOOPBACK
+    }
     pub fn is_multicast(&self) -> bool {
         self.0[0] == 0xff
     }
+    /// Unicast link-local, `fe80::/10`.
+    pub fn is_link_local(&self) -> bool {
+        self.0[0] == 0xfe && self.0[1] & 0xc0 == 0x80
+    }
+    /// A unicast address a host may use as its own or as a peer's: not
+    /// unspecified, loopback or multicast.
+    pub fn is_unicast(&self) -> bool {
+        !(self.is_unspecified() || self.is_loopback() || self.is_multicast())
+    }
+    /// The scope field of a multicast address (2 = link-local); `None`
+    /// for other addresses.
+    pub fn multicast_scope(&self) -> Option<u8> {
+        if self.is_multicast() {
+            Some(self.0[1] & 0x0f)
+        } else {
+            None
+        }
+    }
+    /// Whether this is a solicited-node multicast address, `ff02::1:ffXX:XXXX`.
+    pub fn is_solicited_node_multicast(&self) -> bool {
+        self.0[..13] == Self::SOLICITED_NODE_PREFIX
+    }
+    const SOLICITED_NODE_PREFIX: [u8; 13] = [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff];
+    /// The solicited-node multicast group of this address (RFC 4291 2.7.1):
+    /// `ff02::1:ff` followed by its low 24 bits. Neighbour solicitations
+    /// for the address are sent there.
+    pub fn solicited_node(&self) -> Ipv6Address {
+        let mut bytes = [0u8; 16];
+        bytes[..13].copy_from_slice(&Self::SOLICITED_NODE_PREFIX);
+        bytes[13..].copy_from_slice(&self.0[13..]);
+        Ipv6Address(bytes)
+    }
+    /// The Ethernet group a multicast address maps to (RFC 2464 7):
+    /// `33:33` followed by its low 32 bits. Meaningless (but harmless) for
+    /// unicast addresses.
+    pub fn multicast_mac(&self) -> EthernetAddress {
+        let b = &self.0;
+        EthernetAddress([0x33, 0x33, b[12], b[13], b[14], b[15]])
+    }
+    /// The last 64 bits: the interface identifier of a unicast address.
+    pub fn interface_id(&self) -> [u8; 8] {
+        let mut iid = [0u8; 8];
+        iid.copy_from_slice(&self.0[8..]);
+        iid
+    }
+    /// The first 64 bits of `prefix` followed by `interface_id` (SLAAC,
+    /// RFC 4862 5.5.3, for the usual /64 prefixes).
+    pub fn from_prefix_and_interface_id(prefix: &Ipv6Address, interface_id: &[u8; 8]) -> Ipv6Address {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&prefix.0[..8]);
+        bytes[8..].copy_from_slice(interface_id);
+        Ipv6Address(bytes)
+    }
+    /// The link-local address `fe80::/64` + the modified EUI-64 identifier
+    /// of `mac` (RFC 4291 appendix A, RFC 2464 4).
+    pub fn link_local_from_mac(mac: &EthernetAddress) -> Ipv6Address {
+        Ipv6Address::from_prefix_and_interface_id(&Self::LINK_LOCAL_PREFIX, &mac.eui64_interface_id())
+    }
+    /// Whether the first `prefix_len` bits of `self` and `other` agree
+    /// (`prefix_len` above 128 counts as 128).
+    pub fn same_prefix(&self, other: &Ipv6Address, prefix_len: u8) -> bool {
+        let bits = usize::from(prefix_len.min(128));
+        let (whole, rest) = (bits / 8, bits % 8);
+        if self.0[..whole] != other.0[..whole] {
+            return false;
+        }
+        if rest == 0 {
+            return true;
+        }
+        let mask = 0xffu8 << (8 - rest);
+        self.0[whole] & mask == other.0[whole] & mask
+    }
+    /// This address with every bit after the first `prefix_len` cleared.
+    pub fn mask(&self, prefix_len: u8) -> Ipv6Address {
+        let bits = usize::from(prefix_len.min(128));
+        let mut bytes = [0u8; 16];
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            let keep = bits.saturating_sub(i * 8).min(8);
+            let mask = if keep == 0 { 0 } else { 0xffu8 << (8 - keep) };
+            *byte = self.0[i] & mask;
+        }
+        Ipv6Address(bytes)
+    }
     fn segment(&self, i: usize) -> u16 {
         u16::from_be_bytes([self.0[2 * i], self.0[2 * i + 1]])
+    }
+}
+
+impl EthernetAddress {
+    /// The modified EUI-64 interface identifier (RFC 4291 appendix A):
+    /// `ff:fe` inserted in the middle and the universal/local bit flipped.
+    pub fn eui64_interface_id(&self) -> [u8; 8] {
+        let m = &self.0;
+        [m[0] ^ 0x02, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]]
+    }
+}
+
+/// RFC 4291 2.2 text: eight groups of up to four hex digits, one `::` at
+/// most for a run of zero groups, optionally a dotted-quad IPv4 tail in
+/// the last 32 bits (`::ffff:10.0.2.15`). No zone (`%eth0`), no brackets.
+impl FromStr for Ipv6Address {
+    type Err = AddressParseError;
+    fn from_str(s: &str) -> Result<Ipv6Address, AddressParseError> {
+        /// Parses `:`-separated groups (possibly ending in an IPv4 tail)
+        /// into `out`, returning how many 16-bit groups were written.
+        fn groups(s: &str, out: &mut [u16; 8], allow_v4_tail: bool) -> Result<usize, AddressParseError> {
+            if s.is_empty() {
+                return Ok(0);
+            }
+            let mut n = 0;
+            let mut parts = s.split(':').peekable();
+            while let Some(part) = parts.next() {
+                let last = parts.peek().is_none();
+                if last && allow_v4_tail && part.contains('.') {
+                    let v4: Ipv4Address = part.parse()?;
+                    let b = v4.0;
+                    for w in [u16::from_be_bytes([b[0], b[1]]), u16::from_be_bytes([b[2], b[3]])] {
+                        *out.get_mut(n).ok_or(AddressParseError)? = w;
+                        n += 1;
+                    }
+                    break;
+                }
+                if part.is_empty() || part.len() > 4 || !part.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(AddressParseError);
+                }
+                *out.get_mut(n).ok_or(AddressParseError)? =
+                    u16::from_str_radix(part, 16).map_err(|_| AddressParseError)?;
+                n += 1;
+            }
+            Ok(n)
+        }
+        let mut head = [0u16; 8];
+        let mut tail = [0u16; 8];
+        let (head_len, tail_len, compressed) = match s.split_once("::") {
+            Some((h, t)) => {
+                if t.contains("::") {
+                    return Err(AddressParseError);
+                }
+                (groups(h, &mut head, false)?, groups(t, &mut tail, true)?, true)
+            }
+            None => (groups(s, &mut head, true)?, 0, false),
+        };
+        let total = head_len + tail_len;
+        if (compressed && total > 7) || (!compressed && total != 8) {
+            return Err(AddressParseError);
+        }
+        let mut words = [0u16; 8];
+        words[..head_len].copy_from_slice(&head[..head_len]);
+        words[8 - tail_len..].copy_from_slice(&tail[..tail_len]);
+        let mut bytes = [0u8; 16];
+        for (i, w) in words.iter().enumerate() {
+            bytes[2 * i..2 * i + 2].copy_from_slice(&w.to_be_bytes());
+        }
+        Ok(Ipv6Address(bytes))
     }
 }
 
@@ -227,6 +405,13 @@ impl IpAddress {
         match self {
             IpAddress::V4(a) => a.is_multicast(),
             IpAddress::V6(a) => a.is_multicast(),
+        }
+    }
+    /// `169.254/16` or `fe80::/10`.
+    pub fn is_link_local(&self) -> bool {
+        match self {
+            IpAddress::V4(a) => a.is_link_local(),
+            IpAddress::V6(a) => a.is_link_local(),
         }
     }
 }
@@ -378,23 +563,107 @@ impl fmt::Debug for Ipv4Cidr {
     }
 }
 
+/// An IPv6 address with a prefix length: an interface address and the
+/// prefix it is on (on-link prefix, SLAAC prefix, route).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Ipv6Cidr {
+    address: Ipv6Address,
+    prefix_len: u8,
+}
+
+impl Ipv6Cidr {
+    /// `None` when the prefix is longer than 128 bits.
+    pub const fn new(address: Ipv6Address, prefix_len: u8) -> Option<Ipv6Cidr> {
+        if prefix_len > 128 {
+            None
+        } else {
+            Some(Ipv6Cidr { address, prefix_len })
+        }
+    }
+    pub const fn address(&self) -> Ipv6Address {
+        self.address
+    }
+    pub const fn prefix_len(&self) -> u8 {
+        self.prefix_len
+    }
+    /// The address with the host bits cleared.
+    pub fn network(&self) -> Ipv6Address {
+        self.address.mask(self.prefix_len)
+    }
+    pub fn contains(&self, addr: &Ipv6Address) -> bool {
+        self.address.same_prefix(addr, self.prefix_len)
+    }
+}
+
+/// `ADDR/N` text, e.g. `2001:db8::5/64`.
+impl FromStr for Ipv6Cidr {
+    type Err = AddressParseError;
+    fn from_str(s: &str) -> Result<Ipv6Cidr, AddressParseError> {
+        let (addr, len) = s.split_once('/').ok_or(AddressParseError)?;
+        if len.is_empty()
+            || len.len() > 3
+            || !len.bytes().all(|b| b.is_ascii_digit())
+            || len.starts_with('0') && len.len() > 1
+        {
+            return Err(AddressParseError);
+        }
+        let len: u8 = len.parse().map_err(|_| AddressParseError)?;
+        Ipv6Cidr::new(addr.parse()?, len).ok_or(AddressParseError)
+    }
+}
+
+impl fmt::Display for Ipv6Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}/{}", self.address, self.prefix_len)
+    }
+}
+
+impl fmt::Debug for Ipv6Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
 /// The protocol an IP header says follows it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum IpProtocol {
+    /// IPv6 hop-by-hop options (RFC 8200 4.3): only right after the IPv6 header.
+    HopByHop,
     Icmp,
     Tcp,
     Udp,
+    /// IPv6 routing header (RFC 8200 4.4).
+    Ipv6Route,
+    /// IPv6 fragment header (RFC 8200 4.5).
+    Ipv6Frag,
     Icmpv6,
+    /// IPv6 "no next header" (RFC 8200 4.7): nothing follows.
+    Ipv6NoNxt,
+    /// IPv6 destination options (RFC 8200 4.6).
+    Ipv6Opts,
     Unknown(u8),
+}
+
+impl IpProtocol {
+    /// Whether this names an IPv6 extension header this stack walks
+    /// (hop-by-hop, routing, fragment, destination options).
+    pub fn is_ipv6_extension_header(&self) -> bool {
+        matches!(self, IpProtocol::HopByHop | IpProtocol::Ipv6Route | IpProtocol::Ipv6Frag | IpProtocol::Ipv6Opts)
+    }
 }
 
 impl From<u8> for IpProtocol {
     fn from(v: u8) -> IpProtocol {
         match v {
+            0 => IpProtocol::HopByHop,
             1 => IpProtocol::Icmp,
             6 => IpProtocol::Tcp,
             17 => IpProtocol::Udp,
+            43 => IpProtocol::Ipv6Route,
+            44 => IpProtocol::Ipv6Frag,
             58 => IpProtocol::Icmpv6,
+            59 => IpProtocol::Ipv6NoNxt,
+            60 => IpProtocol::Ipv6Opts,
             other => IpProtocol::Unknown(other),
         }
     }
@@ -403,10 +672,15 @@ impl From<u8> for IpProtocol {
 impl From<IpProtocol> for u8 {
     fn from(p: IpProtocol) -> u8 {
         match p {
+            IpProtocol::HopByHop => 0,
             IpProtocol::Icmp => 1,
             IpProtocol::Tcp => 6,
             IpProtocol::Udp => 17,
+            IpProtocol::Ipv6Route => 43,
+            IpProtocol::Ipv6Frag => 44,
             IpProtocol::Icmpv6 => 58,
+            IpProtocol::Ipv6NoNxt => 59,
+            IpProtocol::Ipv6Opts => 60,
             IpProtocol::Unknown(other) => other,
         }
     }

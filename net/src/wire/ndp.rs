@@ -1,0 +1,597 @@
+//! Neighbour discovery (RFC 4861): the bodies of router solicitation and
+//! advertisement, neighbour solicitation and advertisement and redirect
+//! messages, and their options. The fixed ICMPv6 part (type, code,
+//! checksum) is [`super::icmpv6`]'s.
+//!
+//! ```text
+//! RS:  | 133 | 0 | checksum | reserved (4)                                | options
+//! RA:  | 134 | 0 | checksum | hop limit | M O | router lifetime (2)     |
+//!      | reachable time (4) | retrans timer (4)                            | options
+//! NS:  | 135 | 0 | checksum | reserved (4) | target address (16)         | options
+//! NA:  | 136 | 0 | checksum | R S O + reserved (4) | target address (16) | options
+//! Redirect: | 137 | 0 | checksum | reserved (4) | target (16) | destination (16) | options
+//! option:   | type | length (8-byte units, 0 is invalid) | data ...
+//! ```
+//!
+//! Parsing applies the validity checks of RFC 4861 sections 6.1 and 7.1
+//! that need only the message and its addresses (code 0, lengths, option
+//! lengths, addresses). The hop limit of 255 is the caller's to check
+//! ([`HOP_LIMIT`]): only the IPv6 header carries it.
+
+use super::icmpv6::{Message, Packet};
+use super::{Error, EthernetAddress, Ipv6Address, Result};
+
+/// NDP messages are sent with, and only accepted with, this hop limit.
+pub const HOP_LIMIT: u8 = 255;
+
+/// Lengths of each message before its options.
+pub const RS_LEN: usize = 8;
+pub const RA_LEN: usize = 16;
+pub const NS_LEN: usize = 24;
+pub const NA_LEN: usize = 24;
+pub const REDIRECT_LEN: usize = 40;
+
+mod field {
+    use core::ops::Range;
+    pub const CUR_HOP_LIMIT: usize = 4;
+    pub const ROUTER_FLAGS: usize = 5;
+    pub const ROUTER_LIFETIME: Range<usize> = 6..8;
+    pub const REACHABLE_TIME: Range<usize> = 8..12;
+    pub const RETRANS_TIME: Range<usize> = 12..16;
+    pub const NEIGHBOR_FLAGS: usize = 4;
+    pub const TARGET_ADDR: Range<usize> = 8..24;
+    pub const DEST_ADDR: Range<usize> = 24..40;
+}
+
+const FLAG_MANAGED: u8 = 0x80;
+const FLAG_OTHER: u8 = 0x40;
+const FLAG_ROUTER: u8 = 0x80;
+const FLAG_SOLICITED: u8 = 0x40;
+const FLAG_OVERRIDE: u8 = 0x20;
+
+/// NDP fields of the ICMPv6 view; callers check the length first.
+impl<T: AsRef<[u8]>> Packet<T> {
+    /// Current hop limit advertised by a router (RA; 0 = unspecified).
+    pub fn cur_hop_limit(&self) -> u8 {
+        self.buffer.as_ref()[field::CUR_HOP_LIMIT]
+    }
+    /// RA: addresses are available by DHCPv6.
+    pub fn managed_flag(&self) -> bool {
+        self.buffer.as_ref()[field::ROUTER_FLAGS] & FLAG_MANAGED != 0
+    }
+    /// RA: other configuration is available by DHCPv6.
+    pub fn other_flag(&self) -> bool {
+        self.buffer.as_ref()[field::ROUTER_FLAGS] & FLAG_OTHER != 0
+    }
+    /// RA: seconds the router may be used as a default router (0 = not a
+    /// default router).
+    pub fn router_lifetime(&self) -> u16 {
+        self.read_u16(field::ROUTER_LIFETIME)
+    }
+    /// RA: milliseconds (0 = unspecified).
+    pub fn reachable_time(&self) -> u32 {
+        self.read_u32(field::REACHABLE_TIME)
+    }
+    /// RA: milliseconds between retransmitted NS (0 = unspecified).
+    pub fn retrans_time(&self) -> u32 {
+        self.read_u32(field::RETRANS_TIME)
+    }
+    pub fn router_flag(&self) -> bool {
+        self.buffer.as_ref()[field::NEIGHBOR_FLAGS] & FLAG_ROUTER != 0
+    }
+    pub fn solicited_flag(&self) -> bool {
+        self.buffer.as_ref()[field::NEIGHBOR_FLAGS] & FLAG_SOLICITED != 0
+    }
+    pub fn override_flag(&self) -> bool {
+        self.buffer.as_ref()[field::NEIGHBOR_FLAGS] & FLAG_OVERRIDE != 0
+    }
+    /// NS, NA, redirect.
+    pub fn target_addr(&self) -> Ipv6Address {
+        Ipv6Address::from_bytes(&self.buffer.as_ref()[field::TARGET_ADDR])
+    }
+    /// Redirect: the destination being redirected.
+    pub fn dest_addr(&self) -> Ipv6Address {
+        Ipv6Address::from_bytes(&self.buffer.as_ref()[field::DEST_ADDR])
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
+    pub fn set_cur_hop_limit(&mut self, v: u8) {
+        self.buffer.as_mut()[field::CUR_HOP_LIMIT] = v;
+    }
+    pub fn set_router_flags(&mut self, managed: bool, other: bool) {
+        let v = if managed { FLAG_MANAGED } else { 0 } | if other { FLAG_OTHER } else { 0 };
+        self.buffer.as_mut()[field::ROUTER_FLAGS] = v;
+    }
+    pub fn set_router_lifetime(&mut self, v: u16) {
+        self.write_u16(field::ROUTER_LIFETIME, v)
+    }
+    pub fn set_reachable_time(&mut self, v: u32) {
+        self.write_u32(field::REACHABLE_TIME, v)
+    }
+    pub fn set_retrans_time(&mut self, v: u32) {
+        self.write_u32(field::RETRANS_TIME, v)
+    }
+    /// Writes R, S, O and zeroes the 29 reserved bits.
+    pub fn set_neighbor_flags(&mut self, router: bool, solicited: bool, override_: bool) {
+        let v = if router { FLAG_ROUTER } else { 0 }
+            | if solicited { FLAG_SOLICITED } else { 0 }
+            | if override_ { FLAG_OVERRIDE } else { 0 };
+        self.write_u32(4..8, u32::from(v) << 24);
+    }
+    pub fn set_target_addr(&mut self, a: Ipv6Address) {
+        self.buffer.as_mut()[field::TARGET_ADDR].copy_from_slice(a.as_bytes());
+    }
+    pub fn set_dest_addr(&mut self, a: Ipv6Address) {
+        self.buffer.as_mut()[field::DEST_ADDR].copy_from_slice(a.as_bytes());
+    }
+}
+
+/// NDP option types (RFC 4861 4.6).
+pub const OPT_SOURCE_LLADDR: u8 = 1;
+pub const OPT_TARGET_LLADDR: u8 = 2;
+pub const OPT_PREFIX_INFO: u8 = 3;
+pub const OPT_REDIRECTED_HEADER: u8 = 4;
+pub const OPT_MTU: u8 = 5;
+
+/// A prefix information option's meaning (RFC 4861 4.6.2). Lifetimes are
+/// seconds; `0xffff_ffff` is infinity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PrefixInformation {
+    pub prefix_len: u8,
+    /// L: the prefix is on-link.
+    pub on_link: bool,
+    /// A: the prefix may be used for SLAAC.
+    pub autonomous: bool,
+    pub valid_lifetime: u32,
+    pub preferred_lifetime: u32,
+    pub prefix: Ipv6Address,
+}
+
+/// Lifetime value meaning "forever".
+pub const INFINITE_LIFETIME: u32 = 0xffff_ffff;
+
+/// One NDP option. Options with a known type but a length that does not
+/// fit it are `Malformed` on parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NdpOption<'a> {
+    SourceLinkLayerAddr(EthernetAddress),
+    TargetLinkLayerAddr(EthernetAddress),
+    PrefixInformation(PrefixInformation),
+    /// The quoted packet of a redirect (after the 6 reserved bytes).
+    RedirectedHeader(&'a [u8]),
+    Mtu(u32),
+    /// Any other type; receivers ignore it (RFC 4861 4.6).
+    Unknown {
+        option_type: u8,
+        data: &'a [u8],
+    },
+}
+
+impl<'a> NdpOption<'a> {
+    /// Parses the option at the start of `buffer` and returns it with the
+    /// rest. Length 0 is `Malformed` (RFC 4861 4.6: such a packet must be
+    /// discarded); a length past the buffer is `Truncated`.
+    pub fn parse(buffer: &'a [u8]) -> Result<(NdpOption<'a>, &'a [u8])> {
+        let (&option_type, &units) = match buffer {
+            [t, l, ..] => (t, l),
+            _ => return Err(Error::Truncated),
+        };
+        if units == 0 {
+            return Err(Error::Malformed);
+        }
+        let len = usize::from(units) * 8;
+        if buffer.len() < len {
+            return Err(Error::Truncated);
+        }
+        let (option, rest) = buffer.split_at(len);
+        let data = &option[2..];
+        let repr = match option_type {
+            OPT_SOURCE_LLADDR | OPT_TARGET_LLADDR => {
+                // Ethernet addresses take exactly one unit (RFC 2464 6).
+                if units != 1 {
+                    return Err(Error::Malformed);
+                }
+                let mac = EthernetAddress::from_bytes(data);
+                if option_type == OPT_SOURCE_LLADDR {
+                    NdpOption::SourceLinkLayerAddr(mac)
+                } else {
+                    NdpOption::TargetLinkLayerAddr(mac)
+                }
+            }
+            OPT_PREFIX_INFO => {
+                if units != 4 {
+                    return Err(Error::Malformed);
+                }
+                let prefix_len = data[0];
+                if prefix_len > 128 {
+                    return Err(Error::Malformed);
+                }
+                let u32_at = |i: usize| u32::from_be_bytes([data[i], data[i + 1], data[i + 2], data[i + 3]]);
+                NdpOption::PrefixInformation(PrefixInformation {
+                    prefix_len,
+                    on_link: data[1] & 0x80 != 0,
+                    autonomous: data[1] & 0x40 != 0,
+                    valid_lifetime: u32_at(2),
+                    preferred_lifetime: u32_at(6),
+                    prefix: Ipv6Address::from_bytes(&data[14..30]),
+                })
+            }
+            OPT_REDIRECTED_HEADER => NdpOption::RedirectedHeader(&data[6..]),
+            OPT_MTU => {
+                if units != 1 {
+                    return Err(Error::Malformed);
+                }
+                NdpOption::Mtu(u32::from_be_bytes([data[2], data[3], data[4], data[5]]))
+            }
+            _ => NdpOption::Unknown { option_type, data },
+        };
+        Ok((repr, rest))
+    }
+
+    /// Bytes the option takes (redirected header and unknown data padded
+    /// to a multiple of 8, at most 255 units).
+    pub fn buffer_len(&self) -> usize {
+        match self {
+            NdpOption::SourceLinkLayerAddr(_) | NdpOption::TargetLinkLayerAddr(_) | NdpOption::Mtu(_) => 8,
+            NdpOption::PrefixInformation(_) => 32,
+            NdpOption::RedirectedHeader(data) => (8 + data.len()).div_ceil(8).min(255) * 8,
+            NdpOption::Unknown { data, .. } => (2 + data.len()).div_ceil(8).clamp(1, 255) * 8,
+        }
+    }
+
+    /// Writes the option at the start of `buffer` (at least
+    /// [`NdpOption::buffer_len`] bytes) and returns the rest.
+    pub fn emit<'b>(&self, buffer: &'b mut [u8]) -> &'b mut [u8] {
+        let len = self.buffer_len();
+        let (out, rest) = buffer.split_at_mut(len);
+        out.fill(0);
+        out[1] = (len / 8) as u8;
+        match *self {
+            NdpOption::SourceLinkLayerAddr(mac) | NdpOption::TargetLinkLayerAddr(mac) => {
+                out[0] = if matches!(self, NdpOption::SourceLinkLayerAddr(_)) {
+                    OPT_SOURCE_LLADDR
+                } else {
+                    OPT_TARGET_LLADDR
+                };
+                out[2..8].copy_from_slice(mac.as_bytes());
+            }
+            NdpOption::PrefixInformation(p) => {
+                out[0] = OPT_PREFIX_INFO;
+                out[2] = p.prefix_len;
+                out[3] = if p.on_link { 0x80 } else { 0 } | if p.autonomous { 0x40 } else { 0 };
+                out[4..8].copy_from_slice(&p.valid_lifetime.to_be_bytes());
+                out[8..12].copy_from_slice(&p.preferred_lifetime.to_be_bytes());
+                out[16..32].copy_from_slice(p.prefix.as_bytes());
+            }
+            NdpOption::RedirectedHeader(data) => {
+                out[0] = OPT_REDIRECTED_HEADER;
+                let n = data.len().min(len - 8);
+                out[8..8 + n].copy_from_slice(&data[..n]);
+            }
+            NdpOption::Mtu(mtu) => {
+                out[0] = OPT_MTU;
+                out[4..8].copy_from_slice(&mtu.to_be_bytes());
+            }
+            NdpOption::Unknown { option_type, data } => {
+                out[0] = option_type;
+                let n = data.len().min(len - 2);
+                out[2..2 + n].copy_from_slice(&data[..n]);
+            }
+        }
+        rest
+    }
+}
+
+/// Iterates over an option area. After the first error it yields nothing
+/// more.
+#[derive(Debug, Clone)]
+pub struct NdpOptions<'a> {
+    rest: &'a [u8],
+    failed: bool,
+}
+
+impl<'a> NdpOptions<'a> {
+    pub const fn new(area: &'a [u8]) -> NdpOptions<'a> {
+        NdpOptions { rest: area, failed: false }
+    }
+}
+
+impl<'a> Iterator for NdpOptions<'a> {
+    type Item = Result<NdpOption<'a>>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.rest.is_empty() {
+            return None;
+        }
+        match NdpOption::parse(self.rest) {
+            Ok((option, rest)) => {
+                self.rest = rest;
+                Some(Ok(option))
+            }
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// The prefixes of a router advertisement: as received (the validated
+/// option area, read lazily, nothing copied) or as given to emit.
+#[derive(Debug, Clone, Copy)]
+pub enum Prefixes<'a> {
+    /// A validated NDP option area; only its prefix options count.
+    Options(&'a [u8]),
+    List(&'a [PrefixInformation]),
+}
+
+impl<'a> Prefixes<'a> {
+    pub const NONE: Prefixes<'static> = Prefixes::List(&[]);
+
+    pub fn iter(&self) -> PrefixIter<'a> {
+        match *self {
+            Prefixes::Options(area) => PrefixIter::Options(NdpOptions::new(area)),
+            Prefixes::List(list) => PrefixIter::List(list.iter()),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+}
+
+impl PartialEq for Prefixes<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Prefixes<'_> {}
+
+/// Iterator over [`Prefixes`].
+#[derive(Debug, Clone)]
+pub enum PrefixIter<'a> {
+    Options(NdpOptions<'a>),
+    List(core::slice::Iter<'a, PrefixInformation>),
+}
+
+impl Iterator for PrefixIter<'_> {
+    type Item = PrefixInformation;
+    fn next(&mut self) -> Option<PrefixInformation> {
+        match self {
+            PrefixIter::Options(options) => loop {
+                match options.next()? {
+                    Ok(NdpOption::PrefixInformation(p)) => return Some(p),
+                    Ok(_) => {}
+                    Err(_) => return None,
+                }
+            },
+            PrefixIter::List(list) => list.next().copied(),
+        }
+    }
+}
+
+/// The meaning of an NDP message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repr<'a> {
+    RouterSolicit {
+        src_lladdr: Option<EthernetAddress>,
+    },
+    RouterAdvert {
+        cur_hop_limit: u8,
+        managed: bool,
+        other: bool,
+        /// Seconds; 0 = not a default router.
+        router_lifetime: u16,
+        /// Milliseconds; 0 = unspecified.
+        reachable_time: u32,
+        /// Milliseconds; 0 = unspecified.
+        retrans_time: u32,
+        src_lladdr: Option<EthernetAddress>,
+        mtu: Option<u32>,
+        prefixes: Prefixes<'a>,
+    },
+    NeighborSolicit {
+        target_addr: Ipv6Address,
+        src_lladdr: Option<EthernetAddress>,
+    },
+    NeighborAdvert {
+        router: bool,
+        solicited: bool,
+        override_: bool,
+        target_addr: Ipv6Address,
+        target_lladdr: Option<EthernetAddress>,
+    },
+    /// Parsed so that it can be validated and ignored (a host may ignore
+    /// redirects); emit writes no redirected-header option.
+    Redirect {
+        target_addr: Ipv6Address,
+        dest_addr: Ipv6Address,
+        target_lladdr: Option<EthernetAddress>,
+    },
+}
+
+impl<'a> Repr<'a> {
+    /// Parses the NDP message in a checked ICMPv6 packet sent from `src`
+    /// to `dst`. `Malformed` when RFC 4861 says to discard it: a code
+    /// other than 0, a message shorter than its fixed part, an option of
+    /// length 0 or not fitting, a multicast target, an RA or redirect from
+    /// a non-link-local source, a source link-layer address with an
+    /// unspecified source, a DAD probe (unspecified source) not sent to a
+    /// solicited-node group, a solicited NA to a multicast destination.
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(
+        packet: &Packet<&'a T>,
+        src: &Ipv6Address,
+        dst: &Ipv6Address,
+    ) -> Result<Repr<'a>> {
+        packet.check_len()?;
+        if packet.msg_code() != 0 {
+            return Err(Error::Malformed);
+        }
+        let message = packet.msg_type();
+        let fixed = match message {
+            Message::RouterSolicit => RS_LEN,
+            Message::RouterAdvert => RA_LEN,
+            Message::NeighborSolicit => NS_LEN,
+            Message::NeighborAdvert => NA_LEN,
+            Message::Redirect => REDIRECT_LEN,
+            _ => return Err(Error::Unsupported),
+        };
+        let bytes: &'a [u8] = packet.buffer.as_ref();
+        let area = bytes.get(fixed..).ok_or(Error::Truncated)?;
+        let (mut source, mut target, mut mtu) = (None, None, None);
+        for option in NdpOptions::new(area) {
+            match option? {
+                NdpOption::SourceLinkLayerAddr(mac) => source = Some(mac),
+                NdpOption::TargetLinkLayerAddr(mac) => target = Some(mac),
+                NdpOption::Mtu(m) => mtu = Some(m),
+                NdpOption::PrefixInformation(_) | NdpOption::RedirectedHeader(_) | NdpOption::Unknown { .. } => {}
+            }
+        }
+        if src.is_unspecified() && source.is_some() {
+            return Err(Error::Malformed);
+        }
+        match message {
+            Message::RouterSolicit => Ok(Repr::RouterSolicit { src_lladdr: source }),
+            Message::RouterAdvert => {
+                if !src.is_link_local() {
+                    return Err(Error::Malformed);
+                }
+                Ok(Repr::RouterAdvert {
+                    cur_hop_limit: packet.cur_hop_limit(),
+                    managed: packet.managed_flag(),
+                    other: packet.other_flag(),
+                    router_lifetime: packet.router_lifetime(),
+                    reachable_time: packet.reachable_time(),
+                    retrans_time: packet.retrans_time(),
+                    src_lladdr: source,
+                    mtu,
+                    prefixes: Prefixes::Options(area),
+                })
+            }
+            Message::NeighborSolicit => {
+                let target_addr = packet.target_addr();
+                if target_addr.is_multicast() || (src.is_unspecified() && !dst.is_solicited_node_multicast()) {
+                    return Err(Error::Malformed);
+                }
+                Ok(Repr::NeighborSolicit { target_addr, src_lladdr: source })
+            }
+            Message::NeighborAdvert => {
+                let target_addr = packet.target_addr();
+                let solicited = packet.solicited_flag();
+                if target_addr.is_multicast() || (solicited && dst.is_multicast()) {
+                    return Err(Error::Malformed);
+                }
+                Ok(Repr::NeighborAdvert {
+                    router: packet.router_flag(),
+                    solicited,
+                    override_: packet.override_flag(),
+                    target_addr,
+                    target_lladdr: target,
+                })
+            }
+            _ => {
+                let dest_addr = packet.dest_addr();
+                if !src.is_link_local() || dest_addr.is_multicast() {
+                    return Err(Error::Malformed);
+                }
+                Ok(Repr::Redirect { target_addr: packet.target_addr(), dest_addr, target_lladdr: target })
+            }
+        }
+    }
+
+    /// The message type.
+    pub fn message(&self) -> Message {
+        match self {
+            Repr::RouterSolicit { .. } => Message::RouterSolicit,
+            Repr::RouterAdvert { .. } => Message::RouterAdvert,
+            Repr::NeighborSolicit { .. } => Message::NeighborSolicit,
+            Repr::NeighborAdvert { .. } => Message::NeighborAdvert,
+            Repr::Redirect { .. } => Message::Redirect,
+        }
+    }
+
+    /// Whole message length (ICMPv6 fixed part included).
+    pub fn buffer_len(&self) -> usize {
+        let lladdr = |o: &Option<EthernetAddress>| if o.is_some() { 8 } else { 0 };
+        match self {
+            Repr::RouterSolicit { src_lladdr } => RS_LEN + lladdr(src_lladdr),
+            Repr::RouterAdvert { src_lladdr, mtu, prefixes, .. } => {
+                RA_LEN + lladdr(src_lladdr) + if mtu.is_some() { 8 } else { 0 } + 32 * prefixes.len()
+            }
+            Repr::NeighborSolicit { src_lladdr, .. } => NS_LEN + lladdr(src_lladdr),
+            Repr::NeighborAdvert { target_lladdr, .. } => NA_LEN + lladdr(target_lladdr),
+            Repr::Redirect { target_lladdr, .. } => REDIRECT_LEN + lladdr(target_lladdr),
+        }
+    }
+
+    /// Writes type, code and body (not the checksum) into a packet of
+    /// exactly [`Repr::buffer_len`] bytes; `icmpv6::Repr::emit` calls it.
+    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(&self, packet: &mut Packet<&mut T>) {
+        packet.set_msg_type(self.message());
+        packet.set_msg_code(0);
+        let emit_option = |o: NdpOption, area: &mut [u8]| -> usize {
+            o.emit(area);
+            o.buffer_len()
+        };
+        match *self {
+            Repr::RouterSolicit { src_lladdr } => {
+                packet.buffer.as_mut()[4..RS_LEN].fill(0);
+                if let Some(mac) = src_lladdr {
+                    emit_option(NdpOption::SourceLinkLayerAddr(mac), &mut packet.buffer.as_mut()[RS_LEN..]);
+                }
+            }
+            Repr::RouterAdvert {
+                cur_hop_limit,
+                managed,
+                other,
+                router_lifetime,
+                reachable_time,
+                retrans_time,
+                src_lladdr,
+                mtu,
+                prefixes,
+            } => {
+                packet.set_cur_hop_limit(cur_hop_limit);
+                packet.set_router_flags(managed, other);
+                packet.set_router_lifetime(router_lifetime);
+                packet.set_reachable_time(reachable_time);
+                packet.set_retrans_time(retrans_time);
+                let mut at = RA_LEN;
+                if let Some(mac) = src_lladdr {
+                    at += emit_option(NdpOption::SourceLinkLayerAddr(mac), &mut packet.buffer.as_mut()[at..]);
+                }
+                if let Some(mtu) = mtu {
+                    at += emit_option(NdpOption::Mtu(mtu), &mut packet.buffer.as_mut()[at..]);
+                }
+                for p in prefixes.iter() {
+                    at += emit_option(NdpOption::PrefixInformation(p), &mut packet.buffer.as_mut()[at..]);
+                }
+            }
+            Repr::NeighborSolicit { target_addr, src_lladdr } => {
+                packet.buffer.as_mut()[4..8].fill(0);
+                packet.set_target_addr(target_addr);
+                if let Some(mac) = src_lladdr {
+                    emit_option(NdpOption::SourceLinkLayerAddr(mac), &mut packet.buffer.as_mut()[NS_LEN..]);
+                }
+            }
+            Repr::NeighborAdvert { router, solicited, override_, target_addr, target_lladdr } => {
+                packet.set_neighbor_flags(router, solicited, override_);
+                packet.set_target_addr(target_addr);
+                if let Some(mac) = target_lladdr {
+                    emit_option(NdpOption::TargetLinkLayerAddr(mac), &mut packet.buffer.as_mut()[NA_LEN..]);
+                }
+            }
+            Repr::Redirect { target_addr, dest_addr, target_lladdr } => {
+                packet.buffer.as_mut()[4..8].fill(0);
+                packet.set_target_addr(target_addr);
+                packet.set_dest_addr(dest_addr);
+                if let Some(mac) = target_lladdr {
+                    emit_option(NdpOption::TargetLinkLayerAddr(mac), &mut packet.buffer.as_mut()[REDIRECT_LEN..]);
+                }
+            }
+        }
+    }
+}
