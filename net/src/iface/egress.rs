@@ -115,14 +115,7 @@ pub(crate) struct OutPacket<'p, A = Ipv4Address> {
 
 impl<'p, A: Copy + Into<IpAddress>> OutPacket<'p, A> {
     /// A datagram whose IP payload is `data` as is (already built).
-    pub fn raw(
-        src: A,
-        dst: A,
-        protocol: IpProtocol,
-        ttl: u8,
-        dont_frag: bool,
-        data: &'p [u8],
-    ) -> OutPacket<'p, A> {
+    pub fn raw(src: A, dst: A, protocol: IpProtocol, ttl: u8, dont_frag: bool, data: &'p [u8]) -> OutPacket<'p, A> {
         OutPacket { src, dst, protocol, ttl, dont_frag, header: [0; MAX_L4_HEADER], header_len: 0, data }
     }
 

@@ -12,7 +12,7 @@ use crate::time::Instant;
 use crate::wire::icmpv4::{self, Message};
 use crate::wire::tcp::{Packet as TcpPacket, Repr as TcpRepr};
 use crate::wire::{arp, ethernet, ipv4, udp};
-use crate::wire::{Error, IpAddress, IpProtocol, Ipv4Address};
+use crate::wire::{Error, IpAddress, IpEndpoint, IpProtocol, Ipv4Address};
 
 use super::egress::{OutPacket, TxTokens};
 use super::interface::{is_icmp_error, v4_endpoint, Inner, PendingQueue, SendError};
@@ -77,6 +77,9 @@ pub(crate) fn process_frame<T: TxTokens>(
     match eth.ethertype {
         ethernet::EtherType::Arp => process_arp(inner, now, payload, tokens),
         ethernet::EtherType::Ipv4 => process_ipv4(inner, pending, reassembly, now, payload, sockets, tokens),
+        ethernet::EtherType::Ipv6 if inner.ipv6.is_some() => {
+            super::ipv6::process_ipv6(inner, pending, reassembly, now, payload, sockets, tokens)
+        }
         ethernet::EtherType::Ipv6 | ethernet::EtherType::Vlan | ethernet::EtherType::Unknown(_) => {
             inner.stats.ethernet.unknown_ethertype += 1
         }
@@ -457,8 +460,27 @@ fn process_tcp<T: TxTokens>(
     sockets: &mut SocketSet<'_>,
     tokens: &mut T,
 ) {
+    let unicast = inner.has_address(datagram.dst) && datagram.src.is_unicast();
+    let (src, dst) = (IpAddress::V4(datagram.src), IpAddress::V4(datagram.dst));
+    process_tcp_segment(inner, pending, now, src, dst, unicast, datagram.payload, sockets, tokens);
+}
+
+/// The family-neutral part of [`process_tcp`]: `unicast` says whether the
+/// segment came from a unicast source to one of our addresses.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn process_tcp_segment<T: TxTokens>(
+    inner: &mut Inner<'_>,
+    pending: &mut PendingQueue<'_>,
+    now: Instant,
+    src: IpAddress,
+    dst: IpAddress,
+    unicast: bool,
+    bytes: &[u8],
+    sockets: &mut SocketSet<'_>,
+    tokens: &mut T,
+) {
     let stats = &mut inner.stats.tcp;
-    let packet = match TcpPacket::new_checked(datagram.payload) {
+    let packet = match TcpPacket::new_checked(bytes) {
         Ok(p) => p,
         Err(Error::Truncated) => {
             stats.truncated += 1;
@@ -469,7 +491,6 @@ fn process_tcp<T: TxTokens>(
             return;
         }
     };
-    let (src, dst) = (IpAddress::V4(datagram.src), IpAddress::V4(datagram.dst));
     let repr = match TcpRepr::parse(&packet, &src, &dst, inner.caps.checksum.tcp.rx()) {
         Ok(r) => r,
         Err(Error::Checksum) => {
@@ -486,13 +507,13 @@ fn process_tcp<T: TxTokens>(
         }
     };
     // TCP is unicast only (RFC 9293 3.9.1.1 says to drop the rest).
-    if !inner.has_address(datagram.dst) || !datagram.src.is_unicast() {
+    if !unicast {
         inner.stats.tcp.not_unicast += 1;
         return;
     }
     inner.stats.tcp.rx_segments += 1;
-    let local = v4_endpoint(datagram.dst, repr.dst_port);
-    let remote = v4_endpoint(datagram.src, repr.src_port);
+    let local = IpEndpoint::new(dst, repr.dst_port);
+    let remote = IpEndpoint::new(src, repr.src_port);
     let payload = packet.payload();
     // A connection that owns the 4-tuple wins over a listener on its port
     // (a socket in LISTEN has no remote endpoint yet).
@@ -547,13 +568,20 @@ fn send_tcp_reply<T: TxTokens>(
     tokens: &mut T,
     reply: &TcpReply,
 ) -> bool {
-    let (IpAddress::V4(src), IpAddress::V4(dst)) = (reply.local.addr, reply.remote.addr) else {
-        return false;
-    };
     let checksum = inner.caps.checksum.tcp.tx();
-    let packet = OutPacket::tcp(src, dst, inner.config.ttl, &reply.repr, &[], checksum);
+    let sent = match (reply.local.addr, reply.remote.addr) {
+        (IpAddress::V4(src), IpAddress::V4(dst)) => {
+            let packet = OutPacket::tcp(src, dst, inner.config.ttl, &reply.repr, &[], checksum);
+            inner.send_ip(now, pending, tokens, &packet)
+        }
+        (IpAddress::V6(src), IpAddress::V6(dst)) => {
+            let packet = OutPacket::tcp(src, dst, inner.hop_limit6(), &reply.repr, &[], checksum);
+            inner.send_ipv6(now, pending, tokens, &packet)
+        }
+        (IpAddress::V4(_), IpAddress::V6(_)) | (IpAddress::V6(_), IpAddress::V4(_)) => return false,
+    };
     // A lost answer is like a lost segment: the peer retransmits.
-    match inner.send_ip(now, pending, tokens, &packet) {
+    match sent {
         Ok(()) => {
             inner.stats.tcp.tx_segments += 1;
             true
@@ -576,7 +604,13 @@ pub(crate) fn send_held_echo_replies<T: TxTokens>(
         if let Some((key, payload)) = reassembly.datagram(index) {
             let packet = icmpv4::Packet::new_checked(payload).ok();
             let addrs = key.v4_addrs();
-            if let (Some(p), Some((src, dst))) = (packet.filter(|p| p.msg_type() == Message::EchoRequest), addrs) {
+            if addrs.is_none() {
+                let result = super::ipv6::send_held_echo_reply6(inner, pending, now, tokens, &key, payload);
+                if result.is_err() {
+                    return result;
+                }
+            } else if let (Some(p), Some((src, dst))) = (packet.filter(|p| p.msg_type() == Message::EchoRequest), addrs)
+            {
                 let checksum = inner.caps.checksum.icmpv4.tx();
                 let data = &payload[icmpv4::HEADER_LEN..];
                 let reply = OutPacket::icmp_echo(
@@ -618,6 +652,7 @@ pub(crate) fn expire_reassembly<T: TxTokens>(
         }
         let key = expired.key;
         let Some((src, dst)) = key.v4_addrs() else {
+            super::ipv6::reassembly_timed_out6(inner, pending, now, tokens, &expired);
             continue;
         };
         inner.stats.ipv4.fragments_timed_out += 1;

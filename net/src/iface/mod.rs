@@ -102,6 +102,7 @@
 mod egress;
 mod ingress;
 mod interface;
+mod ipv6;
 pub mod ndp_cache;
 pub mod neighbour;
 mod rate_limit;
@@ -114,7 +115,11 @@ pub use interface::{
     AddressError, Config, Interface, InterfaceStorage, PendingPacket, PendingSlot, PollResult, ALL_HOSTS,
     MAX_ADDRESSES, MAX_DNS_SERVERS, MAX_MULTICAST_GROUPS,
 };
+pub use ndp_cache::{NdpEntry, NdpSlot, NeighbourState};
 pub use neighbour::NeighbourSlot;
 pub use reassembly::ReassemblySlot;
 pub use route::{Route, Routes, RoutesFull};
+pub use slaac::{
+    AddressOrigin, AddressState, InterfaceId, Ipv6AddressError, Ipv6AddressInfo, Ipv6Config, Ipv6Event, Router,
+};
 pub use stats::Stats;

@@ -791,10 +791,10 @@ impl Autoconf {
     }
 
     /// A prefix information option (RFC 4861 6.3.4 for on-link, RFC 4862
-    /// 5.5.3 for addresses).
-    pub fn prefix_info(&mut self, now: Instant, info: &PrefixInfo) {
+    /// 5.5.3 for addresses). Returns whether a new address was formed.
+    pub fn prefix_info(&mut self, now: Instant, info: &PrefixInfo) -> bool {
         if is_link_local(info.prefix) || info.prefix_len > 128 || info.prefix.is_multicast() {
-            return;
+            return false;
         }
         let prefix = mask(info.prefix, info.prefix_len);
         if info.on_link {
@@ -808,7 +808,7 @@ impl Autoconf {
             }
         }
         if !info.autonomous || !self.config.slaac || info.preferred_lifetime > info.valid_lifetime {
-            return;
+            return false;
         }
         let existing = self.addresses.iter().position(|e| {
             e.is_some_and(|e| {
@@ -821,11 +821,13 @@ impl Autoconf {
             None => {
                 // Interface identifiers are 64 bits (RFC 4291 2.5.1).
                 if info.valid_lifetime == 0 || info.prefix_len != 64 {
-                    return;
+                    return false;
                 }
                 let valid = expiry(now, info.valid_lifetime);
                 let preferred = expiry(now, info.preferred_lifetime);
-                let _ = self.form(now, prefix, 64, AddressOrigin::Slaac, valid, preferred);
+                if self.form(now, prefix, 64, AddressOrigin::Slaac, valid, preferred).is_err() {
+                    return false;
+                }
                 if info.preferred_lifetime == 0 {
                     // Formed deprecated: still DAD first.
                     if let Some(e) = self
@@ -837,9 +839,10 @@ impl Autoconf {
                         e.info.preferred_until = Some(now);
                     }
                 }
+                true
             }
             Some(i) => {
-                let Some(mut e) = self.addresses[i] else { return };
+                let Some(mut e) = self.addresses[i] else { return false };
                 e.info.preferred_until = expiry(now, info.preferred_lifetime);
                 if e.info.state == AddressState::Deprecated && info.preferred_lifetime != 0 {
                     e.info.state = AddressState::Preferred;
@@ -862,6 +865,7 @@ impl Autoconf {
                     e.info.valid_until = Some(now + TWO_HOURS);
                 }
                 self.addresses[i] = Some(e);
+                false
             }
         }
     }
