@@ -704,6 +704,14 @@ fn tcp_over_ipv6_and_one_listener_for_both_families() {
     let mut got = vec![0u8; 8000];
     let n = l.socket(server6).unwrap().recv_slice(&mut got).unwrap();
     assert_eq!(&got[..n], &data[..]);
-    // Full-sized IPv6 segments: 1500 - 40 - 20 - 12 (timestamps).
-    assert!(b.stats().ipv6.tx_fragmented == 0, "TCP segments fit the MTU");
+    // The listener's IPv6 connection sends full-sized segments that fit
+    // the MTU: 1500 - 40 (IPv6) - 20 (TCP) - 12 (timestamps).
+    l.socket(server6).unwrap().send_slice(&data).unwrap();
+    dev_a.take_tx();
+    a.poll(now + net::time::Duration::from_millis(100), &mut dev_a, &mut sa);
+    let sizes: Vec<usize> = dev_a.take_tx().iter().map(|f| parse6(f).1.payload_len).collect();
+    assert!(!sizes.is_empty());
+    assert!(sizes.iter().all(|&n| n <= 1460), "{sizes:?}");
+    assert_eq!(sizes[0], 20 + 12 + 1428, "{sizes:?}");
+    assert_eq!(a.stats().ipv6.tx_fragmented + b.stats().ipv6.tx_fragmented, 0, "TCP segments are never fragmented");
 }

@@ -605,10 +605,7 @@ pub(crate) fn send_held_echo_replies<T: TxTokens>(
             let packet = icmpv4::Packet::new_checked(payload).ok();
             let addrs = key.v4_addrs();
             if addrs.is_none() {
-                let result = super::ipv6::send_held_echo_reply6(inner, pending, now, tokens, &key, payload);
-                if result.is_err() {
-                    return result;
-                }
+                super::ipv6::send_held_echo_reply6(inner, pending, now, tokens, &key, payload)?;
             } else if let (Some(p), Some((src, dst))) = (packet.filter(|p| p.msg_type() == Message::EchoRequest), addrs)
             {
                 let checksum = inner.caps.checksum.icmpv4.tx();

@@ -482,10 +482,9 @@ fn process_icmpv6<T: TxTokens>(
             // RFC 8201 4: never below the IPv6 minimum MTU.
             if let (Ok(q), true) = (quoted, mtu >= ipv6::MIN_MTU) {
                 let v6 = inner.ipv6.as_mut().expect("checked by process_ipv6");
-                if q.src_addr == datagram.dst || v6.autoconf.is_assigned(q.src_addr) {
-                    if v6.lower_path_mtu(q.dst_addr, mtu, now) {
-                        inner.stats.ipv6.pmtu_updates += 1;
-                    }
+                let ours = q.src_addr == datagram.dst || v6.autoconf.is_assigned(q.src_addr);
+                if ours && v6.lower_path_mtu(q.dst_addr, mtu, now) {
+                    inner.stats.ipv6.pmtu_updates += 1;
                 }
             }
         }
