@@ -751,4 +751,120 @@ mod tests {
         let bound = IpListenEndpoint { addr: Some(Ipv4Address::new(10, 0, 2, 16).into()), port: 7 };
         assert!(!bound.accepts(dst));
     }
+    #[test]
+    fn ipv6_text_round_trip() {
+        let cases = [
+            ("::", Ipv6Address::UNSPECIFIED),
+            ("::1", Ipv6Address::LOOPBACK),
+            ("fe80::5054:ff:fe12:3456", Ipv6Address::new(0xfe80, 0, 0, 0, 0x5054, 0xff, 0xfe12, 0x3456)),
+            ("2001:db8:1::", Ipv6Address::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0)),
+            ("2001:db8:0:1:1:1:1:1", Ipv6Address::new(0x2001, 0xdb8, 0, 1, 1, 1, 1, 1)),
+            ("2001:db8::1:0:0:1", Ipv6Address::new(0x2001, 0xdb8, 0, 0, 1, 0, 0, 1)),
+            ("ff02::1:ff12:3456", Ipv6Address::new(0xff02, 0, 0, 0, 0, 1, 0xff12, 0x3456)),
+        ];
+        for (text, addr) in cases {
+            assert_eq!(text.parse(), Ok(addr), "{text}");
+            assert_eq!(addr.to_string(), text);
+        }
+        // Accepted but not canonical.
+        assert_eq!("2001:DB8:0:0:0:0:0:1".parse(), Ok(Ipv6Address::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)));
+        assert_eq!("::ffff:10.0.2.15".parse(), Ok(Ipv6Address::new(0, 0, 0, 0, 0, 0xffff, 0x0a00, 0x020f)));
+        assert_eq!("1:2:3:4:5:6:7::".parse(), Ok(Ipv6Address::new(1, 2, 3, 4, 5, 6, 7, 0)));
+        assert_eq!("::2:3:4:5:6:7:8".parse(), Ok(Ipv6Address::new(0, 2, 3, 4, 5, 6, 7, 8)));
+        for bad in [
+            "",
+            ":",
+            ":::",
+            "1::2::3",
+            "1:2:3:4:5:6:7",
+            "1:2:3:4:5:6:7:8:9",
+            "1:2:3:4:5:6:7::8",
+            "12345::",
+            "g::",
+            "1:2:3:4:5:6:7:8::",
+            ":1::",
+            "1::2:",
+            "fe80::1%eth0",
+            "[::1]",
+            "::1.2.3",
+            "1.2.3.4::",
+            "::ffff:1.2.3.4:5",
+            " ::1",
+            "1:2:3:4:5:6:1.2.3.4:8",
+        ] {
+            assert_eq!(bad.parse::<Ipv6Address>(), Err(AddressParseError), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ipv6_classes_and_derived_addresses() {
+        let mac = EthernetAddress([0x52, 0x54, 0, 0x12, 0x34, 0x56]);
+        assert_eq!(mac.eui64_interface_id(), [0x50, 0x54, 0, 0xff, 0xfe, 0x12, 0x34, 0x56]);
+        let ll = Ipv6Address::link_local_from_mac(&mac);
+        // What Linux configured for this MAC (see ipv6_captures).
+        assert_eq!(ll.to_string(), "fe80::5054:ff:fe12:3456");
+        assert!(ll.is_link_local() && ll.is_unicast() && !ll.is_multicast());
+        assert_eq!(ll.solicited_node().to_string(), "ff02::1:ff12:3456");
+        assert!(ll.solicited_node().is_solicited_node_multicast());
+        assert!(!Ipv6Address::LINK_LOCAL_ALL_NODES.is_solicited_node_multicast());
+        assert_eq!(ll.solicited_node().multicast_mac(), EthernetAddress([0x33, 0x33, 0xff, 0x12, 0x34, 0x56]));
+        assert_eq!(Ipv6Address::LINK_LOCAL_ALL_NODES.multicast_mac(), EthernetAddress([0x33, 0x33, 0, 0, 0, 1]));
+        assert_eq!(Ipv6Address::LINK_LOCAL_ALL_ROUTERS.multicast_scope(), Some(2));
+        assert_eq!(ll.multicast_scope(), None);
+        let prefix: Ipv6Address = "2001:db8:1::".parse().unwrap();
+        let slaac = Ipv6Address::from_prefix_and_interface_id(&prefix, &ll.interface_id());
+        assert_eq!(slaac.to_string(), "2001:db8:1:0:5054:ff:fe12:3456");
+        assert!(!slaac.is_link_local() && slaac.is_unicast());
+        assert!("febf::1".parse::<Ipv6Address>().unwrap().is_link_local());
+        assert!(!"fec0::1".parse::<Ipv6Address>().unwrap().is_link_local());
+        assert!(!Ipv6Address::LOOPBACK.is_unicast() && Ipv6Address::LOOPBACK.is_loopback());
+        assert!(!Ipv6Address::UNSPECIFIED.is_unicast());
+        // A locally administered MAC gets the U/L bit cleared.
+        assert_eq!(EthernetAddress([0x02, 0, 0, 0, 0, 0x0a]).eui64_interface_id()[0], 0);
+        assert!(IpAddress::V6(ll).is_link_local());
+        assert!(IpAddress::V4(Ipv4Address::new(169, 254, 1, 1)).is_link_local());
+    }
+
+    #[test]
+    fn ipv6_prefixes() {
+        let a: Ipv6Address = "2001:db8:abcd:12ff::1".parse().unwrap();
+        assert_eq!(a.mask(64).to_string(), "2001:db8:abcd:12ff::");
+        assert_eq!(a.mask(52).to_string(), "2001:db8:abcd:1000::");
+        assert_eq!(a.mask(0), Ipv6Address::UNSPECIFIED);
+        assert_eq!(a.mask(128), a);
+        assert_eq!(a.mask(200), a);
+        let c: Ipv6Cidr = "2001:db8:abcd:12ff::1/56".parse().unwrap();
+        assert_eq!((c.address(), c.prefix_len()), (a, 56));
+        assert_eq!(c.network().to_string(), "2001:db8:abcd:1200::");
+        assert!(c.contains(&"2001:db8:abcd:12aa::9".parse().unwrap()));
+        assert!(!c.contains(&"2001:db8:abcd:1300::".parse().unwrap()));
+        assert_eq!(c.to_string(), "2001:db8:abcd:12ff::1/56");
+        assert!(Ipv6Cidr::new(a, 129).is_none());
+        assert!(Ipv6Cidr::new(a, 0).unwrap().contains(&Ipv6Address::LOOPBACK));
+        assert!(a.same_prefix(&"2001:db8:abcd:12fe::".parse().unwrap(), 63));
+        assert!(!a.same_prefix(&"2001:db8:abcd:12fe::".parse().unwrap(), 64));
+        for bad in [
+            "2001:db8::1",
+            "2001:db8::1/",
+            "2001:db8::1/129",
+            "2001:db8::1/064",
+            "2001:db8::1/-1",
+            "::/1/2",
+            "10.0.0.1/8",
+        ] {
+            assert_eq!(bad.parse::<Ipv6Cidr>(), Err(AddressParseError), "{bad:?}");
+        }
+        assert_eq!("::/0".parse::<Ipv6Cidr>().unwrap().prefix_len(), 0);
+    }
+
+    #[test]
+    fn ip_protocol_values_round_trip() {
+        for v in 0..=255u8 {
+            assert_eq!(u8::from(IpProtocol::from(v)), v);
+        }
+        assert_eq!(IpProtocol::from(44), IpProtocol::Ipv6Frag);
+        assert!(IpProtocol::HopByHop.is_ipv6_extension_header());
+        assert!(!IpProtocol::Ipv6NoNxt.is_ipv6_extension_header());
+        assert!(!IpProtocol::Icmpv6.is_ipv6_extension_header());
+    }
 }

@@ -555,3 +555,137 @@ impl<'a> QuotedDatagram<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::ipv6_captures::{ECHO_REP, ECHO_REQ, MLD};
+    use std::vec;
+
+    /// The addresses and ICMPv6 message of a captured IPv6 packet.
+    fn split(packet: &[u8]) -> (Ipv6Address, Ipv6Address, &[u8]) {
+        let ip = ipv6::Packet::new_checked(packet).unwrap();
+        (ip.src_addr(), ip.dst_addr(), ip.payload())
+    }
+
+    fn emit_to(repr: &Repr, src: &Ipv6Address, dst: &Ipv6Address) -> std::vec::Vec<u8> {
+        let mut buf = vec![0xeeu8; repr.buffer_len()];
+        repr.emit(&mut Packet::new_unchecked(&mut buf[..]), src, dst, true);
+        buf
+    }
+
+    #[test]
+    fn captured_echo_request_and_reply() {
+        let (src, dst, msg) = split(&ECHO_REQ);
+        let packet = Packet::new_checked(msg).unwrap();
+        assert!(packet.verify_checksum(&src, &dst));
+        let repr = Repr::parse(&packet, &src, &dst, true).unwrap();
+        assert_eq!(repr, Repr::EchoRequest { ident: 0x525e, seq_no: 1, data: b"abcd" });
+        assert_eq!(emit_to(&repr, &src, &dst), msg);
+
+        let (src, dst, msg) = split(&ECHO_REP);
+        let reply = Repr::EchoReply { ident: 0x525e, seq_no: 1, data: b"abcd" };
+        assert_eq!(Repr::parse(&Packet::new_checked(msg).unwrap(), &src, &dst, true).unwrap(), reply);
+        assert_eq!(emit_to(&reply, &src, &dst), msg);
+    }
+
+    #[test]
+    fn checksum_covers_pseudo_header() {
+        let (src, dst, msg) = split(&ECHO_REQ);
+        let packet = Packet::new_checked(msg).unwrap();
+        // Another destination address: the same bytes no longer verify.
+        let other = Ipv6Address::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 3);
+        assert_eq!(Repr::parse(&packet, &src, &other, true), Err(Error::Checksum));
+        // Without verification (checksum offload) it parses.
+        assert!(Repr::parse(&packet, &src, &other, false).is_ok());
+        let mut bad = msg.to_vec();
+        bad[9] ^= 1;
+        assert_eq!(Repr::parse(&Packet::new_checked(&bad[..]).unwrap(), &src, &dst, true), Err(Error::Checksum));
+        // Emit without a checksum leaves it zero.
+        let repr = Repr::EchoRequest { ident: 1, seq_no: 2, data: &[] };
+        let mut buf = [0xffu8; 8];
+        repr.emit(&mut Packet::new_unchecked(&mut buf[..]), &src, &dst, false);
+        assert_eq!(buf, [128, 0, 0, 0, 0, 1, 0, 2]);
+    }
+
+    #[test]
+    fn errors_round_trip_with_exact_header() {
+        let (src, dst, _) = split(&ECHO_REQ);
+        let cases = [
+            (Repr::DstUnreachable { reason: DstUnreachable::PortUnreachable, data: &ECHO_REQ[..] }, [1, 4, 0, 0, 0, 0]),
+            (Repr::PacketTooBig { mtu: 1280, data: &ECHO_REQ[..] }, [2, 0, 0, 0, 0x05, 0x00]),
+            (Repr::TimeExceeded { reason: TimeExceeded::FragReassembly, data: &ECHO_REQ[..] }, [3, 1, 0, 0, 0, 0]),
+            (
+                Repr::ParamProblem {
+                    reason: ParamProblem::UnrecognizedNextHeader,
+                    pointer: 0x0102,
+                    data: &ECHO_REQ[..],
+                },
+                [4, 1, 0, 0, 0x01, 0x02],
+            ),
+        ];
+        for (repr, head) in cases {
+            let buf = emit_to(&repr, &dst, &src);
+            assert_eq!(buf.len(), 8 + ECHO_REQ.len());
+            assert_eq!((buf[0], buf[1]), (head[0], head[1]));
+            assert_eq!(buf[4..8], head[2..6]);
+            assert_eq!(&buf[8..], &ECHO_REQ[..]);
+            assert!(repr.is_error());
+            let packet = Packet::new_checked(&buf[..]).unwrap();
+            assert!(packet.msg_type().is_error());
+            assert_eq!(Repr::parse(&packet, &dst, &src, true).unwrap(), repr);
+        }
+    }
+
+    #[test]
+    fn error_quote_is_bounded_and_parsed() {
+        let (src, dst, _) = split(&ECHO_REQ);
+        let mut big = vec![0u8; 1500];
+        big[..ECHO_REQ.len()].copy_from_slice(&ECHO_REQ);
+        let repr = Repr::PacketTooBig { mtu: 1400, data: &big };
+        assert_eq!(repr.buffer_len(), 8 + MAX_ERROR_DATA_LEN);
+        assert_eq!(ipv6::HEADER_LEN + repr.buffer_len(), ipv6::MIN_MTU);
+        let buf = emit_to(&repr, &dst, &src);
+        let parsed = Repr::parse(&Packet::new_checked(&buf[..]).unwrap(), &dst, &src, true).unwrap();
+        let Repr::PacketTooBig { mtu: 1400, data } = parsed else { panic!("{parsed:?}") };
+        assert_eq!(data.len(), MAX_ERROR_DATA_LEN);
+        let quote = QuotedDatagram::parse(data).unwrap();
+        assert_eq!((quote.src_addr, quote.dst_addr, quote.next_header), (src, dst, IpProtocol::Icmpv6));
+        assert_eq!(&quote.payload[..12], &ECHO_REQ[40..]);
+    }
+
+    #[test]
+    fn malformed() {
+        let (src, dst, msg) = split(&ECHO_REQ);
+        assert_eq!(Packet::new_checked(&msg[..7]).unwrap_err(), Error::Truncated);
+        // An error quoting less than an IPv6 header.
+        let repr = Repr::TimeExceeded { reason: TimeExceeded::HopLimitExceeded, data: &ECHO_REQ[..39] };
+        let buf = emit_to(&repr, &src, &dst);
+        assert_eq!(Repr::parse(&Packet::new_checked(&buf[..]).unwrap(), &src, &dst, true), Err(Error::Truncated));
+        // MLD and unknown types are not handled here.
+        let (src, dst, msg) = split(&MLD);
+        let mld = &msg[8..]; // after the hop-by-hop header
+        assert_eq!(Packet::new_checked(mld).unwrap().msg_type(), Message::MldReportV2);
+        assert_eq!(Repr::parse(&Packet::new_checked(mld).unwrap(), &src, &dst, true), Err(Error::Unsupported));
+        let mut unknown = [200u8, 0, 0, 0, 0, 0, 0, 0];
+        Packet::new_unchecked(&mut unknown[..]).fill_checksum(&src, &dst);
+        assert_eq!(Repr::parse(&Packet::new_checked(&unknown[..]).unwrap(), &src, &dst, true), Err(Error::Unsupported));
+        // Quotes that are not IPv6.
+        assert_eq!(QuotedDatagram::parse(&ECHO_REQ[..39]), Err(Error::Truncated));
+        let mut v4 = ECHO_REQ;
+        v4[0] = 0x45;
+        assert_eq!(QuotedDatagram::parse(&v4), Err(Error::Malformed));
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for v in 0..=255u8 {
+            assert_eq!(u8::from(Message::from(v)), v);
+            assert_eq!(u8::from(DstUnreachable::from(v)), v);
+            assert_eq!(u8::from(TimeExceeded::from(v)), v);
+            assert_eq!(u8::from(ParamProblem::from(v)), v);
+        }
+        assert!(!Message::EchoRequest.is_error());
+        assert!(Message::Unknown(127).is_error());
+    }
+}

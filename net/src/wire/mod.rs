@@ -15,6 +15,8 @@ pub mod icmpv4;
 pub mod icmpv6;
 pub mod ipv4;
 pub mod ipv6;
+#[cfg(test)]
+mod ipv6_captures;
 pub mod ipv6ext;
 pub mod ipv6fragment;
 pub mod ipv6option;

@@ -559,15 +559,16 @@ impl<'a> Repr<'a> {
                 packet.set_router_lifetime(router_lifetime);
                 packet.set_reachable_time(reachable_time);
                 packet.set_retrans_time(retrans_time);
+                // Prefixes, MTU, source address: the order Linux and dnsmasq use.
                 let mut at = RA_LEN;
-                if let Some(mac) = src_lladdr {
-                    at += emit_option(NdpOption::SourceLinkLayerAddr(mac), &mut packet.buffer.as_mut()[at..]);
+                for p in prefixes.iter() {
+                    at += emit_option(NdpOption::PrefixInformation(p), &mut packet.buffer.as_mut()[at..]);
                 }
                 if let Some(mtu) = mtu {
                     at += emit_option(NdpOption::Mtu(mtu), &mut packet.buffer.as_mut()[at..]);
                 }
-                for p in prefixes.iter() {
-                    at += emit_option(NdpOption::PrefixInformation(p), &mut packet.buffer.as_mut()[at..]);
+                if let Some(mac) = src_lladdr {
+                    emit_option(NdpOption::SourceLinkLayerAddr(mac), &mut packet.buffer.as_mut()[at..]);
                 }
             }
             Repr::NeighborSolicit { target_addr, src_lladdr } => {
@@ -593,5 +594,256 @@ impl<'a> Repr<'a> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::icmpv6;
+    use crate::wire::ipv6;
+    use crate::wire::ipv6_captures::{DAD_NS, NA, NS, RA, RS};
+    use std::vec;
+
+    const MAC_A: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x0a]);
+    const MAC_B: EthernetAddress = EthernetAddress([0x52, 0x54, 0, 0x12, 0x34, 0x56]);
+    const LL_A: Ipv6Address = Ipv6Address::new(0xfe80, 0, 0, 0, 0, 0xff, 0xfe00, 0x0a);
+    const LL_B: Ipv6Address = Ipv6Address::new(0xfe80, 0, 0, 0, 0x5054, 0xff, 0xfe12, 0x3456);
+
+    fn split(packet: &[u8]) -> (Ipv6Address, Ipv6Address, &[u8]) {
+        let ip = ipv6::Packet::new_checked(packet).unwrap();
+        assert_eq!(ip.hop_limit(), HOP_LIMIT);
+        (ip.src_addr(), ip.dst_addr(), ip.payload())
+    }
+
+    fn parse<'a>(msg: &'a [u8], src: &Ipv6Address, dst: &Ipv6Address) -> Result<Repr<'a>> {
+        match icmpv6::Repr::parse(&icmpv6::Packet::new_checked(msg)?, src, dst, true)? {
+            icmpv6::Repr::Ndp(repr) => Ok(repr),
+            other => panic!("not NDP: {other:?}"),
+        }
+    }
+
+    fn emit(repr: Repr, src: &Ipv6Address, dst: &Ipv6Address) -> std::vec::Vec<u8> {
+        let icmp = icmpv6::Repr::Ndp(repr);
+        let mut buf = vec![0xeeu8; icmp.buffer_len()];
+        icmp.emit(&mut icmpv6::Packet::new_unchecked(&mut buf[..]), src, dst, true);
+        buf
+    }
+
+    /// Parses a captured message, compares it with `expected`, and checks
+    /// that emitting `expected` gives the captured bytes.
+    fn captured(packet: &[u8], expected: Repr) {
+        let (src, dst, msg) = split(packet);
+        assert_eq!(parse(msg, &src, &dst).unwrap(), expected);
+        assert_eq!(emit(expected, &src, &dst), msg);
+    }
+
+    #[test]
+    fn captured_router_solicit() {
+        captured(&RS, Repr::RouterSolicit { src_lladdr: Some(MAC_A) });
+    }
+
+    #[test]
+    fn captured_router_advert() {
+        let prefix = PrefixInformation {
+            prefix_len: 64,
+            on_link: true,
+            autonomous: true,
+            valid_lifetime: 3600,
+            preferred_lifetime: 3600,
+            prefix: Ipv6Address::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0),
+        };
+        let list = [prefix];
+        let expected = Repr::RouterAdvert {
+            cur_hop_limit: 64,
+            managed: false,
+            other: false,
+            router_lifetime: 600,
+            reachable_time: 0,
+            retrans_time: 0,
+            src_lladdr: Some(MAC_A),
+            mtu: Some(1500),
+            prefixes: Prefixes::List(&list),
+        };
+        captured(&RA, expected);
+        let (src, dst, msg) = split(&RA);
+        let Repr::RouterAdvert { prefixes, .. } = parse(msg, &src, &dst).unwrap() else { panic!() };
+        assert!(matches!(prefixes, Prefixes::Options(_)));
+        assert_eq!(prefixes.iter().collect::<std::vec::Vec<_>>(), [prefix]);
+        assert_eq!((prefixes.len(), prefixes.is_empty()), (1, false));
+        assert!(Prefixes::NONE.is_empty());
+    }
+
+    #[test]
+    fn captured_neighbor_solicit_and_advert() {
+        captured(&NS, Repr::NeighborSolicit { target_addr: LL_B, src_lladdr: Some(MAC_A) });
+        captured(
+            &NA,
+            Repr::NeighborAdvert {
+                router: false,
+                solicited: true,
+                override_: true,
+                target_addr: LL_B,
+                target_lladdr: Some(MAC_B),
+            },
+        );
+    }
+
+    #[test]
+    fn captured_dad_probe() {
+        // From ::, to the solicited-node group, with a nonce option (type
+        // 14, RFC 7527) that is skipped as unknown.
+        let (src, dst, msg) = split(&DAD_NS);
+        assert!(src.is_unspecified());
+        assert_eq!(dst, LL_A.solicited_node());
+        assert_eq!(parse(msg, &src, &dst).unwrap(), Repr::NeighborSolicit { target_addr: LL_A, src_lladdr: None });
+        let options: std::vec::Vec<_> = NdpOptions::new(&msg[NS_LEN..]).collect();
+        assert_eq!(options, [Ok(NdpOption::Unknown { option_type: 14, data: &msg[NS_LEN + 2..] })]);
+    }
+
+    #[test]
+    fn redirect_parsed_to_be_ignored() {
+        let target = Ipv6Address::new(0xfe80, 0, 0, 0, 0, 0, 0, 9);
+        let dest = Ipv6Address::new(0x2001, 0xdb8, 2, 0, 0, 0, 0, 1);
+        let repr = Repr::Redirect { target_addr: target, dest_addr: dest, target_lladdr: Some(MAC_A) };
+        let mut msg = emit(repr, &LL_A, &LL_B);
+        assert_eq!(msg.len(), 48);
+        assert_eq!(parse(&msg, &LL_A, &LL_B).unwrap(), repr);
+        // With a redirected-header option appended.
+        let mut opt = [0u8; 56];
+        NdpOption::RedirectedHeader(&[0x60; 48]).emit(&mut opt);
+        assert_eq!(opt[..8], [4, 7, 0, 0, 0, 0, 0, 0]);
+        msg.extend_from_slice(&opt);
+        icmpv6::Packet::new_unchecked(&mut msg[..]).fill_checksum(&LL_A, &LL_B);
+        assert_eq!(parse(&msg, &LL_A, &LL_B).unwrap(), repr);
+        let global = Ipv6Address::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 1);
+        icmpv6::Packet::new_unchecked(&mut msg[..]).fill_checksum(&global, &LL_B);
+        assert_eq!(parse(&msg, &global, &LL_B), Err(Error::Malformed));
+    }
+
+    #[test]
+    fn option_round_trips() {
+        let options = [
+            NdpOption::SourceLinkLayerAddr(MAC_A),
+            NdpOption::TargetLinkLayerAddr(MAC_B),
+            NdpOption::Mtu(9000),
+            NdpOption::PrefixInformation(PrefixInformation {
+                prefix_len: 48,
+                on_link: false,
+                autonomous: true,
+                valid_lifetime: INFINITE_LIFETIME,
+                preferred_lifetime: 0,
+                prefix: Ipv6Address::new(0x2001, 0xdb8, 7, 0, 0, 0, 0, 0),
+            }),
+            NdpOption::RedirectedHeader(&[1; 8]),
+            NdpOption::Unknown { option_type: 25, data: &[1, 2, 3, 4, 5, 6] },
+        ];
+        let mut buf = [0u8; 8 + 8 + 8 + 32 + 16 + 8];
+        let mut rest = &mut buf[..];
+        for o in &options {
+            rest = o.emit(rest);
+        }
+        assert!(rest.is_empty());
+        let parsed: std::vec::Vec<_> = NdpOptions::new(&buf).map(|o| o.unwrap()).collect();
+        assert_eq!(parsed, options);
+        assert_eq!(buf[16..24], [5, 1, 0, 0, 0, 0, 0x23, 0x28]);
+        assert_eq!(buf[24..28], [3, 4, 48, 0x40]);
+    }
+
+    #[test]
+    fn malformed_options() {
+        assert_eq!(NdpOption::parse(&[1]).unwrap_err(), Error::Truncated);
+        assert_eq!(NdpOption::parse(&[1, 0, 0, 0, 0, 0, 0, 0]).unwrap_err(), Error::Malformed);
+        assert_eq!(NdpOption::parse(&[99, 0, 0, 0, 0, 0, 0, 0]).unwrap_err(), Error::Malformed);
+        assert_eq!(NdpOption::parse(&[1, 2, 0, 0, 0, 0, 0, 0]).unwrap_err(), Error::Truncated);
+        assert_eq!(NdpOption::parse(&[1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap_err(), Error::Malformed);
+        assert_eq!(NdpOption::parse(&[5, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap_err(), Error::Malformed);
+        let mut prefix = [0u8; 32];
+        prefix[0] = 3;
+        prefix[1] = 4;
+        prefix[2] = 129;
+        assert_eq!(NdpOption::parse(&prefix).unwrap_err(), Error::Malformed);
+        prefix[2] = 128;
+        assert!(NdpOption::parse(&prefix).is_ok());
+        assert_eq!(NdpOption::parse(&prefix[..24]).unwrap_err(), Error::Truncated);
+        prefix[1] = 3;
+        assert_eq!(NdpOption::parse(&prefix).unwrap_err(), Error::Malformed);
+    }
+
+    /// Re-checksums a modified message and parses it.
+    fn reparse(msg: &mut [u8], src: &Ipv6Address, dst: &Ipv6Address) -> Result<()> {
+        icmpv6::Packet::new_unchecked(&mut msg[..]).fill_checksum(src, dst);
+        parse(msg, src, dst).map(|_| ())
+    }
+
+    #[test]
+    fn malformed_messages() {
+        let (src, dst, msg) = split(&NS);
+        // Non-zero code.
+        let mut m = msg.to_vec();
+        m[1] = 1;
+        assert_eq!(reparse(&mut m, &src, &dst), Err(Error::Malformed));
+        // Zero-length option.
+        let mut m = msg.to_vec();
+        m[NS_LEN + 1] = 0;
+        assert_eq!(reparse(&mut m, &src, &dst), Err(Error::Malformed));
+        // Option longer than the message.
+        let mut m = msg.to_vec();
+        m[NS_LEN + 1] = 2;
+        assert_eq!(reparse(&mut m, &src, &dst), Err(Error::Truncated));
+        // Shorter than the fixed part.
+        let mut m = msg[..NS_LEN - 1].to_vec();
+        assert_eq!(reparse(&mut m, &src, &dst), Err(Error::Truncated));
+        // Multicast target.
+        let mut m = msg.to_vec();
+        m[8] = 0xff;
+        assert_eq!(reparse(&mut m, &src, &dst), Err(Error::Malformed));
+        // Unspecified source with a source link-layer address.
+        let mut m = msg.to_vec();
+        assert_eq!(reparse(&mut m, &Ipv6Address::UNSPECIFIED, &dst), Err(Error::Malformed));
+        // DAD probe not sent to the solicited-node group.
+        let (_, _, dad) = split(&DAD_NS);
+        let mut m = dad.to_vec();
+        assert_eq!(
+            reparse(&mut m, &Ipv6Address::UNSPECIFIED, &Ipv6Address::LINK_LOCAL_ALL_NODES),
+            Err(Error::Malformed)
+        );
+
+        // Solicited NA to a multicast destination; unsolicited is fine.
+        let (src, _, msg) = split(&NA);
+        let mut m = msg.to_vec();
+        assert_eq!(reparse(&mut m, &src, &Ipv6Address::LINK_LOCAL_ALL_NODES), Err(Error::Malformed));
+        m[4] = 0x20;
+        assert_eq!(reparse(&mut m, &src, &Ipv6Address::LINK_LOCAL_ALL_NODES), Ok(()));
+
+        // RA from a global address.
+        let (_, dst, msg) = split(&RA);
+        let mut m = msg.to_vec();
+        let global = Ipv6Address::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 1);
+        assert_eq!(reparse(&mut m, &global, &dst), Err(Error::Malformed));
+        // RA whose prefix option has length 3.
+        let mut m = msg.to_vec();
+        m[RA_LEN + 1] = 3;
+        assert!(reparse(&mut m, &LL_A, &dst).is_err());
+    }
+
+    #[test]
+    fn solicit_without_lladdr_and_flags() {
+        let repr = Repr::NeighborAdvert {
+            router: true,
+            solicited: false,
+            override_: false,
+            target_addr: LL_A,
+            target_lladdr: None,
+        };
+        let msg = emit(repr, &LL_A, &Ipv6Address::LINK_LOCAL_ALL_NODES);
+        assert_eq!(msg.len(), NA_LEN);
+        assert_eq!(msg[4..8], [0x80, 0, 0, 0]);
+        assert_eq!(parse(&msg, &LL_A, &Ipv6Address::LINK_LOCAL_ALL_NODES).unwrap(), repr);
+        let rs = Repr::RouterSolicit { src_lladdr: None };
+        let msg = emit(rs, &Ipv6Address::UNSPECIFIED, &Ipv6Address::LINK_LOCAL_ALL_ROUTERS);
+        assert_eq!(msg[..2], [133, 0]);
+        assert_eq!(msg.len(), RS_LEN);
+        assert_eq!(parse(&msg, &Ipv6Address::UNSPECIFIED, &Ipv6Address::LINK_LOCAL_ALL_ROUTERS).unwrap(), rs);
     }
 }
