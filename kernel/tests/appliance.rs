@@ -4,7 +4,7 @@
 //! HTTP (pages, errors, keep-alive, /stats as JSON, 503 at the limit), the
 //! DHCP fallback address.
 use kernel::appliance::{Appliance, NicReport, Settings, Storage, DHCP_FALLBACK_AFTER, HTTP_CONNECTIONS};
-use kernel::bootargs::AddressMode;
+use kernel::bootargs::{Address6Mode, AddressMode};
 use net::iface::{Config, Interface, InterfaceStorage, NeighbourSlot, PendingSlot, ReassemblySlot};
 use net::phy::{DeviceCapabilities, Link};
 use net::socket::icmp::{IcmpPacketMetadata, IcmpSocket};
@@ -67,8 +67,8 @@ fn settings(address: AddressMode) -> Settings {
         seed: 0x5eed,
         fallback: Ipv4Cidr::new(APPLIANCE_IP, 24).unwrap(),
         fallback_gateway: CLIENT_IP,
-        ipv6: None,
-        ipv6_gateway: None,
+        address6: Address6Mode::Slaac,
+        gateway6: None,
     }
 }
 
@@ -636,4 +636,31 @@ fn serves_ping_echo_and_http_over_ipv6_link_local_and_slaac() {
     let s = appliance.interface().stats();
     assert_eq!(s.ndp.dad_conflicts, 0);
     assert_eq!(s.ipv6.tx_fragmented, 2, "the 4000- and 65000-byte replies");
+}
+
+#[test]
+fn a_static_ipv6_address_from_the_bootargs_is_used_after_dad() {
+    use net::iface::{Ipv6Config, NdpSlot};
+    let static6 = Ipv6Address::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0x15);
+    let mut now = Instant::from_secs(1);
+    let link = Link::with_capacity(256, DeviceCapabilities::ethernet());
+    let settings = Settings {
+        address6: Address6Mode::Static("2001:db8:1::15/64".parse().unwrap()),
+        gateway6: Some(CLIENT_LL),
+        ..settings(static_address())
+    };
+    let mut appliance = Appliance::new(settings, Storage::allocate(), now);
+    let mut client = client();
+    let quiet = Ipv6Config { router_solicitations: false, ..Ipv6Config::new() };
+    client.iface.enable_ipv6(quiet, leak(NdpSlot::EMPTY, 8), now);
+    client.iface.add_ipv6_address(now, "2001:db8:1::2/64".parse().unwrap()).unwrap();
+    assert_eq!(appliance.ipv6_address(), None, "tentative at first");
+    run(&mut now, Duration::from_secs(3), &link, &mut appliance, &mut client);
+    assert_eq!(appliance.ipv6_address(), Some(static6));
+    assert_eq!(appliance.interface().ipv6_default_router(now), Some(CLIENT_LL));
+    assert!(ping_to(static6.into(), &mut now, &link, &mut appliance, &mut client, 1, 1000));
+    // SLAAC is off with a static address: an advertisement adds none.
+    advertise_prefix(now, &link);
+    run(&mut now, Duration::from_secs(3), &link, &mut appliance, &mut client);
+    assert_eq!(appliance.interface().ipv6_addresses().count(), 2, "link-local and the static one");
 }

@@ -24,7 +24,7 @@ pub use tcp_echo::TcpEcho;
 use crate::apps::echo;
 use crate::apps::http::{HttpConnection, INPUT_CAPACITY, OUTPUT_CAPACITY};
 use crate::apps::stats::Metric;
-use crate::bootargs::AddressMode;
+use crate::bootargs::{Address6Mode, AddressMode};
 use log::{info, warn};
 use net::iface::{
     Config, Interface, InterfaceStorage, Ipv6Config, Ipv6Event, NdpSlot, NeighbourSlot, PendingSlot, ReassemblySlot,
@@ -36,7 +36,7 @@ use net::socket::udp::{UdpPacketMetadata, UdpSocket};
 use net::socket::{SocketHandle, SocketSet, SocketStorage};
 use net::storage::{PacketBuffer, RingBuffer};
 use net::time::{Duration, Instant};
-use net::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr, Ipv6Address, Ipv6Cidr};
+use net::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr, Ipv6Address};
 
 /// The echo service's port (RFC 862).
 pub const ECHO_PORT: u16 = 7;
@@ -130,12 +130,12 @@ pub struct Settings {
     /// Used when DHCP gives no address in time.
     pub fallback: Ipv4Cidr,
     pub fallback_gateway: Ipv4Address,
-    /// A static IPv6 address (bootargs `ip6=`); `None`: SLAAC from router
-    /// advertisements. The link-local address is there either way.
-    pub ipv6: Option<Ipv6Cidr>,
+    /// SLAAC from router advertisements, or a static IPv6 address
+    /// (bootargs `ip6=`). The link-local address is there either way.
+    pub address6: Address6Mode,
     /// A static IPv6 default router (bootargs `gw6=`), used when no router
     /// advertises itself.
-    pub ipv6_gateway: Option<Ipv6Address>,
+    pub gateway6: Option<Ipv6Address>,
 }
 
 /// What the services did, for `/stats`.
@@ -196,15 +196,16 @@ impl<'a> Appliance<'a> {
                 reassembly_bytes: storage.reassembly_bytes,
             },
         );
-        let v6 = Ipv6Config { slaac: settings.ipv6.is_none(), seed: config.seed.rotate_left(8), ..Ipv6Config::new() };
+        let slaac = settings.address6 == Address6Mode::Slaac;
+        let v6 = Ipv6Config { slaac, seed: config.seed.rotate_left(8), ..Ipv6Config::new() };
         iface.enable_ipv6(v6, storage.ndp_neighbours, now);
-        if let Some(cidr) = settings.ipv6 {
+        if let Address6Mode::Static(cidr) = settings.address6 {
             match iface.add_ipv6_address(now, cidr) {
-                Ok(()) => info!("network: static IPv6 address {cidr} (after DAD)"),
+                Ok(()) => info!("network: static IPv6 address {cidr} (used after DAD)"),
                 Err(e) => log::error!("network: static IPv6 address {cidr} refused: {e:?}"),
             }
         }
-        iface.set_ipv6_gateway(settings.ipv6_gateway);
+        iface.set_ipv6_gateway(settings.gateway6);
         let mut sockets = SocketSet::new(storage.sockets);
 
         let mut udp = UdpSocket::new(
