@@ -540,8 +540,16 @@ fn closed_port_and_unknown_protocol_get_icmpv6_errors() {
     let (_, problem) = parse_icmpv6(&frames[1]);
     assert_eq!(&problem[..2], &[4, 1], "unrecognized next header");
     assert_eq!(&problem[4..8], &6u32.to_be_bytes(), "points at the next header field");
-    assert_eq!(a.stats().ipv6.unknown_protocol, 1);
-    assert_eq!(a.stats().icmpv6.errors_sent, 2);
+    // Behind a destination options header (PadN only), the pointer names
+    // that header's next-header byte.
+    let options = [200u8, 0, 1, 4, 0, 0, 0, 0, b'x'];
+    dev.rx.push_back(frame6(MAC_A, MAC_P, &ipv6_packet(LL_P, LL_A, IpProtocol::Ipv6Opts, 64, &options)));
+    a.poll(secs(2), &mut dev, &mut sockets);
+    let frames = dev.take_tx();
+    let (_, problem) = parse_icmpv6(&frames[0]);
+    assert_eq!(&problem[..8], &[4, 1, problem[2], problem[3], 0, 0, 0, 40]);
+    assert_eq!(a.stats().ipv6.unknown_protocol, 2);
+    assert_eq!(a.stats().icmpv6.errors_sent, 3);
 }
 
 #[test]

@@ -120,6 +120,9 @@ struct Datagram6<'p> {
     quote_header: &'p [u8],
     quote_rest: &'p [u8],
     reassembled: bool,
+    /// Where the next-header field naming `protocol` is in the quote (for
+    /// a parameter problem).
+    next_header_pointer: u32,
     /// Sent to one of our addresses still in DAD: only NDP is looked at.
     to_tentative: bool,
 }
@@ -192,6 +195,7 @@ pub(crate) fn process_ipv6<T: TxTokens>(
             quote_header,
             quote_rest: payload,
             reassembled: false,
+            next_header_pointer: chain.next_header_pointer as u32,
             to_tentative,
         };
         // Whole datagrams never need holding: one frame in, one frame out.
@@ -218,7 +222,7 @@ pub(crate) fn process_ipv6<T: TxTokens>(
             data,
             quote_header,
             payload,
-            false,
+            Some((chain.fragment_offset, chain.upper_offset)),
             sockets,
             tokens,
         );
@@ -273,7 +277,7 @@ pub(crate) fn process_ipv6<T: TxTokens>(
         whole,
         &header,
         whole,
-        true,
+        None,
         sockets,
         tokens,
     );
@@ -297,7 +301,9 @@ fn synthesize_header(
 }
 
 /// Delivers the fragmentable part of a datagram (after reassembly, or of
-/// an atomic fragment): it may hold more extension headers.
+/// an atomic fragment): it may hold more extension headers. `atomic` gives
+/// an atomic fragment's fragment header and data offsets in the payload
+/// (`None`: reassembled, quoted with a synthesized header).
 #[allow(clippy::too_many_arguments)]
 fn deliver_fragmentable<T: TxTokens>(
     inner: &mut Inner<'_>,
@@ -310,7 +316,7 @@ fn deliver_fragmentable<T: TxTokens>(
     data: &[u8],
     quote_header: &[u8],
     quote_rest: &[u8],
-    reassembled: bool,
+    atomic: Option<(usize, usize)>,
     sockets: &mut SocketSet<'_>,
     tokens: &mut T,
 ) -> Delivery {
@@ -329,7 +335,12 @@ fn deliver_fragmentable<T: TxTokens>(
         payload: &data[chain.upper_offset.min(data.len())..],
         quote_header,
         quote_rest,
-        reassembled,
+        reassembled: atomic.is_none(),
+        next_header_pointer: match atomic {
+            Some((fragment_offset, _)) if chain.headers == 0 => (ipv6::HEADER_LEN + fragment_offset) as u32,
+            Some((_, data_offset)) => (chain.next_header_pointer + data_offset) as u32,
+            None => chain.next_header_pointer as u32,
+        },
         to_tentative: false,
     };
     deliver(inner, pending, now, &datagram, sockets, tokens)
@@ -378,14 +389,11 @@ fn deliver<T: TxTokens>(
         | IpProtocol::Unknown(_) => {
             inner.stats.ipv6.unknown_protocol += 1;
             // RFC 8200 4: parameter problem code 1 at the next-header
-            // field (for simplicity the fixed header's when there were
-            // extension headers).
+            // field that named it.
             if !datagram.dst.is_multicast() {
-                let pointer = (datagram.quote_rest.len() - datagram.payload.len()) as u32;
-                let pointer = if pointer == 0 { 6 } else { ipv6::HEADER_LEN as u32 + pointer - 8 };
                 let error = icmpv6::Repr::ParamProblem {
                     reason: ParamProblem::UnrecognizedNextHeader,
-                    pointer: pointer.min(6.max(pointer)),
+                    pointer: datagram.next_header_pointer,
                     data: &[],
                 };
                 inner.send_icmpv6_error(
@@ -861,11 +869,13 @@ impl<'a> Inner<'a> {
         self.ipv6.as_ref().map_or(64, |v6| v6.autoconf.hop_limit())
     }
 
-    /// The IPv6 link MTU: the device's, lowered by a router's MTU option.
+    /// The IPv6 link MTU: the device's, lowered by a router's MTU option
+    /// (never raised: a device below the IPv6 minimum of 1280 only gets
+    /// what fits, in fragments).
     pub(crate) fn link_mtu6(&self) -> usize {
         let advertised =
             self.ipv6.as_ref().and_then(|v6| v6.autoconf.advertised_mtu()).map_or(usize::MAX, |m| m as usize);
-        self.caps.ip_mtu.min(advertised).max(ipv6::MIN_MTU)
+        self.caps.ip_mtu.min(advertised)
     }
 
     /// The MTU towards `dst`: the link's, or lower after a packet too big.
@@ -981,10 +991,14 @@ impl<'a> Inner<'a> {
             self.stats.ipv6.tx_packets += 1;
             return Ok(());
         }
+        let step = mtu.saturating_sub(ipv6::HEADER_LEN + ipv6fragment::HEADER_LEN) & !7;
+        if step == 0 {
+            self.stats.ipv6.tx_too_big += 1;
+            return Err(SendError::Dropped);
+        }
         if !tokens.multi() {
             return Err(SendError::NeedsMultiFrame);
         }
-        let step = mtu.saturating_sub(ipv6::HEADER_LEN + ipv6fragment::HEADER_LEN) & !7;
         let Some(v6) = self.ipv6.as_mut() else { return Err(SendError::Dropped) };
         let ident = v6.take_ident();
         let mut offset = 0;
