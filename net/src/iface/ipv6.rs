@@ -62,7 +62,7 @@ impl<'a> Ipv6State<'a> {
 
     /// Whether a frame to this `33:33:...` group is for us.
     pub fn accepts_multicast_mac(&self, mac: EthernetAddress) -> bool {
-        slaac::ALL_NODES.multicast_mac() == mac
+        Ipv6Address::LINK_LOCAL_ALL_NODES.multicast_mac() == mac
             || self
                 .autoconf
                 .addresses()
@@ -551,7 +551,8 @@ fn process_ndp<T: TxTokens>(
                 return;
             }
             // A DAD probe for an address we use: defend it to all nodes.
-            let (na_dst, solicited) = if src.is_unspecified() { (slaac::ALL_NODES, false) } else { (src, true) };
+            let (na_dst, solicited) =
+                if src.is_unspecified() { (Ipv6Address::LINK_LOCAL_ALL_NODES, false) } else { (src, true) };
             if let (Some(lladdr), false) = (src_lladdr, src.is_unspecified()) {
                 if v6.ndp.learn(src, lladdr, now) {
                     inner.stats.ndp.cache_evictions += 1;
@@ -1086,7 +1087,7 @@ impl<'a> Inner<'a> {
                 ),
                 Due::RouterSolicitation { source } => {
                     let src_lladdr = (!source.is_unspecified()).then_some(mac);
-                    (source, slaac::ALL_ROUTERS, ndp::Repr::RouterSolicit { src_lladdr })
+                    (source, Ipv6Address::LINK_LOCAL_ALL_ROUTERS, ndp::Repr::RouterSolicit { src_lladdr })
                 }
             };
             if let Err(e) = self.emit_ndp(now, tokens, src, dst, dst.multicast_mac(), repr) {

@@ -261,27 +261,6 @@ pub struct Autoconf {
     retrans_timer: Duration,
 }
 
-/// The solicited-node multicast group of `addr` (RFC 4291 2.7.1).
-pub fn solicited_node(addr: Ipv6Address) -> Ipv6Address {
-    let a = addr.0;
-    Ipv6Address([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, a[13], a[14], a[15]])
-}
-
-/// All-nodes, link-local scope (ff02::1).
-pub const ALL_NODES: Ipv6Address = Ipv6Address([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-/// All-routers, link-local scope (ff02::2).
-pub const ALL_ROUTERS: Ipv6Address = Ipv6Address([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
-
-/// Whether `addr` is in fe80::/10.
-pub fn is_link_local(addr: Ipv6Address) -> bool {
-    addr.0[0] == 0xfe && addr.0[1] & 0xc0 == 0x80
-}
-
-/// Whether the first `len` bits of `a` and `b` agree.
-pub fn prefix_matches(a: Ipv6Address, b: Ipv6Address, len: u8) -> bool {
-    common_prefix_len(a, b) >= len.min(128)
-}
-
 /// How many leading bits `a` and `b` share.
 pub fn common_prefix_len(a: Ipv6Address, b: Ipv6Address) -> u8 {
     let mut bits = 0;
@@ -293,22 +272,6 @@ pub fn common_prefix_len(a: Ipv6Address, b: Ipv6Address) -> u8 {
         bits += 8;
     }
     bits
-}
-
-/// `addr` with every bit after the first `len` cleared.
-pub fn mask(addr: Ipv6Address, len: u8) -> Ipv6Address {
-    let mut out = [0u8; 16];
-    for (i, byte) in out.iter_mut().enumerate() {
-        let bits = (len as usize).saturating_sub(i * 8).min(8);
-        *byte = addr.0[i] & (0xffu16 << (8 - bits)) as u8;
-    }
-    Ipv6Address(out)
-}
-
-/// The modified EUI-64 interface identifier of a MAC (RFC 4291 A).
-pub fn eui64(mac: EthernetAddress) -> [u8; 8] {
-    let m = mac.0;
-    [m[0] ^ 0x02, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]]
 }
 
 /// A RFC 7217 stable identifier for `prefix` (its first 64 bits), the MAC
@@ -325,13 +288,6 @@ pub fn stable_id(secret: &[u8; 16], prefix: Ipv6Address, mac: EthernetAddress, d
 /// anycast) and the reserved subnet anycast range.
 fn is_reserved_id(id: &[u8; 8]) -> bool {
     *id == [0; 8] || (id[..7] == [0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff] && id[7] >= 0x80)
-}
-
-/// A /64 prefix with an interface identifier.
-fn with_id(prefix: Ipv6Address, id: [u8; 8]) -> Ipv6Address {
-    let mut a = prefix.0;
-    a[8..].copy_from_slice(&id);
-    Ipv6Address(a)
 }
 
 fn expiry(now: Instant, secs: u32) -> Option<Instant> {
@@ -406,7 +362,7 @@ impl Autoconf {
     /// The interface identifier for `prefix` (DAD counter `counter`).
     fn interface_id(&self, prefix: Ipv6Address, counter: u8) -> [u8; 8] {
         match self.config.interface_id {
-            InterfaceId::Eui64 => eui64(self.mac),
+            InterfaceId::Eui64 => self.mac.eui64_interface_id(),
             InterfaceId::Stable { secret } => {
                 let mut c = counter;
                 loop {
@@ -430,7 +386,7 @@ impl Autoconf {
         valid_until: Option<Instant>,
         preferred_until: Option<Instant>,
     ) -> Result<Ipv6Address, Ipv6AddressError> {
-        let address = with_id(prefix, self.interface_id(prefix, 0));
+        let address = Ipv6Address::from_prefix_and_interface_id(&prefix, &self.interface_id(prefix, 0));
         let info = Ipv6AddressInfo {
             address,
             prefix_len,
@@ -463,7 +419,7 @@ impl Autoconf {
     /// Adds an address the embedder chose; it is used once DAD passes. Its
     /// prefix becomes on-link (forever).
     pub fn add_static(&mut self, now: Instant, address: Ipv6Address, prefix_len: u8) -> Result<(), Ipv6AddressError> {
-        if prefix_len > 128 || address.is_unspecified() || address.is_multicast() || address.0 == LOOPBACK {
+        if prefix_len > 128 || address.is_unspecified() || address.is_multicast() || address.is_loopback() {
             return Err(Ipv6AddressError::Invalid);
         }
         let info = Ipv6AddressInfo {
@@ -475,8 +431,8 @@ impl Autoconf {
             preferred_until: None,
         };
         self.insert(now, info, 0)?;
-        if prefix_len < 128 && !is_link_local(address) {
-            self.set_on_link(mask(address, prefix_len), prefix_len, None);
+        if prefix_len < 128 && !address.is_link_local() {
+            self.set_on_link(address.mask(prefix_len), prefix_len, None);
         }
         Ok(())
     }
@@ -515,12 +471,12 @@ impl Autoconf {
     /// the solicited-node group of one of our addresses (tentative ones
     /// included, RFC 4862 5.4.2).
     pub fn in_group(&self, group: Ipv6Address) -> bool {
-        group == ALL_NODES
+        group == Ipv6Address::LINK_LOCAL_ALL_NODES
             || self
                 .addresses
                 .iter()
                 .flatten()
-                .any(|e| e.info.state != AddressState::Duplicate && solicited_node(e.info.address) == group)
+                .any(|e| e.info.state != AddressState::Duplicate && e.info.address.solicited_node() == group)
     }
 
     /// The usable link-local address.
@@ -531,12 +487,12 @@ impl Autoconf {
     /// The source address for `dst` (RFC 6724, simplified): same scope
     /// first, preferred before deprecated, then the longest common prefix.
     pub fn source_for(&self, dst: Ipv6Address) -> Option<Ipv6Address> {
-        let link_scope = is_link_local(dst) || (dst.is_multicast() && dst.0[1] & 0x0f <= 2);
+        let link_scope = dst.is_link_local() || (dst.is_multicast() && dst.0[1] & 0x0f <= 2);
         self.addresses()
             .filter(Ipv6AddressInfo::is_assigned)
             .max_by_key(|a| {
                 (
-                    is_link_local(a.address) == link_scope,
+                    a.address.is_link_local() == link_scope,
                     a.state == AddressState::Preferred,
                     common_prefix_len(a.address, dst),
                 )
@@ -547,12 +503,12 @@ impl Autoconf {
     /// Whether `dst` is on the link: link-local, or in an on-link prefix or
     /// the prefix of one of our addresses.
     pub fn is_on_link(&self, dst: Ipv6Address, now: Instant) -> bool {
-        is_link_local(dst)
+        dst.is_link_local()
             || self
                 .prefixes
                 .iter()
                 .flatten()
-                .any(|p| p.until.is_none_or(|t| now < t) && prefix_matches(dst, p.prefix, p.len))
+                .any(|p| p.until.is_none_or(|t| now < t) && dst.same_prefix(&p.prefix, p.len))
     }
 
     /// The default router: the first of the list still valid.
@@ -601,9 +557,9 @@ impl Autoconf {
         let stable = matches!(self.config.interface_id, InterfaceId::Stable { .. });
         let counter = entry.dad_counter + 1;
         if stable && entry.info.origin != AddressOrigin::Static && counter <= IDGEN_RETRIES {
-            let prefix = mask(address, 64);
+            let prefix = address.mask(64);
             let next = Ipv6AddressInfo {
-                address: with_id(prefix, self.interface_id(prefix, counter)),
+                address: Ipv6Address::from_prefix_and_interface_id(&prefix, &self.interface_id(prefix, counter)),
                 state: AddressState::Tentative,
                 ..entry.info
             };
@@ -793,10 +749,10 @@ impl Autoconf {
     /// A prefix information option (RFC 4861 6.3.4 for on-link, RFC 4862
     /// 5.5.3 for addresses). Returns whether a new address was formed.
     pub fn prefix_info(&mut self, now: Instant, info: &PrefixInfo) -> bool {
-        if is_link_local(info.prefix) || info.prefix_len > 128 || info.prefix.is_multicast() {
+        if info.prefix.is_link_local() || info.prefix_len > 128 || info.prefix.is_multicast() {
             return false;
         }
-        let prefix = mask(info.prefix, info.prefix_len);
+        let prefix = info.prefix.mask(info.prefix_len);
         if info.on_link {
             if info.valid_lifetime == 0 {
                 self.prefixes
@@ -814,7 +770,7 @@ impl Autoconf {
             e.is_some_and(|e| {
                 e.info.origin == AddressOrigin::Slaac
                     && e.info.prefix_len == info.prefix_len
-                    && mask(e.info.address, info.prefix_len) == prefix
+                    && e.info.address.mask(info.prefix_len) == prefix
             })
         });
         match existing {
@@ -834,7 +790,7 @@ impl Autoconf {
                         .addresses
                         .iter_mut()
                         .flatten()
-                        .find(|e| e.info.origin == AddressOrigin::Slaac && mask(e.info.address, 64) == prefix)
+                        .find(|e| e.info.origin == AddressOrigin::Slaac && e.info.address.mask(64) == prefix)
                     {
                         e.info.preferred_until = Some(now);
                     }
@@ -871,9 +827,6 @@ impl Autoconf {
     }
 }
 
-/// ::1.
-const LOOPBACK: [u8; 16] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -882,6 +835,10 @@ mod tests {
     const MAC: EthernetAddress = EthernetAddress([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
     const PREFIX: Ipv6Address = Ipv6Address([0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     const ROUTER: Ipv6Address = Ipv6Address([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+
+    fn with_id(prefix: Ipv6Address, id: [u8; 8]) -> Ipv6Address {
+        Ipv6Address::from_prefix_and_interface_id(&prefix, &id)
+    }
 
     fn ms(t: i64) -> Instant {
         Instant::from_millis(t)
@@ -914,7 +871,7 @@ mod tests {
     }
 
     fn link_local_of(mac: EthernetAddress) -> Ipv6Address {
-        let id = eui64(mac);
+        let id = mac.eui64_interface_id();
         let mut b = [0u8; 16];
         b[0] = 0xfe;
         b[1] = 0x80;
@@ -924,13 +881,13 @@ mod tests {
 
     #[test]
     fn identifiers_and_groups() {
-        assert_eq!(eui64(MAC), [0x50, 0x54, 0x00, 0xff, 0xfe, 0x12, 0x34, 0x56]);
+        assert_eq!(MAC.eui64_interface_id(), [0x50, 0x54, 0x00, 0xff, 0xfe, 0x12, 0x34, 0x56]);
         let ll = link_local_of(MAC);
         assert_eq!(ll, addr([0xfe80, 0, 0, 0, 0x5054, 0x00ff, 0xfe12, 0x3456]));
-        assert_eq!(solicited_node(ll), addr([0xff02, 0, 0, 0, 0, 1, 0xff12, 0x3456]));
-        assert!(is_link_local(ll) && !is_link_local(PREFIX));
-        assert_eq!(mask(addr([0x2001, 0xdb8, 1, 2, 3, 4, 5, 6]), 48), addr([0x2001, 0xdb8, 1, 0, 0, 0, 0, 0]));
-        assert_eq!(mask(addr([0xffff; 8]), 7), addr([0xfe00, 0, 0, 0, 0, 0, 0, 0]));
+        assert_eq!(ll.solicited_node(), addr([0xff02, 0, 0, 0, 0, 1, 0xff12, 0x3456]));
+        assert!(ll.is_link_local() && !PREFIX.is_link_local());
+        assert_eq!(addr([0x2001, 0xdb8, 1, 2, 3, 4, 5, 6]).mask(48), addr([0x2001, 0xdb8, 1, 0, 0, 0, 0, 0]));
+        assert_eq!(addr([0xffff; 8]).mask(7), addr([0xfe00, 0, 0, 0, 0, 0, 0, 0]));
         assert_eq!(common_prefix_len(PREFIX, PREFIX), 128);
         assert_eq!(common_prefix_len(addr([0x8000, 0, 0, 0, 0, 0, 0, 0]), Ipv6Address::UNSPECIFIED), 0);
         assert_eq!(
@@ -955,7 +912,7 @@ mod tests {
         let info = a.addresses().next().unwrap();
         assert_eq!((info.address, info.origin, info.state), (ll, AddressOrigin::LinkLocal, AddressState::Tentative));
         assert!(!a.is_assigned(ll) && a.is_tentative(ll));
-        assert!(a.in_group(solicited_node(ll)), "joined before DAD");
+        assert!(a.in_group(ll.solicited_node()), "joined before DAD");
         assert_eq!(a.source_for(ROUTER), None, "tentative addresses are never sources");
         let due = run(&mut a, 0, 14_000);
         // One DAD probe within the first second, preferred one RetransTimer
@@ -1005,7 +962,7 @@ mod tests {
         assert!(a.duplicate_detected(ms(1000), ll));
         assert_eq!(a.addresses().next().unwrap().state, AddressState::Duplicate);
         assert!(!a.is_assigned(ll) && !a.is_tentative(ll));
-        assert!(!a.in_group(solicited_node(ll)), "left the group");
+        assert!(!a.in_group(ll.solicited_node()), "left the group");
         assert_eq!(a.take_event(), Some(Ipv6Event::AddressDuplicate(ll)));
         assert!(run(&mut a, 1000, 5000).is_empty(), "never becomes preferred");
         assert_eq!(a.take_event(), None);
@@ -1059,7 +1016,7 @@ mod tests {
         run(&mut a, 0, 3000);
         a.prefix_info(ms(3000), &pio(600, 300));
         let info = slaac_address(&a).unwrap();
-        let expected = with_id(PREFIX, eui64(MAC));
+        let expected = with_id(PREFIX, MAC.eui64_interface_id());
         assert_eq!(info.address, expected);
         assert_eq!(info.state, AddressState::Tentative);
         assert_eq!(info.valid_until, Some(ms(603_000)));
@@ -1224,7 +1181,7 @@ mod tests {
         assert!(due.contains(&(due[0].0, due[0].1)));
         assert_eq!(due.iter().filter(|(_, d)| *d == Due::DadProbe(mine)).count(), 1);
         assert!(a.is_assigned(mine));
-        assert_eq!(a.add_static(ms(0), ALL_NODES, 64), Err(Ipv6AddressError::Invalid));
+        assert_eq!(a.add_static(ms(0), Ipv6Address::LINK_LOCAL_ALL_NODES, 64), Err(Ipv6AddressError::Invalid));
         assert_eq!(a.add_static(ms(0), Ipv6Address::UNSPECIFIED, 64), Err(Ipv6AddressError::Invalid));
         assert_eq!(a.add_static(ms(0), mine, 129), Err(Ipv6AddressError::Invalid));
         for i in 2..=5 {
@@ -1244,7 +1201,7 @@ mod tests {
         a.prefix_info(ms(2000), &pio(600, 300));
         let first = slaac_address(&a).unwrap().address;
         assert_eq!(first, with_id(PREFIX, stable_id(&secret, PREFIX, MAC, 0)));
-        assert_ne!(&first.0[8..], &eui64(MAC));
+        assert_ne!(&first.0[8..], &MAC.eui64_interface_id());
         assert!(a.duplicate_detected(ms(2100), first));
         let retry =
             a.addresses().find(|i| i.origin == AddressOrigin::Slaac && i.state == AddressState::Tentative).unwrap();
