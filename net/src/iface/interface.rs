@@ -444,6 +444,13 @@ impl<'a> Interface<'a> {
             .map(|a| a.address)
     }
 
+    /// The source address to reach `dst` from (RFC 6724, simplified: same
+    /// scope first, preferred before deprecated, longest common prefix);
+    /// for choosing a TCP socket's local address.
+    pub fn ipv6_source_for(&self, dst: Ipv6Address) -> Option<Ipv6Address> {
+        self.inner.source_for6(dst)
+    }
+
     /// Whether `addr` is one of our IPv6 addresses and in use.
     pub fn has_ipv6_address(&self, addr: Ipv6Address) -> bool {
         self.inner.ipv6.as_ref().is_some_and(|v6| v6.autoconf.is_assigned(addr))
