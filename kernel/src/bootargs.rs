@@ -78,6 +78,9 @@ pub struct BootArgs<'a> {
     pub log_level: LevelFilter,
     pub semihosting_exit: bool,
     pub selftest: Option<SelfTest>,
+    /// Whether the NIC's checksum and segmentation offloads are used
+    /// (`offload=off` turns them off, to compare).
+    pub offload: bool,
     problems: [Option<Problem<'a>>; MAX_PROBLEMS],
 }
 
@@ -91,6 +94,7 @@ impl Default for BootArgs<'_> {
             log_level: LevelFilter::Info,
             semihosting_exit: false,
             selftest: None,
+            offload: true,
             problems: [None; MAX_PROBLEMS],
         }
     }
@@ -113,6 +117,7 @@ impl<'a> BootArgs<'a> {
                 "log" => parse_level(value).map(|l| args.log_level = l).is_some(),
                 "exit" => (value == "semihosting").then(|| args.semihosting_exit = true).is_some(),
                 "selftest" => parse_selftest(value).map(|t| args.selftest = Some(t)).is_some(),
+                "offload" => parse_switch(value).map(|on| args.offload = on).is_some(),
                 _ => {
                     args.report(Problem::UnknownKey(word));
                     continue;
@@ -155,6 +160,14 @@ fn parse_address6_mode(value: &str) -> Option<Address6Mode> {
     (cidr.address().is_unicast() && (1..=128).contains(&cidr.prefix_len())).then_some(Address6Mode::Static(cidr))
 }
 
+fn parse_switch(value: &str) -> Option<bool> {
+    match value {
+        "on" => Some(true),
+        "off" => Some(false),
+        _ => None,
+    }
+}
+
 fn parse_level(value: &str) -> Option<LevelFilter> {
     Some(match value {
         "off" => LevelFilter::Off,
@@ -195,7 +208,8 @@ mod tests {
 
     #[test]
     fn static_address_gateway_and_level() {
-        let args = BootArgs::parse("ip=10.0.2.15/24  gw=10.0.2.2 log=debug exit=semihosting");
+        let args = BootArgs::parse("ip=10.0.2.15/24  gw=10.0.2.2 log=debug exit=semihosting offload=off");
+        assert!(!args.offload);
         let cidr = Ipv4Cidr::new(Ipv4Address::new(10, 0, 2, 15), 24).unwrap();
         assert_eq!(args.address, AddressMode::Static(cidr));
         assert_eq!(args.gateway, Some(Ipv4Address::new(10, 0, 2, 2)));
@@ -206,7 +220,9 @@ mod tests {
 
     #[test]
     fn bad_values_keep_defaults_and_are_reported() {
-        let args = BootArgs::parse("ip=10.0.2.300/24 gw=224.0.0.1 log=loud exit=psci selftest=nope ip=0.0.0.0/8");
+        let args =
+            BootArgs::parse("ip=10.0.2.300/24 gw=224.0.0.1 log=loud exit=psci selftest=nope ip=0.0.0.0/8 offload=0");
+        assert!(args.offload);
         assert_eq!(args.address, AddressMode::Dhcp);
         assert_eq!(args.gateway, None);
         assert_eq!(args.log_level, LevelFilter::Info);
@@ -219,7 +235,7 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             })
             .collect();
-        assert_eq!(keys, ["ip", "gw", "log", "exit", "selftest", "ip"]);
+        assert_eq!(keys, ["ip", "gw", "log", "exit", "selftest", "ip", "offload"]);
         assert_eq!(
             args.problems().next().unwrap().to_string(),
             "bootarg ip=\"10.0.2.300/24\": invalid value, using the default"

@@ -2,7 +2,7 @@
 //! the pending set, let the stack and services do their work, arm the timer
 //! for the next deadline the stack returned.
 use crate::arch::{cpu, timer};
-use crate::nic::Nic;
+use crate::nic::{Nic, NicDriver};
 use crate::{irq, stack_guard};
 use kernel::appliance::{Appliance, NicReport};
 use log::debug;
@@ -52,7 +52,7 @@ impl EventLoop {
         } else if let Some((nic, _)) = self.network.as_mut().filter(|(n, _)| n.intid == intid) {
             // Acknowledge before draining the rings: a frame that lands
             // after this raises the interrupt again.
-            nic.device.acknowledge_interrupt();
+            NicDriver::acknowledge_interrupt(&mut nic.device);
             irq::unmask(intid);
         } else {
             // No driver owns it: leave the line masked so a level-triggered
@@ -64,16 +64,25 @@ impl EventLoop {
     fn run_stack(&mut self) {
         let Some((nic, appliance)) = self.network.as_mut() else { return };
         let now = now();
-        let counters = nic.device.metrics();
+        let link_check = NicDriver::poll_link(&mut nic.device, micros(now));
+        let counters = NicDriver::metrics(&nic.device);
         let report = NicReport {
-            link_up: true,
+            link_up: NicDriver::link_up(&nic.device),
             ip_mtu: net::phy::Device::capabilities(&nic.device).ip_mtu as u32,
-            rings: nic.device.rings(),
-            counters: &counters,
+            rings: NicDriver::rings(&nic.device),
+            counters: counters.as_slice(),
         };
-        match appliance.poll(now, &mut nic.device, report) {
-            Some(at) if at <= now => self.due = true,
-            Some(at) => timer::arm(micros(at)),
+        let stack_deadline = match appliance.poll(now, &mut nic.device, report) {
+            Some(at) if at <= now => {
+                self.due = true;
+                return;
+            }
+            Some(at) => Some(micros(at)),
+            None => None,
+        };
+        // The earlier of the stack's deadline and the driver's link check.
+        match stack_deadline.into_iter().chain(link_check).min() {
+            Some(at) => timer::arm(at),
             None => timer::disarm(),
         }
     }

@@ -23,7 +23,9 @@
 //! With `TCP_BENCH_VERBOSE=1` each run also prints the frames it put on
 //! the wire per unit of work, the frames the wire dropped, and the heap
 //! allocations made while timed (a counting global allocator: zero for
-//! both stacks).
+//! both stacks). `TCP_BENCH_ROUNDS=n` sets the rounds per figure,
+//! `TCP_BENCH_OURS_ONLY` / `TCP_BENCH_SMOL_ONLY` time one stack only (to
+//! profile it), `TCP_BENCH_NO_LOSSY` leaves out the lossy bulk rows.
 //!
 //! Run with `cargo bench -p net --bench tcp` (or `-- bulk`, `-- rr`,
 //! `-- conn` for one shape). Each wall-time figure is the best of five
@@ -862,6 +864,10 @@ fn main() {
                 row(&label, "MB/s", total as f64 / ours / 1e6, total as f64 / smol / 1e6);
             }
         }
+    }
+    // `TCP_BENCH_NO_LOSSY` skips the lossy rows (simulated time: their
+    // figures do not measure CPU cost, so profiles leave them out).
+    if wanted("bulk") && std::env::var_os("TCP_BENCH_NO_LOSSY").is_none() {
         println!("bulk, 10 ms RTT, 100 Mbit/s, 1% loss each way, bytes per simulated second (8 MiB, 3 seeds):");
         for (cubic, rto_min_ms) in [(false, None), (true, None), (false, Some(10))] {
             for mtu in [1500, 9000] {

@@ -723,3 +723,42 @@ fn tcp_over_ipv6_and_one_listener_for_both_families() {
     assert_eq!(sizes[0], 20 + 12 + 1428, "{sizes:?}");
     assert_eq!(a.stats().ipv6.tx_fragmented + b.stats().ipv6.tx_fragmented, 0, "TCP segments are never fragmented");
 }
+
+#[test]
+fn tcp_over_ipv6_on_an_offloading_device_is_summed_and_cut_by_the_stack() {
+    use net::phy::{Checksum, ChecksumCapabilities, DeviceCapabilities};
+    let (mut a, mut dev_a, mut sa, mut b, mut dev_b, mut sb) = two_interfaces();
+    // A device that fills IPv4 TCP checksums and segments IPv4 TCP (as
+    // virtio-net with CSUM and HOST_TSO4 does): neither covers IPv6.
+    dev_a.caps = DeviceCapabilities {
+        tso_max_len: 65535,
+        checksum: ChecksumCapabilities { tcp: Checksum::Rx, ..ChecksumCapabilities::default() },
+        ..DeviceCapabilities::ethernet()
+    };
+    let server = sb.add(tcp_socket(&b));
+    sb.get_mut::<TcpSocket>(server).listen(7).unwrap();
+    let client = sa.add(tcp_socket(&a));
+    let now = secs(5);
+    sa.get_mut::<TcpSocket>(client)
+        .connect(IpEndpoint::new(ULA_A.into(), 40000), IpEndpoint::new(ULA_B.into(), 7), now)
+        .unwrap();
+    run_link(now, &mut a, &mut dev_a, &mut sa, &mut b, &mut dev_b, &mut sb);
+    assert_eq!(sa.get_mut::<TcpSocket>(client).state(), State::Established);
+    let data: Vec<u8> = (0..6000).map(|i| (i % 251) as u8).collect();
+    sa.get_mut::<TcpSocket>(client).send_slice(&data).unwrap();
+    a.poll(now, &mut dev_a, &mut sa);
+    let frames = dev_a.take_tx();
+    assert!(frames.len() >= 4, "{}", frames.len());
+    for f in &frames {
+        let (_, ip, payload) = parse6(f);
+        assert!(f.len() <= 1514 && ip.next_header == IpProtocol::Tcp);
+        let p = net::wire::tcp::Packet::new_checked(&payload[..]).unwrap();
+        assert!(p.verify_checksum(&ULA_A.into(), &ULA_B.into()), "summed by the stack");
+    }
+    dev_b.rx.extend(frames);
+    b.poll(now, &mut dev_b, &mut sb);
+    let mut got = vec![0u8; 8000];
+    let n = sb.get_mut::<TcpSocket>(server).recv_slice(&mut got).unwrap();
+    assert!(n >= 4 * 1428 && got[..n] == data[..n], "{n} bytes in order");
+    assert_eq!(b.stats().tcp.bad_checksum, 0);
+}

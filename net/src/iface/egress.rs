@@ -191,6 +191,18 @@ impl<'p, A: Copy + Into<IpAddress>> OutPacket<'p, A> {
         self.header_len + self.data.len()
     }
 
+    /// For a TCP segment, its header length (data offset field), when the
+    /// payload holds a whole, well-formed header.
+    pub fn tcp_header_len(&self) -> Option<usize> {
+        if self.protocol != IpProtocol::Tcp || self.payload_len() < tcp::HEADER_LEN {
+            return None;
+        }
+        let mut offset = [0u8; 1];
+        self.copy_payload(12, &mut offset);
+        let len = usize::from(offset[0] >> 4) * 4;
+        (tcp::HEADER_LEN..=self.payload_len()).contains(&len).then_some(len)
+    }
+
     /// Copies IP payload bytes `[from, from + out.len())` into `out`.
     pub fn copy_payload(&self, from: usize, out: &mut [u8]) {
         let header = &self.header[..self.header_len];
@@ -284,6 +296,8 @@ pub(crate) struct Link {
     pub vlan_id: Option<u16>,
     pub ip_mtu: usize,
     pub ipv4_checksum: bool,
+    /// The largest TCP packet the device segments itself (0: none).
+    pub tso_max_len: usize,
 }
 
 impl Link {
@@ -336,6 +350,38 @@ impl Link {
         packet.copy_payload(offset, &mut ip[ipv4::HEADER_LEN..]);
     }
 
+    /// Writes one frame carrying a whole TCP segment: Ethernet, IPv4 and
+    /// TCP headers built in place, then `data`, then the checksums over
+    /// what lies in the frame (no intermediate copy of the segment).
+    /// `buf` is `eth_header_len() + 20 + header_len + data.len()` bytes,
+    /// where `header_len` is `repr.header_len()`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_tcp_frame(
+        &self,
+        buf: &mut [u8],
+        dst_mac: EthernetAddress,
+        ip: &ipv4::Repr,
+        repr: &TcpRepr,
+        header_len: usize,
+        data: &[u8],
+        tcp_checksum: bool,
+    ) {
+        let eth_len = self.write_eth(buf, dst_mac, EtherType::Ipv4);
+        let (ip_header, segment) = buf[eth_len..].split_at_mut(ipv4::HEADER_LEN);
+        ip.emit(&mut ipv4::Packet::new_unchecked(&mut *ip_header), self.ipv4_checksum);
+        let (header, payload) = segment.split_at_mut(header_len);
+        repr.emit_header_into(header);
+        payload.copy_from_slice(data);
+        if tcp_checksum {
+            let len = (header_len + data.len()) as u16;
+            let sum = checksum::combine(&[
+                checksum::pseudo_header_v4(&ip.src_addr, &ip.dst_addr, IpProtocol::Tcp, len),
+                checksum::data(segment),
+            ]);
+            TcpPacket::new_unchecked(segment).set_checksum(checksum::finish(sum));
+        }
+    }
+
     /// Frame length of an ARP packet.
     pub fn arp_frame_len(&self) -> usize {
         self.eth_header_len() + arp::ETHERNET_IPV4_LEN
@@ -345,6 +391,17 @@ impl Link {
     pub fn write_arp_frame(&self, buf: &mut [u8], dst: EthernetAddress, repr: &arp::Repr) {
         let eth_len = self.write_eth(buf, dst, EtherType::Arp);
         repr.emit(&mut arp::Packet::new_unchecked(&mut buf[eth_len..]));
+    }
+
+    /// For a TCP segment the device can cut (TCP segmentation offload):
+    /// the payload of each piece, so that piece and headers fill the MTU.
+    pub fn tcp_segment_size(&self, packet: &OutPacket) -> Option<u16> {
+        if self.tso_max_len == 0 || ipv4::HEADER_LEN + packet.payload_len() > self.tso_max_len {
+            return None;
+        }
+        let header_len = packet.tcp_header_len()?;
+        let piece = self.ip_mtu.checked_sub(ipv4::HEADER_LEN + header_len).filter(|&n| n > 0)?;
+        u16::try_from(piece).ok()
     }
 
     /// Largest fragment payload: the MTU minus the header, a multiple of 8.

@@ -568,14 +568,13 @@ fn send_tcp_reply<T: TxTokens>(
     tokens: &mut T,
     reply: &TcpReply,
 ) -> bool {
-    let checksum = inner.caps.checksum.tcp.tx();
     let sent = match (reply.local.addr, reply.remote.addr) {
         (IpAddress::V4(src), IpAddress::V4(dst)) => {
-            let packet = OutPacket::tcp(src, dst, inner.config.ttl, &reply.repr, &[], checksum);
-            inner.send_ip(now, pending, tokens, &packet)
+            inner.send_tcp_segment(now, pending, tokens, src, dst, &reply.repr, &[])
         }
         (IpAddress::V6(src), IpAddress::V6(dst)) => {
-            let packet = OutPacket::tcp(src, dst, inner.hop_limit6(), &reply.repr, &[], checksum);
+            // Summed here: device checksum offload covers IPv4 TCP only.
+            let packet = OutPacket::tcp(src, dst, inner.hop_limit6(), &reply.repr, &[], true);
             inner.send_ipv6(now, pending, tokens, &packet)
         }
         (IpAddress::V4(_), IpAddress::V6(_)) | (IpAddress::V6(_), IpAddress::V4(_)) => return false,

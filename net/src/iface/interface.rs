@@ -508,6 +508,7 @@ impl<'a> Interface<'a> {
             let Some((rx, tx)) = device.receive(now) else { break };
             result.rx_frames += 1;
             inner.stats.ethernet.rx_frames += 1;
+            inner.caps.checksum = caps.checksum.for_received(rx.metadata());
             let sent = rx.consume(|frame| {
                 let mut tokens = OneToken::new(tx);
                 ingress::process_frame(inner, pending, reassembly, now, frame, sockets, &mut tokens);
@@ -516,6 +517,7 @@ impl<'a> Interface<'a> {
             result.tx_frames += sent;
         }
         result.rx_budget_exhausted = result.rx_frames >= budget;
+        self.inner.caps.checksum = caps.checksum;
         let mut tokens = DeviceTokens { device, now, sent: 0, limit: caps.max_burst };
         result.tx_blocked = self.egress(now, &mut tokens, sockets).is_err();
         self.inner.tx_blocked = result.tx_blocked;
@@ -599,7 +601,16 @@ impl<'a> Inner<'a> {
             vlan_id: self.config.vlan_id,
             ip_mtu: self.caps.ip_mtu,
             ipv4_checksum: self.caps.checksum.ipv4.tx(),
+            // Segments the device cuts must leave it their TCP checksum.
+            tso_max_len: if self.caps.checksum.tcp.tx() { 0 } else { self.caps.tso_max_len },
         }
+    }
+
+    /// The most payload a TCP socket may put in one segment for the device
+    /// to cut (TCP segmentation offload; 0: none), leaving room for the
+    /// largest TCP header.
+    fn tcp_offload_payload(&self) -> usize {
+        self.link().tso_max_len.saturating_sub(ipv4::HEADER_LEN + tcp::MAX_HEADER_LEN)
     }
 
     /// Whether `addr` is one of ours.
@@ -816,6 +827,21 @@ impl<'a> Inner<'a> {
         if payload_len + ipv4::HEADER_LEN > ipv4::MAX_PACKET_LEN {
             self.stats.ipv4.tx_too_big += 1;
             return Err(SendError::Dropped);
+        }
+        let tso_segment = link.tcp_segment_size(packet).filter(|_| payload_len + ipv4::HEADER_LEN > link.ip_mtu);
+        if let Some(segment) = tso_segment {
+            // One frame; the device cuts it into segments that fit the MTU.
+            let Some(mut token) = tokens.next() else {
+                self.stats.tx.device_busy += 1;
+                return Err(SendError::DeviceBusy);
+            };
+            let ident = self.take_ident();
+            let len = link.eth_header_len() + ipv4::HEADER_LEN + payload_len;
+            token.set_tcp_segment_size(segment);
+            token.consume(len, |buf| link.write_ip_frame(buf, dst_mac, packet, ident, 0, payload_len, false));
+            tokens.count();
+            self.stats.ipv4.tx_packets += 1;
+            return Ok(());
         }
         if payload_len + ipv4::HEADER_LEN <= link.ip_mtu {
             let Some(token) = tokens.next() else {
@@ -1159,30 +1185,30 @@ impl<'a> Inner<'a> {
         tokens: &mut T,
         sockets: &mut SocketSet<'_>,
     ) -> Result<(), SendError> {
-        let first = if self.tcp_cursor < sockets.capacity() { self.tcp_cursor } else { 0 };
+        let slots = sockets.capacity();
+        let first = if self.tcp_cursor < slots { self.tcp_cursor } else { 0 };
         let mss = self.tcp_mss();
         let budget = self.config.tcp_segments_per_socket.max(1);
         // The next poll starts after the TCP socket that goes first now
         // (set before dispatching, as a busy device ends the pass early).
         let mut leader_set = false;
-        let is_tcp = |s: &Socket| matches!(s, Socket::Tcp(_) | Socket::TcpListener(_));
-        let tail = sockets.iter_mut().filter(|(h, s)| h.index() >= first && is_tcp(s));
-        // A socket whose last dispatch found nothing due before a later
-        // instant would return at once: skip the call.
-        let quiet = |s: &Socket| matches!(s, Socket::Tcp(t) if t.is_quiet(now, mss));
-        for (h, socket) in tail {
+        // One pass over the slots from `first`, wrapping around.
+        let mut next = first;
+        for _ in 0..slots {
+            let index = next;
+            next = if index + 1 == slots { 0 } else { index + 1 };
+            let Some(socket) = sockets.slot_mut(index) else { continue };
+            // A socket whose last dispatch found nothing due before a
+            // later instant would return at once: skip the call.
+            let quiet = match socket {
+                Socket::Tcp(t) => t.is_quiet(now, mss),
+                Socket::TcpListener(_) => false,
+                Socket::Udp(_) | Socket::Icmp(_) | Socket::Dhcpv4(_) | Socket::Dns(_) => continue,
+            };
             if !core::mem::replace(&mut leader_set, true) {
-                self.tcp_cursor = h.index() + 1;
+                self.tcp_cursor = index + 1;
             }
-            if !quiet(socket) {
-                self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
-            }
-        }
-        for (h, socket) in sockets.iter_mut().filter(|(h, s)| h.index() < first && is_tcp(s)) {
-            if !core::mem::replace(&mut leader_set, true) {
-                self.tcp_cursor = h.index() + 1;
-            }
-            if !quiet(socket) {
+            if !quiet {
                 self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
             }
         }
@@ -1202,10 +1228,12 @@ impl<'a> Inner<'a> {
         match socket {
             Socket::Tcp(s) => {
                 give_secret(s, &self.config.tcp_secret);
-                let mss = match s.remote_endpoint().map(|r| r.addr) {
-                    Some(IpAddress::V6(remote)) => self.tcp_mss6(remote),
-                    Some(IpAddress::V4(_)) | None => mss,
+                // Segmentation offload is for IPv4 only (the device's TSO4).
+                let (mss, offload) = match s.remote_endpoint().map(|r| r.addr) {
+                    Some(IpAddress::V6(remote)) => (self.tcp_mss6(remote), 0),
+                    Some(IpAddress::V4(_)) | None => (mss, self.tcp_offload_payload()),
                 };
+                s.set_segmentation_offload(offload);
                 // `dispatch` checks every timer itself: asking `poll_at`
                 // first would plan the next segment twice.
                 for _ in 0..budget {
@@ -1220,6 +1248,7 @@ impl<'a> Inner<'a> {
                 }
             }
             Socket::TcpListener(l) => {
+                l.set_segmentation_offload(self.tcp_offload_payload());
                 // The listener only dispatches its sockets that are due.
                 for _ in 0..budget {
                     let mut sent = false;
@@ -1251,14 +1280,14 @@ impl<'a> Inner<'a> {
         repr: &TcpRepr,
         data: &[u8],
     ) -> Result<(), SendError> {
-        let checksum = self.caps.checksum.tcp.tx();
         let result = match (local.addr, remote.addr) {
             (IpAddress::V4(src), IpAddress::V4(dst)) => {
-                let packet = OutPacket::tcp(src, dst, self.config.ttl, repr, data, checksum);
-                self.send_ip(now, pending, tokens, &packet)
+                self.send_tcp_segment(now, pending, tokens, src, dst, repr, data)
             }
             (IpAddress::V6(src), IpAddress::V6(dst)) => {
-                let packet = OutPacket::tcp(src, dst, self.hop_limit6(), repr, data, checksum);
+                // Always summed here: device checksum offload covers IPv4
+                // TCP only (the virtio driver marks only those frames).
+                let packet = OutPacket::tcp(src, dst, self.hop_limit6(), repr, data, true);
                 self.send_ipv6(now, pending, tokens, &packet)
             }
             (IpAddress::V4(_), IpAddress::V6(_)) | (IpAddress::V6(_), IpAddress::V4(_)) => return Ok(()),
@@ -1270,6 +1299,58 @@ impl<'a> Inner<'a> {
             }
             Err(SendError::DeviceBusy) => Err(SendError::DeviceBusy),
             Err(SendError::Dropped | SendError::NeedsMultiFrame) => Ok(()),
+        }
+    }
+
+    /// Sends a TCP segment. The common case (one frame, next hop known)
+    /// builds every header straight in the transmit buffer; anything else
+    /// (ARP pending, fragmentation) takes the general datagram path.
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_tcp_segment<T: TxTokens>(
+        &mut self,
+        now: Instant,
+        pending: &mut PendingQueue<'_>,
+        tokens: &mut T,
+        src: Ipv4Address,
+        dst: Ipv4Address,
+        repr: &TcpRepr,
+        data: &[u8],
+    ) -> Result<(), SendError> {
+        let checksum = self.caps.checksum.tcp.tx();
+        let header_len = repr.header_len();
+        let ip_len = ipv4::HEADER_LEN + header_len + data.len();
+        if repr.payload_len == data.len() && ip_len <= self.caps.ip_mtu && ip_len <= ipv4::MAX_PACKET_LEN {
+            if let Some(mac) = self.resolved_mac(dst, now) {
+                let Some(token) = tokens.next() else {
+                    self.stats.tx.device_busy += 1;
+                    return Err(SendError::DeviceBusy);
+                };
+                let link = self.link();
+                let ip = ipv4::Repr {
+                    ident: self.take_ident(),
+                    ..ipv4::Repr::new(src, dst, IpProtocol::Tcp, header_len + data.len(), self.config.ttl)
+                };
+                let len = link.eth_header_len() + ip_len;
+                token.consume(len, |buf| link.write_tcp_frame(buf, mac, &ip, repr, header_len, data, checksum));
+                tokens.count();
+                self.stats.ipv4.tx_packets += 1;
+                return Ok(());
+            }
+        }
+        let packet = OutPacket::tcp(src, dst, self.config.ttl, repr, data, checksum);
+        self.send_ip(now, pending, tokens, &packet)
+    }
+
+    /// The link address a unicast datagram to `dst` goes to when it is
+    /// known right now; `None` when it needs routing errors counted or
+    /// ARP (the general path does both).
+    fn resolved_mac(&mut self, dst: Ipv4Address, now: Instant) -> Option<EthernetAddress> {
+        match self.next_hop(dst)? {
+            NextHop::Mac(mac) => Some(mac),
+            NextHop::Ip(ip) => match self.neighbours.lookup(ip, now) {
+                Lookup::Found(mac) => Some(mac),
+                Lookup::Pending | Lookup::Unknown | Lookup::Failed => None,
+            },
         }
     }
 

@@ -195,6 +195,12 @@ impl<'a> SocketSet<'a> {
         self.slots.iter_mut().enumerate().filter_map(|(i, s)| Some((SocketHandle(i), s.socket.as_mut()?)))
     }
 
+    /// The socket in slot `index`, if any (for passes that start at a
+    /// given slot and wrap around).
+    pub(crate) fn slot_mut(&mut self, index: usize) -> Option<&mut Socket<'a>> {
+        self.slots.get_mut(index)?.socket.as_mut()
+    }
+
     /// Slots in the set (taken or free): every handle's index is below.
     pub fn capacity(&self) -> usize {
         self.slots.len()

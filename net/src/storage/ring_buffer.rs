@@ -49,7 +49,10 @@ impl<'a> RingBuffer<'a> {
         if cap == 0 {
             return 0;
         }
-        let i = self.read_at + offset % cap;
+        // Offsets are below 2*capacity: a subtraction, not a division
+        // (this runs for every segment sent and received).
+        let offset = if offset < cap { offset } else { (offset - cap) % cap };
+        let i = self.read_at + offset;
         if i >= cap {
             i - cap
         } else {

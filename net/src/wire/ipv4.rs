@@ -375,20 +375,29 @@ impl Repr {
     /// left zero for the device. `buffer_len()` must not exceed 65535; the
     /// interface fragments before that.
     pub fn emit<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(&self, packet: &mut Packet<&mut T>, compute_checksum: bool) {
-        packet.set_version_and_header_len(HEADER_LEN);
-        packet.set_dscp_ecn(0);
-        packet.set_total_len(u16::try_from(self.buffer_len()).unwrap_or(u16::MAX));
-        packet.set_ident(self.ident);
-        packet.set_flags_and_offset(self.dont_frag, self.more_frags, self.frag_offset);
-        packet.set_ttl(self.ttl);
-        packet.set_protocol(self.protocol);
-        packet.set_src_addr(self.src_addr);
-        packet.set_dst_addr(self.dst_addr);
-        if compute_checksum {
-            packet.fill_checksum();
-        } else {
-            packet.set_checksum(0);
+        // Built in a local array in one pass (every segment sent comes
+        // through here), then stored at once.
+        let mut h = [0u8; HEADER_LEN];
+        h[field::VER_IHL] = 0x40 | (HEADER_LEN / 4) as u8;
+        h[field::LENGTH].copy_from_slice(&u16::try_from(self.buffer_len()).unwrap_or(u16::MAX).to_be_bytes());
+        h[field::IDENT].copy_from_slice(&self.ident.to_be_bytes());
+        let mut flags = (self.frag_offset / 8) & OFFSET_MASK;
+        if self.dont_frag {
+            flags |= FLAG_DONT_FRAG;
         }
+        if self.more_frags {
+            flags |= FLAG_MORE_FRAGS;
+        }
+        h[field::FLG_OFF].copy_from_slice(&flags.to_be_bytes());
+        h[field::TTL] = self.ttl;
+        h[field::PROTOCOL] = self.protocol.into();
+        h[field::SRC_ADDR].copy_from_slice(self.src_addr.as_bytes());
+        h[field::DST_ADDR].copy_from_slice(self.dst_addr.as_bytes());
+        if compute_checksum {
+            let c = checksum::checksum(&h);
+            h[field::CHECKSUM].copy_from_slice(&c.to_be_bytes());
+        }
+        packet.buffer.as_mut()[..HEADER_LEN].copy_from_slice(&h);
     }
 }
 

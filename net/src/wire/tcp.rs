@@ -100,13 +100,6 @@ impl TcpFlags {
     pub const fn contains(self, bit: u8) -> bool {
         self.0 & bit == bit
     }
-    fn set(&mut self, bit: u8, on: bool) {
-        if on {
-            self.0 |= bit
-        } else {
-            self.0 &= !bit
-        }
-    }
 }
 
 impl fmt::Debug for TcpFlags {
@@ -555,6 +548,22 @@ impl Repr {
             ..Repr::default()
         };
         let mut options = packet.options();
+        // The option list of nearly every segment after the handshake: a
+        // timestamp alone, as NOP, NOP, TS (Linux, BSD) or TS, EOL, pad
+        // (ours). Both are fully checked here; anything else is walked.
+        if let [a, b, c, d, e, f, g, h, i, j, k, l] = *options {
+            let ts = match (a, b, c, d, k, l) {
+                (kind::NOP, kind::NOP, kind::TIMESTAMP, 10, _, _) => Some([e, f, g, h, i, j, k, l]),
+                (kind::TIMESTAMP, 10, _, _, kind::EOL, kind::EOL) => Some([c, d, e, f, g, h, i, j]),
+                _ => None,
+            };
+            if let Some([v0, v1, v2, v3, e0, e1, e2, e3]) = ts {
+                let tsval = u32::from_be_bytes([v0, v1, v2, v3]);
+                let tsecr = u32::from_be_bytes([e0, e1, e2, e3]);
+                repr.timestamp = Some(TcpTimestamp { tsval, tsecr });
+                options = &[];
+            }
+        }
         while !options.is_empty() {
             let (rest, option) = TcpOption::parse(options)?;
             match option {
@@ -580,6 +589,9 @@ impl Repr {
     /// timestamps, four without).
     fn sack_blocks_to_emit(&self) -> usize {
         let present = self.sack_ranges.iter().flatten().count();
+        if present == 0 {
+            return 0;
+        }
         let room = (40 - self.fixed_options_len()).saturating_sub(2) / 8;
         present.min(room)
     }
@@ -613,49 +625,65 @@ impl Repr {
     /// payload is in place. The buffer must be `header_len() + payload_len`
     /// bytes long.
     pub fn emit_header<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(&self, packet: &mut Packet<&mut T>) {
-        packet.set_src_port(self.src_port);
-        packet.set_dst_port(self.dst_port);
-        packet.set_seq_number(self.seq_number);
-        packet.set_ack_number(self.ack_number.unwrap_or_default());
-        packet.set_window_len(self.window_len);
-        packet.set_header_len(self.header_len());
-        let mut flags = TcpFlags::default();
-        flags.set(TcpFlags::SYN, self.control == TcpControl::Syn);
-        flags.set(TcpFlags::FIN, self.control == TcpControl::Fin);
-        flags.set(TcpFlags::RST, self.control == TcpControl::Rst);
-        flags.set(TcpFlags::PSH, self.push);
-        flags.set(TcpFlags::ACK, self.ack_number.is_some());
-        flags.set(TcpFlags::URG, self.urgent.is_some());
-        flags.set(TcpFlags::ECE, self.ece);
-        flags.set(TcpFlags::CWR, self.cwr);
-        packet.set_flags(flags);
-        packet.set_urgent_at(self.urgent.unwrap_or(0));
-        {
-            let mut options = packet.options_mut();
-            if let Some(mss) = self.max_seg_size {
-                options = TcpOption::MaxSegmentSize(mss).emit(options);
-            }
-            if let Some(shift) = self.window_scale {
-                options = TcpOption::WindowScale(shift).emit(options);
-            }
-            if self.sack_permitted {
-                options = TcpOption::SackPermitted.emit(options);
-            }
-            if let Some(ts) = self.timestamp {
-                options = TcpOption::Timestamp { tsval: ts.tsval, tsecr: ts.tsecr }.emit(options);
-            }
-            let sack = self.sack_blocks_to_emit();
-            if sack > 0 {
-                let mut blocks = [None; 4];
-                for (slot, block) in blocks.iter_mut().zip(self.sack_ranges.iter().flatten().take(sack)) {
-                    *slot = Some(*block);
-                }
-                options = TcpOption::Sack(blocks).emit(options);
-            }
-            // Padding: end-of-list then zeros (both are zero bytes).
-            options.fill(0);
+        let header_len = self.header_len();
+        self.emit_header_into(&mut packet.buffer.as_mut()[..header_len]);
+    }
+
+    /// Writes the header and options into `header`, exactly
+    /// [`header_len`](Self::header_len) bytes, checksum zero. Every byte is
+    /// written in one pass (the send path builds headers straight in the
+    /// frame).
+    pub(crate) fn emit_header_into(&self, header: &mut [u8]) {
+        let mut flags = 0;
+        let bit = |on: bool, b: u8| if on { b } else { 0 };
+        flags |= bit(self.control == TcpControl::Syn, TcpFlags::SYN);
+        flags |= bit(self.control == TcpControl::Fin, TcpFlags::FIN);
+        flags |= bit(self.control == TcpControl::Rst, TcpFlags::RST);
+        flags |= bit(self.push, TcpFlags::PSH);
+        flags |= bit(self.ack_number.is_some(), TcpFlags::ACK);
+        flags |= bit(self.urgent.is_some(), TcpFlags::URG);
+        flags |= bit(self.ece, TcpFlags::ECE);
+        flags |= bit(self.cwr, TcpFlags::CWR);
+        let mut fixed = [0u8; HEADER_LEN];
+        fixed[field::SRC_PORT].copy_from_slice(&self.src_port.to_be_bytes());
+        fixed[field::DST_PORT].copy_from_slice(&self.dst_port.to_be_bytes());
+        fixed[field::SEQ].copy_from_slice(&self.seq_number.0.to_be_bytes());
+        fixed[field::ACK].copy_from_slice(&self.ack_number.unwrap_or_default().0.to_be_bytes());
+        // Data offset in the high nibble; the reserved bits are zero.
+        fixed[field::OFFSET] = ((header.len() / 4).min(15) as u8) << 4;
+        fixed[field::FLAGS] = flags;
+        fixed[field::WINDOW].copy_from_slice(&self.window_len.to_be_bytes());
+        fixed[field::URGENT].copy_from_slice(&self.urgent.unwrap_or(0).to_be_bytes());
+        let (head, mut options) = header.split_at_mut(HEADER_LEN);
+        head.copy_from_slice(&fixed);
+        if let Some(mss) = self.max_seg_size {
+            options = TcpOption::MaxSegmentSize(mss).emit(options);
         }
-        packet.set_checksum(0);
+        if let Some(shift) = self.window_scale {
+            options = TcpOption::WindowScale(shift).emit(options);
+        }
+        if self.sack_permitted {
+            options = TcpOption::SackPermitted.emit(options);
+        }
+        if let Some(ts) = self.timestamp {
+            // The common case, written without the general option code.
+            let (out, rest) = options.split_at_mut(10);
+            out[0] = kind::TIMESTAMP;
+            out[1] = 10;
+            out[2..6].copy_from_slice(&ts.tsval.to_be_bytes());
+            out[6..10].copy_from_slice(&ts.tsecr.to_be_bytes());
+            options = rest;
+        }
+        let sack = self.sack_blocks_to_emit();
+        if sack > 0 {
+            let mut blocks = [None; 4];
+            for (slot, block) in blocks.iter_mut().zip(self.sack_ranges.iter().flatten().take(sack)) {
+                *slot = Some(*block);
+            }
+            options = TcpOption::Sack(blocks).emit(options);
+        }
+        // Padding: end-of-list then zeros (both are zero bytes).
+        options.fill(0);
     }
 
     /// Writes header, options and `payload` (`payload_len` bytes) into a

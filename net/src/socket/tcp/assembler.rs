@@ -33,6 +33,7 @@ impl Assembler {
         self.len = 0;
     }
     /// Bytes covered by all ranges.
+    #[inline]
     pub fn covered(&self) -> usize {
         self.ranges().iter().map(|r| r.1 - r.0).sum()
     }

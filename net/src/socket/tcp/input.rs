@@ -20,7 +20,10 @@ impl<'a> TcpSocket<'a> {
             | State::CloseWait
             | State::Closing
             | State::LastAck
-            | State::TimeWait => self.tuple == Some((local, remote)),
+            // Ports first: the cheapest test that tells connections apart.
+            | State::TimeWait => self.tuple.is_some_and(|(l, r)| {
+                r.port == remote.port && l.port == local.port && r.addr == remote.addr && l.addr == local.addr
+            }),
         }
     }
 

@@ -54,28 +54,53 @@ pub fn siphash24(key: &[u8; 16], message: &[u8]) -> u64 {
 }
 
 /// Hash of a connection's 4-tuple with a one-byte purpose tag (so the same
-/// secret can key several independent values).
+/// secret can key several independent values). The message is as short as
+/// the addresses allow (13 bytes for IPv4: two SipHash blocks), with the
+/// families in it so no two tuples share a message.
 pub fn tuple_hash(secret: &[u8; 16], local: IpEndpoint, remote: IpEndpoint, tag: u8) -> u64 {
-    let mut message = [0u8; 1 + 2 * (16 + 2)];
+    let mut message = [0u8; 2 + 2 * (16 + 2)];
     message[0] = tag;
-    let mut at = 1;
-    for ep in [local, remote] {
+    let mut at = 2;
+    for (i, ep) in [local, remote].into_iter().enumerate() {
         let addr: &[u8] = match &ep.addr {
             IpAddress::V4(a) => a.as_bytes(),
-            IpAddress::V6(a) => a.as_bytes(),
+            IpAddress::V6(a) => {
+                message[1] |= 1 << i;
+                a.as_bytes()
+            }
         };
         message[at..at + addr.len()].copy_from_slice(addr);
-        at += 16;
+        at += addr.len();
         message[at..at + 2].copy_from_slice(&ep.port.to_be_bytes());
         at += 2;
     }
-    siphash24(secret, &message)
+    siphash24(secret, &message[..at])
 }
 
 /// The RFC 6528 initial sequence number for a connection opened at `now`.
 pub fn initial_sequence_number(secret: &[u8; 16], local: IpEndpoint, remote: IpEndpoint, now: Instant) -> SeqNumber {
+    isn_and_ts_offset(secret, local, remote, now).0
+}
+
+/// The initial sequence number and the timestamp offset of a connection,
+/// from one keyed hash: its low half keys the ISN, its high half the
+/// offset. The halves of a pseudo-random function's output are
+/// independent, so seeing one tells nothing about the other, and neither
+/// tells anything about another 4-tuple.
+pub(crate) fn isn_and_ts_offset(
+    secret: &[u8; 16],
+    local: IpEndpoint,
+    remote: IpEndpoint,
+    now: Instant,
+) -> (SeqNumber, u32) {
+    let hash = tuple_hash(secret, local, remote, 0);
     let clock = (now.total_micros() / 4) as u32;
-    SeqNumber((tuple_hash(secret, local, remote, 0) as u32).wrapping_add(clock))
+    (SeqNumber((hash as u32).wrapping_add(clock)), (hash >> 32) as u32)
+}
+
+/// The timestamp offset of a connection (see [`isn_and_ts_offset`]).
+pub(crate) fn ts_offset(secret: &[u8; 16], local: IpEndpoint, remote: IpEndpoint) -> u32 {
+    (tuple_hash(secret, local, remote, 0) >> 32) as u32
 }
 
 #[cfg(test)]
@@ -109,5 +134,21 @@ mod tests {
         // 4 us ticks: 400 us later is 100 further on.
         let later = initial_sequence_number(&KEY, ep(1, 80), ep(2, 5000), t + crate::time::Duration::from_micros(400));
         assert_eq!(later.diff(a), 100);
+    }
+
+    #[test]
+    fn isn_and_timestamp_offset_are_the_two_halves_of_one_hash() {
+        let t = Instant::from_secs(3);
+        let (isn, offset) = isn_and_ts_offset(&KEY, ep(1, 80), ep(2, 5000), t);
+        let hash = tuple_hash(&KEY, ep(1, 80), ep(2, 5000), 0);
+        assert_eq!(isn, SeqNumber((hash as u32).wrapping_add(750_000)));
+        assert_eq!(offset, (hash >> 32) as u32);
+        assert_eq!(isn, initial_sequence_number(&KEY, ep(1, 80), ep(2, 5000), t));
+        assert_eq!(offset, ts_offset(&KEY, ep(1, 80), ep(2, 5000)));
+        assert_ne!(offset, ts_offset(&KEY, ep(1, 80), ep(2, 5001)));
+        // The same address bytes in another family are another message.
+        let v6 =
+            IpEndpoint::new(crate::wire::Ipv6Address([10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).into(), 80);
+        assert_ne!(tuple_hash(&KEY, v6, ep(2, 5000), 0), tuple_hash(&KEY, ep(1, 80), ep(2, 5000), 0));
     }
 }

@@ -15,7 +15,7 @@
 //! `accepts`, `process`, `dispatch`, `poll_at`.
 
 use super::cookie::{self, TimestampOptions};
-use super::isn::tuple_hash;
+use super::isn;
 use super::{rst_reply, State, TcpConfig, TcpReply, TcpSocket};
 use crate::time::Instant;
 use crate::wire::tcp::{Repr as TcpRepr, SeqNumber, TcpControl, TcpTimestamp};
@@ -79,6 +79,8 @@ pub struct TcpListener<'a, 'b> {
     cursor: usize,
     /// Route MSS from the last `dispatch` (for cookie SYN-ACKs).
     mss_limit: usize,
+    /// Given to every pool socket (see `TcpSocket::set_segmentation_offload`).
+    offload_len: usize,
     stats: ListenerStats,
     parked: [Option<ParkedCookie>; PARKED_COOKIES],
     /// The slot the next parked cookie takes (round-robin).
@@ -107,6 +109,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             sockets,
             cursor: 0,
             mss_limit: 536,
+            offload_len: 0,
             stats: ListenerStats::default(),
             parked: [None; PARKED_COOKIES],
             parked_next: 0,
@@ -224,13 +227,23 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         if remote.addr.is_multicast() || remote.addr.is_unspecified() || local.addr.is_multicast() {
             return None;
         }
-        if self.accept_queue_len() >= self.limits.accept_backlog {
+        // One pass over the pool for both queue lengths and a free socket.
+        let (mut accept_queue, mut syn_queue, mut free) = (0, 0, None);
+        for (i, s) in self.sockets.iter().enumerate() {
+            match (s.accepted, s.state) {
+                (false, State::Established | State::CloseWait) => accept_queue += 1,
+                (false, State::SynReceived) => syn_queue += 1,
+                (false, State::Closed) if free.is_none() => free = Some(i),
+                _ => {}
+            }
+        }
+        if accept_queue >= self.limits.accept_backlog {
             // The application is not keeping up: let the client retry.
             self.stats.dropped += 1;
             return None;
         }
-        if self.syn_queue_len() < self.limits.syn_backlog {
-            if let Some(i) = self.take_socket(false) {
+        if syn_queue < self.limits.syn_backlog {
+            if let Some(i) = free.or_else(|| self.take_socket(false)) {
                 if self.sockets[i].open_from_syn(now, local, remote, repr).is_ok() {
                     self.stats.syns_queued += 1;
                 }
@@ -250,7 +263,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     }
 
     fn ts_offset(&self, local: IpEndpoint, remote: IpEndpoint) -> u32 {
-        tuple_hash(&self.config.isn_secret, local, remote, 1) as u32
+        isn::ts_offset(&self.config.isn_secret, local, remote)
     }
 
     fn cookie_syn_ack(&self, now: Instant, local: IpEndpoint, remote: IpEndpoint, syn: &TcpRepr) -> TcpReply {
@@ -396,6 +409,12 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         }
     }
 
+    /// TCP segmentation offload for every pool socket, applied at their
+    /// next dispatch (see `TcpSocket::set_segmentation_offload`).
+    pub fn set_segmentation_offload(&mut self, max_payload: usize) {
+        self.offload_len = max_payload;
+    }
+
     /// Emits the next segment any pool socket has due (at most one per
     /// call, round-robin across sockets). `mss_limit` is for IPv4
     /// connections; IPv6 ones get 20 bytes less (their IP header is 20
@@ -407,19 +426,29 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         self.mss_limit = mss_limit;
         let n = self.sockets.len();
         let mut emit = Some(emit);
-        for k in 0..n {
-            let i = (self.cursor + k) % n;
+        let mut next = if self.cursor < n { self.cursor } else { 0 };
+        for _ in 0..n {
+            let i = next;
+            next = if i + 1 == n { 0 } else { i + 1 };
             let s = &mut self.sockets[i];
-            if s.poll_at_remembered().is_none_or(|t| t > now) {
+            // A socket whose last dispatch found nothing due stays quiet
+            // until touched; any other is dispatched, which either sends or
+            // finds nothing due and goes quiet (one planning pass, not a
+            // `poll_at` and then the same planning again).
+            let remote = s.remote_endpoint();
+            let mss = remote.map_or(mss_limit, |r| family_mss(mss_limit, r));
+            if s.state == State::Closed || s.is_quiet(now, mss) {
                 continue;
             }
-            let mss = s.remote_endpoint().map_or(mss_limit, |r| family_mss(mss_limit, r));
+            // Segmentation offload is for IPv4 (the device's TSO4).
+            let v6 = remote.is_some_and(|r| matches!(r.addr, IpAddress::V6(_)));
+            s.set_segmentation_offload(if v6 { 0 } else { self.offload_len });
             let result = s.dispatch(now, mss, |l, r, repr, p| match emit.take() {
                 Some(f) => f(l, r, repr, p),
                 None => Ok(()),
             });
             if emit.is_none() {
-                self.cursor = (i + 1) % n;
+                self.cursor = next;
                 return result;
             }
             result?;

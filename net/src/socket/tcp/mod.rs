@@ -113,7 +113,6 @@ pub use rtt::RttEstimator;
 use core::fmt;
 
 use assembler::Assembler;
-use isn::tuple_hash;
 
 use crate::storage::RingBuffer;
 use crate::time::{Duration, Instant};
@@ -344,6 +343,9 @@ pub struct TcpSocket<'a> {
     remote_mss: usize,
     /// What the interface said fits in one segment (last `dispatch`).
     mss_limit: usize,
+    /// Payload one segment may carry when the device segments it (TCP
+    /// segmentation offload); 0: every segment is at most one MSS.
+    offload_len: usize,
     sack_ok: bool,
     timestamps: bool,
     ts_recent: u32,
@@ -436,6 +438,7 @@ impl<'a> TcpSocket<'a> {
             unacked_bytes: 0,
             remote_mss: DEFAULT_MSS_V4,
             mss_limit: DEFAULT_MSS_V4,
+            offload_len: 0,
             sack_ok: false,
             timestamps: false,
             ts_recent: 0,
@@ -506,6 +509,17 @@ impl<'a> TcpSocket<'a> {
         self.quiet = None;
         self.config = config;
     }
+    /// Lets new data go out in segments of up to `max_payload` bytes, a
+    /// whole number of MSS each, for a device that cuts them at the MTU
+    /// itself (TCP segmentation offload); 0 turns it off. Only while the
+    /// peer's MSS is at least the route's, so the device's pieces are never
+    /// larger than the peer takes. The interface sets it from the device.
+    pub fn set_segmentation_offload(&mut self, max_payload: usize) {
+        if self.offload_len != max_payload {
+            self.quiet = None;
+            self.offload_len = max_payload;
+        }
+    }
     pub fn state(&self) -> State {
         self.state
     }
@@ -566,8 +580,7 @@ impl<'a> TcpSocket<'a> {
     /// Sets the 4-tuple and everything derived from it.
     fn open_tuple(&mut self, local: IpEndpoint, remote: IpEndpoint, now: Instant) {
         self.tuple = Some((local, remote));
-        self.iss = isn::initial_sequence_number(&self.config.isn_secret, local, remote, now);
-        self.ts_offset = tuple_hash(&self.config.isn_secret, local, remote, 1) as u32;
+        (self.iss, self.ts_offset) = isn::isn_and_ts_offset(&self.config.isn_secret, local, remote, now);
         self.snd_una = self.iss;
         self.snd_nxt = self.iss;
         self.snd_max = self.iss;

@@ -9,23 +9,38 @@ impl<'a> TcpSocket<'a> {
     // Segment construction
     // ---------------------------------------------------------------
 
+    #[inline]
     pub(super) fn ts_val(&self, now: Instant) -> u32 {
         (now.total_millis() as u32).wrapping_add(self.ts_offset)
     }
 
+    #[inline]
     pub(super) fn timestamp_option(&self, now: Instant) -> Option<TcpTimestamp> {
         self.timestamps.then(|| TcpTimestamp { tsval: self.ts_val(now), tsecr: self.ts_recent })
     }
 
     /// The MSS we announce: what one segment can carry on this interface.
+    #[inline]
     pub(super) fn advertised_mss(&self) -> usize {
         self.mss_limit.min(0xffff)
     }
 
     /// Payload bytes per full segment we send.
+    #[inline]
     pub(super) fn send_mss(&self) -> usize {
         let overhead = if self.timestamps { TIMESTAMP_OVERHEAD } else { 0 };
         self.remote_mss.min(self.mss_limit).saturating_sub(overhead).max(1)
+    }
+
+    /// The most new data one segment may carry: one MSS, or a whole number
+    /// of them when the device segments (and the peer takes full-sized
+    /// segments, so the device's cut at the MTU is exactly `mss`).
+    pub(super) fn max_segment_payload(&self, mss: usize) -> usize {
+        if self.offload_len > mss && self.remote_mss >= self.mss_limit {
+            self.offload_len / mss * mss
+        } else {
+            mss
+        }
     }
 
     /// The window to announce, with receiver silly-window avoidance: the
@@ -56,6 +71,7 @@ impl<'a> TcpSocket<'a> {
     }
 
     /// (local, remote); only called once the 4-tuple is known.
+    #[inline]
     pub(super) fn endpoints(&self) -> (IpEndpoint, IpEndpoint) {
         self.tuple.unwrap_or_else(|| {
             let any = IpEndpoint::new(IpAddress::V4(Default::default()), 0);
@@ -98,6 +114,7 @@ impl<'a> TcpSocket<'a> {
     /// highest sent, even while retransmitting from an earlier point, so
     /// the peer (whose RCV.NXT may be anywhere up to it) finds it in its
     /// window; but not past the right edge of the peer's window.
+    #[inline]
     pub(super) fn ack_seq(&self) -> SeqNumber {
         let edge = self.snd_una + self.snd_wnd;
         if self.snd_max <= edge || !self.syn_acked {
@@ -121,6 +138,7 @@ impl<'a> TcpSocket<'a> {
     // ---------------------------------------------------------------
 
     /// The application closed the send side (a FIN is or was due).
+    #[inline]
     pub(super) fn fin_wanted(&self) -> bool {
         matches!(self.state, State::FinWait1 | State::FinWait2 | State::Closing | State::LastAck | State::TimeWait)
     }
@@ -151,14 +169,20 @@ impl<'a> TcpSocket<'a> {
         let limited_transmit = if self.recovery.is_none() { self.dup_acks.min(2) as usize * mss } else { 0 };
         let cwnd = self.congestion.window() + limited_transmit;
         let usable = self.snd_wnd.saturating_sub(offset).min(cwnd.saturating_sub(in_flight));
-        let len = unsent.min(usable).min(mss);
+        let mut len = unsent.min(usable).min(self.max_segment_payload(mss));
+        // A segment of several MSS (for the device to cut) ends in a short
+        // piece only where a lone short segment could go (Nagle below).
+        let short_tail_ok = len == unsent && (!self.config.nagle || offset == 0 || self.fin_wanted());
+        if len > mss && !short_tail_ok {
+            len -= len % mss;
+        }
         let fin = self.fin_wanted()
             && matches!(self.state, State::FinWait1 | State::Closing | State::LastAck)
             && offset + len == queued
             && offset <= queued;
         let retransmitting = self.snd_nxt < self.snd_max;
         let send_data = len > 0
-            && (len == mss
+            && (len >= mss
                 || retransmitting
                 || (len == unsent && (!self.config.nagle || offset == 0 || fin))
                 || (self.max_snd_wnd > 0 && len >= self.max_snd_wnd / 2));
@@ -179,6 +203,7 @@ impl<'a> TcpSocket<'a> {
         edge > self.rcv_adv_edge
     }
 
+    #[inline]
     pub(super) fn keepalive_due_at(&self) -> Option<Instant> {
         let interval = self.config.keep_alive?;
         let idle = matches!(self.state, State::Established | State::CloseWait)
@@ -191,6 +216,7 @@ impl<'a> TcpSocket<'a> {
         Some(since + interval)
     }
 
+    #[inline]
     pub(super) fn syn_due(&self) -> bool {
         matches!(self.state, State::SynSent | State::SynReceived) && self.snd_nxt == self.iss
     }
@@ -217,24 +243,6 @@ impl<'a> TcpSocket<'a> {
     #[inline]
     pub(crate) fn is_quiet(&self, now: Instant, mss_limit: usize) -> bool {
         self.quiet.is_some_and(|q| q.mss_limit == mss_limit.max(1) && q.until.is_none_or(|t| now < t))
-    }
-
-    /// `poll_at` for a socket that is dispatched only when due (a
-    /// listener's pool): a deadline in the future is remembered, so the
-    /// next call is cheap until something touches the socket.
-    pub(super) fn poll_at_remembered(&mut self) -> Option<Instant> {
-        if let Some(quiet) = self.quiet {
-            return quiet.until;
-        }
-        if matches!(self.state, State::Closed | State::Listen) {
-            return None;
-        }
-        if self.due_now() {
-            return Some(Instant::ZERO);
-        }
-        let until = self.timer_deadline(self.persist_at);
-        self.quiet = Some(Quiet { until, mss_limit: self.mss_limit });
-        until
     }
 
     /// Whether `dispatch` has something to do whatever the time (a
@@ -268,11 +276,8 @@ impl<'a> TcpSocket<'a> {
     /// The earliest of the armed timers, with `persist` for the persist
     /// timer.
     fn timer_deadline(&self, persist: Option<Instant>) -> Option<Instant> {
-        let mut due = self.keepalive_due_at();
-        for t in [self.rto_at, persist, self.ack_at, self.time_wait_until].into_iter().flatten() {
-            due = Some(due.map_or(t, |d| d.min(t)));
-        }
-        due
+        let due = earliest(earliest(self.rto_at, persist), earliest(self.ack_at, self.time_wait_until));
+        earliest(due, self.keepalive_due_at())
     }
 
     /// Emits the next segment that is due at `now`, if any, by calling
@@ -365,7 +370,9 @@ impl<'a> TcpSocket<'a> {
         }
 
         if let Some((offset, len, fin)) = self.plan_data() {
-            return self.send_data(now, offset, len, fin, emit);
+            self.send_data(now, offset, len, fin, emit)?;
+            self.settle_after_data(now);
+            return Ok(());
         }
 
         // Data waiting, nothing in flight, and the window too small to
@@ -407,19 +414,49 @@ impl<'a> TcpSocket<'a> {
             let saved = self.ack_state();
             let reply = self.ack_reply(now);
             let result = emit(local, remote, &reply.repr, &[]);
-            if result.is_err() {
-                self.restore_ack_state(saved);
+            match result {
+                // Every check above came out empty and the ACK changed
+                // none of their inputs: the next call would only go quiet.
+                Ok(()) => self.go_quiet(),
+                Err(_) => self.restore_ack_state(saved),
             }
             return result;
         }
         // Every check above came out empty: nothing is due before the
         // next timer unless something touches the socket.
-        self.quiet = Some(Quiet { until: self.timer_deadline(self.persist_at), mss_limit: self.mss_limit });
+        self.go_quiet();
         Ok(())
+    }
+
+    /// Nothing is due before the next timer unless something touches the
+    /// socket: the next `dispatch` (and `poll_at`) answer without planning.
+    fn go_quiet(&mut self) {
+        self.quiet = Some(Quiet { until: self.timer_deadline(self.persist_at), mss_limit: self.mss_limit });
+    }
+
+    /// After new data (or a FIN) went out: goes quiet at once when the next
+    /// `dispatch` would find nothing due, sparing it the full pass. Of the
+    /// checks that come before `plan_data` there, sending changes only the
+    /// RTO (armed, normally in the future) and the SACK pipe; the segment
+    /// carried the current ACK and window, and keepalive needs an idle
+    /// connection. The persist timer is disarmed as that pass would.
+    fn settle_after_data(&mut self, now: Instant) {
+        if self.rto_at.is_some_and(|t| now >= t)
+            || self.sack_hole_due()
+            || self.plan_data().is_some()
+            || self.persist_needed()
+            || self.keepalive_due_at().is_some_and(|t| now >= t)
+        {
+            return;
+        }
+        self.persist_at = None;
+        self.persist_backoff = 0;
+        self.go_quiet();
     }
 
     /// Data waiting, nothing in flight, and nothing sendable (checked by
     /// the caller): the persist timer must run.
+    #[inline]
     pub(super) fn persist_needed(&self) -> bool {
         let unsent = self.tx_buffer.len().saturating_sub(self.snd_nxt.distance_from(self.snd_una));
         self.syn_acked
@@ -566,10 +603,12 @@ impl<'a> TcpSocket<'a> {
     }
 
     /// What `stamp_ack` changes, to undo it when a segment is not sent.
+    #[inline]
     pub(super) fn ack_state(&self) -> (SeqNumber, SeqNumber, Option<Instant>, usize) {
         (self.rcv_adv_edge, self.last_ack_sent, self.ack_at, self.unacked_bytes)
     }
 
+    #[inline]
     pub(super) fn restore_ack_state(&mut self, saved: (SeqNumber, SeqNumber, Option<Instant>, usize)) {
         (self.rcv_adv_edge, self.last_ack_sent, self.ack_at, self.unacked_bytes) = saved;
     }
@@ -590,5 +629,15 @@ impl<'a> TcpSocket<'a> {
             self.restore_ack_state(saved);
         }
         result
+    }
+}
+
+/// The earlier of two optional deadlines.
+#[inline]
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
     }
 }

@@ -67,12 +67,14 @@ impl<'a> TcpSocket<'a> {
         None
     }
 
+    #[inline]
     pub(super) fn sack_hole_due(&self) -> bool {
-        self.recovery.is_some()
-            && self.sack_ok
-            && self.syn_acked
-            && self.pipe() < self.congestion.window()
-            && self.next_hole().is_some()
+        self.recovery.is_some() && self.sack_ok && self.syn_acked && self.sack_hole_fits()
+    }
+
+    /// During SACK recovery: the pipe has room and a hole is waiting.
+    fn sack_hole_fits(&self) -> bool {
+        self.pipe() < self.congestion.window() && self.next_hole().is_some()
     }
 
     /// RFC 6675 pipe: bytes believed in the network (sent, neither
