@@ -867,4 +867,56 @@ mod tests {
         assert!(!IpProtocol::Ipv6NoNxt.is_ipv6_extension_header());
         assert!(!IpProtocol::Icmpv6.is_ipv6_extension_header());
     }
+    /// xorshift64*: enough randomness for a property test, no crates.
+    fn next_random(state: &mut u64) -> u64 {
+        *state ^= *state >> 12;
+        *state ^= *state << 25;
+        *state ^= *state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    #[test]
+    fn ipv6_text_properties() {
+        let mut rng = 0x1234_5678_9abc_def1u64;
+        // Random addresses with runs of zero groups print and parse back.
+        for _ in 0..5000 {
+            let mut groups = [0u16; 8];
+            for g in groups.iter_mut() {
+                let r = next_random(&mut rng);
+                *g = if r % 3 == 0 { 0 } else { (r >> 8) as u16 >> (r % 16) };
+            }
+            let [a, b, c, d, e, f, g, h] = groups;
+            let addr = Ipv6Address::new(a, b, c, d, e, f, g, h);
+            let text = addr.to_string();
+            assert_eq!(text.parse(), Ok(addr), "{text}");
+            assert!(!text.contains(":::") && text.matches("::").count() <= 1, "{text}");
+        }
+        // Random strings over the address alphabet never panic, and what
+        // parses prints to text that parses to the same address.
+        let alphabet = b"0123456789abcdefABCDEFg:.:::/%";
+        for _ in 0..20000 {
+            let pick = |rng: &mut u64| alphabet[(next_random(rng) % alphabet.len() as u64) as usize] as char;
+            let text: std::string::String = if next_random(&mut rng) % 2 == 0 {
+                let len = (next_random(&mut rng) % 46) as usize;
+                (0..len).map(|_| pick(&mut rng)).collect()
+            } else {
+                // A valid text with one character replaced, inserted or removed.
+                let w = next_random(&mut rng);
+                let mut text = Ipv6Address::new(0x2001, 0xdb8, 0, (w >> 16) as u16 & 1, 0, 0, w as u16, 1).to_string();
+                let at = (next_random(&mut rng) % text.len() as u64) as usize;
+                match next_random(&mut rng) % 3 {
+                    0 => text.replace_range(at..at + 1, &pick(&mut rng).to_string()),
+                    1 => text.insert(at, pick(&mut rng)),
+                    _ => {
+                        text.remove(at);
+                    }
+                }
+                text
+            };
+            if let Ok(addr) = text.parse::<Ipv6Address>() {
+                assert_eq!(addr.to_string().parse(), Ok(addr), "{text}");
+            }
+            let _ = text.parse::<Ipv6Cidr>();
+        }
+    }
 }
