@@ -580,6 +580,10 @@ fn packet_too_big_lowers_the_path_mtu_and_our_datagrams_are_fragmented() {
     }
     assert_eq!(a.stats().ipv6.tx_fragments, 2);
     assert_eq!(a.ipv6_path_mtu(FAR, secs(2 + 600)), 1500, "forgotten after ten minutes");
+    // An expired entry never makes the interface ask for polls at once.
+    a.poll(secs(700), &mut dev, &mut sockets);
+    let next = a.poll_at(secs(700), &sockets);
+    assert!(next.is_none_or(|t| t > secs(700)), "{next:?}");
 }
 
 // ---- Two interfaces on one link ----

@@ -69,10 +69,20 @@ impl<'a> Ipv6State<'a> {
                 .any(|a| a.state != slaac::AddressState::Duplicate && a.address.solicited_node().multicast_mac() == mac)
     }
 
-    /// The earliest IPv6 timer.
+    /// The earliest IPv6 timer. (Path MTU entries expire lazily: nothing
+    /// needs sending when they do.)
     pub fn poll_at(&self) -> Option<Instant> {
-        let mtus = self.path_mtus.iter().flatten().map(|p| p.until);
-        [self.autoconf.poll_at(), self.ndp.poll_at()].into_iter().flatten().chain(mtus).min()
+        [self.autoconf.poll_at(), self.ndp.poll_at()].into_iter().flatten().min()
+    }
+
+    /// Forgets lowered path MTUs whose time is up (RFC 8201 5.3: try the
+    /// link MTU again).
+    fn expire_path_mtus(&mut self, now: Instant) {
+        for p in self.path_mtus.iter_mut() {
+            if p.is_some_and(|p| now >= p.until) {
+                *p = None;
+            }
+        }
     }
 
     fn path_mtu(&self, dst: Ipv6Address, now: Instant) -> Option<usize> {
@@ -888,8 +898,8 @@ impl<'a> Inner<'a> {
 
     /// The TCP payload one segment with a bare header carries to `remote`.
     pub(crate) fn tcp_mss6(&self, remote: Ipv6Address) -> usize {
-        // Poll time is not at hand here: an expired entry still counts
-        // until replaced, which only errs on the small side.
+        // Poll time is not at hand here: an expired entry counts until the
+        // next poll forgets it, which only errs on the small side.
         let link = self.link_mtu6();
         let mtu = self
             .ipv6
@@ -1077,6 +1087,9 @@ impl<'a> Inner<'a> {
     /// are due.
     pub(crate) fn ipv6_timers<T: TxTokens>(&mut self, now: Instant, tokens: &mut T) -> Result<(), SendError> {
         let mac = self.config.mac;
+        if let Some(v6) = self.ipv6.as_mut() {
+            v6.expire_path_mtus(now);
+        }
         loop {
             let Some(v6) = self.ipv6.as_mut() else { return Ok(()) };
             let Some(due) = v6.autoconf.next_due(now) else { break };
