@@ -766,3 +766,16 @@ fn tcp_over_ipv6_on_an_offloading_device_is_summed_and_cut_by_the_stack() {
     assert!(n >= 4 * 1428 && got[..n] == data[..n], "{n} bytes in order");
     assert_eq!(b.stats().tcp.bad_checksum, 0);
 }
+
+#[test]
+fn only_neighbour_discovery_may_come_from_the_unspecified_address() {
+    let (mut a, mut dev, mut sockets, h) = with_udp_socket(7);
+    let any = Ipv6Address::UNSPECIFIED;
+    let request = icmpv6::Repr::EchoRequest { ident: 1, seq_no: 1, data: b"x" };
+    dev.rx.push_back(icmpv6_frame(MAC_A, MAC_P, any, LL_A, 64, &request));
+    dev.rx.push_back(frame6(MAC_A, MAC_P, &ipv6_packet(any, LL_A, IpProtocol::Udp, 64, &udp6(any, LL_A, 9, 7, b"?"))));
+    a.poll(secs(1), &mut dev, &mut sockets);
+    assert!(dev.take_tx().is_empty());
+    assert!(sockets.get_mut::<UdpSocket>(h).recv().is_err());
+    assert_eq!(a.stats().ipv6.bad_source, 2);
+}

@@ -368,6 +368,11 @@ fn deliver<T: TxTokens>(
         inner.stats.ipv6.to_tentative += 1;
         return Delivery::Done;
     }
+    // Only neighbour discovery (DAD) comes from the unspecified address.
+    if datagram.src.is_unspecified() && datagram.protocol != IpProtocol::Icmpv6 {
+        inner.stats.ipv6.bad_source += 1;
+        return Delivery::Done;
+    }
     match datagram.protocol {
         IpProtocol::Icmpv6 => process_icmpv6(inner, pending, now, datagram, sockets, tokens),
         IpProtocol::Udp => {
@@ -461,6 +466,9 @@ fn process_icmpv6<T: TxTokens>(
         return Delivery::Done;
     }
     match repr {
+        icmpv6::Repr::EchoRequest { .. } if datagram.src.is_unspecified() => {
+            inner.stats.ipv6.bad_source += 1;
+        }
         icmpv6::Repr::EchoRequest { ident, seq_no, data } => {
             stats.echo_requests_received += 1;
             let to_us = !datagram.dst.is_multicast();
