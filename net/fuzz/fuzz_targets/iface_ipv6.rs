@@ -16,11 +16,6 @@
 //! every operation the interface is polled; every frame it sends must
 //! parse with valid checksums (`common/iface.rs`), and every address it
 //! holds must be unicast.
-//!
-//! Needs the interface's IPv6 API (`Interface::enable_ipv6`, `Ipv6Config`,
-//! `NdpSlot`, from the ipv6-iface branch): until that is in main this file
-//! is not registered in `Cargo.toml` (add a `[[bin]]` named `iface_ipv6`)
-//! nor in `run.sh`'s target list.
 #![no_main]
 
 #[path = "../common/iface.rs"]
