@@ -779,3 +779,43 @@ fn only_neighbour_discovery_may_come_from_the_unspecified_address() {
     assert!(sockets.get_mut::<UdpSocket>(h).recv().is_err());
     assert_eq!(a.stats().ipv6.bad_source, 2);
 }
+
+/// Found by the `iface_ipv6` fuzz target: a reply waiting for neighbour
+/// discovery outlived its source address (a SLAAC address whose valid
+/// lifetime ended meanwhile) and went out from it once the neighbour
+/// answered.
+#[test]
+fn a_reply_whose_source_expired_while_waiting_is_dropped() {
+    let mut a = v6_interface(MAC_A, quiet_config());
+    let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
+    dev.rx.push_back(router_advert(30, 30));
+    a.poll(secs(0), &mut dev, &mut sockets);
+    assert!(a.has_ipv6_address(GLOBAL_A));
+    dev.take_tx();
+    // A ping to the SLAAC address from a neighbour whose MAC is unknown.
+    let mac_q = EthernetAddress([0x02, 0, 0, 0, 0, 0x55]);
+    let ll_q = Ipv6Address::link_local_from_mac(&mac_q);
+    let request = icmpv6::Repr::EchoRequest { ident: 7, seq_no: 1, data: b"late" };
+    dev.rx.push_back(icmpv6_frame(MAC_A, mac_q, ll_q, GLOBAL_A, 64, &request));
+    a.poll(secs(1), &mut dev, &mut sockets);
+    assert_eq!(a.pending_packets(), 1, "the reply waits for neighbour discovery");
+    dev.take_tx();
+    // The next poll comes after the address expired; then the neighbour answers.
+    a.poll(secs(31), &mut dev, &mut sockets);
+    assert!(!a.has_ipv6_address(GLOBAL_A), "expired");
+    let na = icmpv6::Repr::Ndp(ndp::Repr::NeighborAdvert {
+        router: false,
+        solicited: true,
+        override_: true,
+        target_addr: ll_q,
+        target_lladdr: Some(mac_q),
+    });
+    dev.rx.push_back(icmpv6_frame(MAC_A, mac_q, ll_q, LL_A, 255, &na));
+    a.poll(secs(31), &mut dev, &mut sockets);
+    for frame in dev.take_tx() {
+        let (_, ip, _) = parse6(&frame);
+        assert_ne!(ip.src_addr, GLOBAL_A, "sent from the expired address");
+    }
+    assert_eq!(a.pending_packets(), 0);
+    assert_eq!(a.stats().ndp.pending_source_gone, 1);
+}

@@ -301,6 +301,9 @@ counters!(
         /// Packets dropped because resolution failed.
         resolution_failed,
         cache_evictions,
+        /// Packets dropped after waiting for resolution because their
+        /// source address had expired (or lost DAD) meanwhile.
+        pending_source_gone,
     }
 );
 
