@@ -998,15 +998,6 @@ impl<'a> Inner<'a> {
         }
         for _ in 0..pending.packet_count() {
             let Some((&header, _)) = pending.peek() else { break };
-            if let IpAddress::V6(src) = header.src {
-                // An address that expired while the packet waited is no
-                // source any more (RFC 4862 5.5.4).
-                if !src.is_unspecified() && !self.ipv6.as_ref().is_some_and(|v6| v6.autoconf.is_assigned(src)) {
-                    pending.dequeue();
-                    self.stats.ndp.pending_source_gone += 1;
-                    continue;
-                }
-            }
             let lookup = match header.next_hop {
                 IpAddress::V4(ip) => self.neighbours.lookup(ip, now),
                 IpAddress::V6(ip) => self.ipv6.as_mut().map_or(Lookup::Failed, |v6| v6.ndp.lookup(ip, now)),

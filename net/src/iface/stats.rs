@@ -243,6 +243,10 @@ counters!(
         tx_no_route,
         /// No usable (assigned) source address.
         tx_no_source,
+        /// The source address stopped being ours (expired, or lost to DAD)
+        /// before the datagram went out: a reply that waited for neighbour
+        /// discovery, a TCP retransmission (dropped; RFC 4862 5.5.4).
+        tx_source_gone,
         /// Path MTU lowered by a packet too big message.
         pmtu_updates,
     }
@@ -301,9 +305,6 @@ counters!(
         /// Packets dropped because resolution failed.
         resolution_failed,
         cache_evictions,
-        /// Packets dropped after waiting for resolution because their
-        /// source address had expired (or lost DAD) meanwhile.
-        pending_source_gone,
     }
 );
 
