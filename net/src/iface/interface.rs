@@ -220,6 +220,9 @@ pub(crate) struct Inner<'a> {
     tcp_cursor: usize,
     /// An ARP resolution started since the last scan for due requests.
     resolution_started: bool,
+    /// The last destination the TCP send path routed and where it goes;
+    /// forgotten whenever an address or a route changes.
+    next_hop_cache: Option<(Ipv4Address, NextHop)>,
 }
 
 /// An Ethernet interface with IPv4.
@@ -254,6 +257,7 @@ impl<'a> Interface<'a> {
                 tx_blocked: false,
                 tcp_cursor: 0,
                 resolution_started: false,
+                next_hop_cache: None,
             },
             pending: PacketBuffer::new(storage.pending_slots, storage.pending_bytes),
             reassembly: Reassembler::new(storage.reassembly_slots, storage.reassembly_bytes),
@@ -298,6 +302,7 @@ impl<'a> Interface<'a> {
 
     /// Sets (or clears) the router for destinations off every subnet and route.
     pub fn set_default_gateway(&mut self, gateway: Option<Ipv4Address>) {
+        self.inner.next_hop_cache = None;
         self.inner.routes.set_default_gateway(gateway);
     }
 
@@ -313,6 +318,7 @@ impl<'a> Interface<'a> {
 
     /// The route table, to add or remove static routes.
     pub fn routes_mut(&mut self) -> &mut Routes {
+        self.inner.next_hop_cache = None;
         &mut self.inner.routes
     }
 
@@ -534,6 +540,7 @@ impl<'a> Inner<'a> {
             Some(i) => i,
             None => self.addresses.iter().position(Option::is_none).ok_or(AddressError::Full)?,
         };
+        self.next_hop_cache = None;
         self.addresses[slot] = Some(cidr);
         self.announce[slot] = true;
         Ok(())
@@ -542,6 +549,7 @@ impl<'a> Inner<'a> {
     fn remove_address(&mut self, addr: Ipv4Address) -> bool {
         match self.addresses.iter().position(|a| a.is_some_and(|a| a.address() == addr)) {
             Some(i) => {
+                self.next_hop_cache = None;
                 self.addresses[i] = None;
                 self.announce[i] = false;
                 true
@@ -561,6 +569,7 @@ impl<'a> Inner<'a> {
 
     /// Applies what the DHCP client acquired or withdrew.
     pub fn apply_dhcp(&mut self, event: DhcpEvent) {
+        self.next_hop_cache = None;
         match event {
             DhcpEvent::Configured(DhcpConfig { address, router, dns_servers, .. }) => {
                 if let Some(old) = self.dhcp_address {
@@ -1157,7 +1166,15 @@ impl<'a> Inner<'a> {
     /// known right now; `None` when it needs routing errors counted or
     /// ARP (the general path does both).
     fn resolved_mac(&mut self, dst: Ipv4Address, now: Instant) -> Option<EthernetAddress> {
-        match self.next_hop(dst)? {
+        let hop = match self.next_hop_cache {
+            Some((cached, hop)) if cached == dst => hop,
+            _ => {
+                let hop = self.next_hop(dst)?;
+                self.next_hop_cache = Some((dst, hop));
+                hop
+            }
+        };
+        match hop {
             NextHop::Mac(mac) => Some(mac),
             NextHop::Ip(ip) => match self.neighbours.lookup(ip, now) {
                 Lookup::Found(mac) => Some(mac),
@@ -1410,6 +1427,42 @@ mod tests {
             assert_eq!(iface.addresses().count(), 1);
             assert_eq!(iface.default_gateway(), Some(static_gw));
             assert_eq!(iface.dns_servers().count(), 0);
+        });
+    }
+
+    #[test]
+    fn tcp_next_hop_follows_route_and_address_changes() {
+        with_interface(|iface| {
+            let far = Ipv4Address::new(8, 8, 8, 8);
+            let (gw1, gw2) = (Ipv4Address::new(10, 0, 0, 254), Ipv4Address::new(10, 0, 0, 253));
+            let (mac1, mac2) = (EthernetAddress([2, 0, 0, 0, 0, 0xa1]), EthernetAddress([2, 0, 0, 0, 0, 0xa2]));
+            iface.inner.neighbours.fill(gw1, mac1, Instant::ZERO);
+            iface.inner.neighbours.fill(gw2, mac2, Instant::ZERO);
+            iface.inner.neighbours.fill(far, PEER_MAC, Instant::ZERO);
+            let repr = TcpRepr { src_port: 1, dst_port: 2, ..TcpRepr::default() };
+            let mut dev = QueueDevice::default();
+            let mut pending = PacketBuffer::new(&mut [][..], &mut [][..]);
+            let mut send = |iface: &mut Interface, dev: &mut QueueDevice| {
+                let mut tokens = DeviceTokens { device: dev, now: Instant::ZERO, sent: 0, limit: None };
+                iface.inner.send_tcp_segment(Instant::ZERO, &mut pending, &mut tokens, ME, far, &repr, &[])
+            };
+            assert_eq!(send(iface, &mut dev), Err(SendError::Dropped), "no route yet");
+            iface.set_default_gateway(Some(gw1));
+            send(iface, &mut dev).unwrap();
+            iface.set_default_gateway(Some(gw2));
+            send(iface, &mut dev).unwrap();
+            iface
+                .routes_mut()
+                .add(super::super::route::Route { cidr: Ipv4Cidr::new(far, 32).unwrap(), via: gw1 })
+                .unwrap();
+            send(iface, &mut dev).unwrap();
+            // On-link once an address covers it.
+            iface.add_address(Ipv4Cidr::new(Ipv4Address::new(8, 8, 8, 1), 24).unwrap()).unwrap();
+            send(iface, &mut dev).unwrap();
+            iface.remove_address(Ipv4Address::new(8, 8, 8, 1));
+            send(iface, &mut dev).unwrap();
+            let macs: Vec<_> = dev.tx.iter().filter(|f| f[12..14] == [0x08, 0x00]).map(|f| &f[..6]).collect();
+            assert_eq!(macs, [&mac1.0[..], &mac2.0[..], &mac1.0[..], &PEER_MAC.0[..], &mac1.0[..]]);
         });
     }
 
