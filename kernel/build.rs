@@ -24,5 +24,18 @@ fn main() {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown revision".into());
     println!("cargo:rustc-env=APPLIANCE_GIT_REVISION={revision}");
-    println!("cargo:rerun-if-changed=../.git/HEAD");
+    // Where HEAD is (a worktree's .git is a file pointing elsewhere); a
+    // path that does not exist would rerun this script on every build.
+    let head = Command::new("git")
+        .args(["rev-parse", "--path-format=absolute", "--git-path", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| std::path::Path::new(s).exists());
+    match head {
+        Some(head) => println!("cargo:rerun-if-changed={head}"),
+        None => println!("cargo:rerun-if-changed=build.rs"),
+    }
 }

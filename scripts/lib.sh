@@ -52,3 +52,9 @@ host_cargo() {
 kernel_elf() {
     echo "$ROOT/target/$TARGET/${1:-release}/kernel"
 }
+
+# Builds the TCP echo checker (tools/echo-check, a host program) and prints
+# its path; the tests and benchmarks run it as the echo client.
+echo_check_bin() {
+    host_cargo build -q --release -p echo-check >&2 && echo "$ROOT/target/release/echo-check"
+}

@@ -18,6 +18,8 @@ extern "C" fn kernel_main(dtb: usize, entry_el: u64) -> ! {
     unsafe { mmu::enable(bsp::MEMORY_MAP) };
 
     stack_guard::arm();
+    bsp::early_init();
+    logger::early(bsp::defaults().uart_base);
     let platform = platform::discover(dtb);
     let args = BootArgs::parse(platform.bootargs);
     power::set_conduit(platform.psci);
@@ -39,7 +41,7 @@ extern "C" fn kernel_main(dtb: usize, entry_el: u64) -> ! {
     cpu::enable_irqs();
 
     log_devices(&platform);
-    let nic = nic::probe(&platform);
+    let nic = nic::probe(&platform, args.offload);
     if nic.is_none() {
         warn!("nic: no network device found; running without network");
     }
@@ -166,5 +168,16 @@ fn log_devices(p: &Platform) {
             };
         }
         None => info!("no PCIe host bridge"),
+    }
+    if let Some(genet) = &p.genet {
+        let mac = genet.mac.map(net::wire::EthernetAddress);
+        info!(
+            "device: GENET at {:#x} (INTID {}){}, MAC {}, PHY at MDIO address {}",
+            genet.base,
+            genet.intid,
+            if genet.enabled { "" } else { ", disabled" },
+            mac.map_or(alloc::string::String::from("not given"), |m| alloc::format!("{m}")),
+            genet.phy_address.map_or(alloc::string::String::from("not given"), |a| alloc::format!("{a}")),
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! The kernel heap: free RAM the device tree reports, for driver DMA memory
 //! and boot-time tables. The network stack never allocates from it.
+use crate::arch::mmu::MemoryKind;
 use crate::platform::Platform;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{self, NonNull};
@@ -14,6 +15,15 @@ struct KernelHeap(Mutex<Heap>);
 unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         self.0.lock().allocate_first_fit(layout).map_or(ptr::null_mut(), |p| p.as_ptr())
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        let ptr = unsafe { self.alloc(layout) };
+        if !ptr.is_null() {
+            // SAFETY: a fresh block of `layout.size()` bytes of heap RAM (Normal memory).
+            unsafe { crate::arch::cpu::zero_memory(ptr, layout.size()) };
+        }
+        ptr
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if let Some(p) = NonNull::new(ptr) {
@@ -41,7 +51,13 @@ pub struct HeapExtent {
 pub fn init(platform: &Platform) -> HeapExtent {
     // Only the address of the linker symbol is taken.
     let image_end = ptr::addr_of!(__image_end) as usize;
-    let ram_end = (platform.ram_base + platform.ram_size) as usize;
+    // Only RAM the early memory map covers (the board may map less than
+    // the device tree reports, e.g. the Pi 4's first GiB).
+    let mapped_end = crate::bsp::MEMORY_MAP
+        .iter()
+        .find(|r| r.kind == MemoryKind::Normal && r.base <= image_end as u64 && image_end as u64 <= r.base + r.size)
+        .map_or(0, |r| (r.base + r.size) as usize);
+    let ram_end = ((platform.ram_base + platform.ram_size) as usize).min(mapped_end);
     let mut start = image_end.next_multiple_of(4096);
     let mut end = ram_end;
     if let Some((dtb, dtb_size)) = platform.dtb {

@@ -10,6 +10,9 @@ extern crate std;
 pub mod appliance;
 pub mod apps;
 pub mod bootargs;
+pub mod devicetree;
+pub mod genet;
+pub mod virtio_net_offload;
 
 /// The appliance's version, from Cargo.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -52,6 +52,13 @@ impl Log for Console {
     fn flush(&self) {}
 }
 
+/// Points `emergency` output at the board's default UART before the device
+/// tree is read, so a fault or panic there is still reported (the firmware
+/// or QEMU has the UART running).
+pub fn early(uart_base: usize) {
+    UART_BASE.store(uart_base, Ordering::Relaxed);
+}
+
 /// Writes one line straight to the UART, bypassing the lock: for the
 /// exception and panic paths only.
 pub fn emergency(args: core::fmt::Arguments) {

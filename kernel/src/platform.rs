@@ -2,6 +2,7 @@
 //! QEMU) passes, with the board's defaults for whatever it does not say.
 use crate::arch::power::PsciConduit;
 use crate::bsp;
+use kernel::devicetree;
 
 pub const MAX_VIRTIO_SLOTS: usize = 32;
 
@@ -38,12 +39,14 @@ pub struct PciHost {
 pub const MAX_INTX_ROUTES: usize = 32;
 
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(feature = "board-qemu-virt"), allow(dead_code))] // read by the virtio-pci probe
 pub struct IntxRoute {
     pub phys_hi: u32,
     pub pin: u32,
     pub intid: u32,
 }
 
+#[cfg_attr(not(feature = "board-qemu-virt"), allow(dead_code))] // used by the virtio-pci probe
 impl PciHost {
     /// The INTID a bus-0 device's INTx `pin` (1 = INTA) reaches.
     pub fn intx_intid(&self, device: u8, pin: u8) -> Option<u32> {
@@ -54,6 +57,21 @@ impl PciHost {
         let pin = pin as u32 & self.intx_mask.1;
         self.intx_map.iter().flatten().find(|r| r.phys_hi == hi && r.pin == pin).map(|r| r.intid)
     }
+}
+
+/// A GENET Ethernet controller (the Raspberry Pi 4's NIC).
+#[derive(Clone, Copy, Debug)]
+pub struct GenetConfig {
+    /// The register block (64 KiB).
+    pub base: usize,
+    /// False when the device tree marks it disabled (QEMU's `raspi4b` does).
+    pub enabled: bool,
+    /// The INTRL2_0 interrupt (default queue, link events).
+    pub intid: u32,
+    /// `local-mac-address` (or `mac-address`), which the Pi firmware fills in.
+    pub mac: Option<[u8; 6]>,
+    /// The PHY's MDIO address, from the node `phy-handle` points at.
+    pub phy_address: Option<u8>,
 }
 
 /// Where a fact came from.
@@ -77,6 +95,7 @@ pub struct Platform {
     pub timer_intid: u32,
     pub virtio_mmio: [Option<VirtioMmioSlot>; MAX_VIRTIO_SLOTS],
     pub pci: Option<PciHost>,
+    pub genet: Option<GenetConfig>,
     pub bootargs: &'static str,
     pub rng_seed: Option<[u8; 32]>,
     pub psci: PsciConduit,
@@ -98,6 +117,7 @@ impl Platform {
             timer_intid: 30,
             virtio_mmio: [None; MAX_VIRTIO_SLOTS],
             pci: None,
+            genet: None,
             bootargs: "",
             rng_seed: None,
             psci: PsciConduit::Hvc,
@@ -111,29 +131,44 @@ impl Platform {
 
 const FDT_MAGIC: u32 = 0xd00d_feed;
 
-/// Reads the device tree at `dtb` (or the board's default address when
-/// zero) and fills a `Platform`; the board defaults stand in for a missing
-/// or unreadable tree.
+/// Reads the device tree at `dtb` (or the board's default address, if it
+/// has one, when zero) and fills a `Platform`; the board defaults stand in
+/// for a missing or unreadable tree.
 pub fn discover(dtb: usize) -> Platform {
-    let address = if dtb == 0 { bsp::DEFAULT_DTB_ADDRESS } else { dtb };
     let mut platform = bsp::defaults();
+    let Some(address) = (if dtb == 0 { bsp::DEFAULT_DTB_ADDRESS } else { Some(dtb) }) else {
+        return platform;
+    };
     // Reading four bytes there is harmless even when no DTB is present.
     // SAFETY: `address` is inside RAM, which the early memory map covers.
     let magic = u32::from_be(unsafe { core::ptr::read_volatile(address as *const u32) });
     if magic != FDT_MAGIC {
         return platform;
     }
+    // SAFETY: a DTB header is present (magic checked) in mapped RAM; its
+    // totalsize (bounded: a tree is at most a few MiB) says how far it goes,
+    // and nothing else uses it yet.
+    let total = u32::from_be(unsafe { core::ptr::read_volatile((address + 4) as *const u32) }) as usize;
+    if !(40..=MAX_DTB_SIZE).contains(&total) {
+        return platform;
+    }
+    // SAFETY: as above; the slice ends before fdt takes its shared view.
+    devicetree::drop_nops(unsafe { core::slice::from_raw_parts_mut(address as *mut u8, total) });
     // The blob stays in place for the whole run (the heap excludes it), so 'static holds.
     // SAFETY: a DTB header is present (magic checked) in mapped RAM.
     let fdt = match unsafe { fdt::Fdt::from_ptr(address as *const u8) } {
         Ok(fdt) => fdt,
         Err(_) => return platform,
     };
+    DTB.store(address, core::sync::atomic::Ordering::Relaxed);
     platform.source = Source::DeviceTree;
     platform.dtb = Some((address, fdt.total_size()));
     read_device_tree(&fdt, &mut platform);
     platform
 }
+
+/// Larger blobs are taken for garbage.
+const MAX_DTB_SIZE: usize = 8 << 20;
 
 /// A property's cells as big-endian u32s.
 fn cells<'a>(value: &'a [u8]) -> impl Iterator<Item = u32> + 'a {
@@ -193,7 +228,10 @@ fn read_interrupt_map(fdt: &fdt::Fdt<'static>, pci: &fdt::node::FdtNode, host: &
 fn read_device_tree(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
     p.model = fdt.root().property("model").and_then(|m| m.as_str());
 
-    if let Some(region) = fdt.memory().regions().next() {
+    // A zero-sized region is a placeholder the firmware did not fill in
+    // (the stock Pi 4 tree has one): keep the board's default then.
+    let memory = fdt.find_node("/memory").and_then(|m| m.reg()).and_then(|mut r| r.next());
+    if let Some(region) = memory.filter(|r| r.size.unwrap_or(0) > 0) {
         p.ram_base = region.starting_address as u64;
         p.ram_size = region.size.unwrap_or(0) as u64;
     }
@@ -219,8 +257,8 @@ fn read_device_tree(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
         .and_then(|path| fdt.find_node(path))
         .filter(|n| n.compatible().is_some_and(|c| c.all().any(|s| s == "arm,pl011")))
         .or_else(|| fdt.find_compatible(&["arm,pl011"]));
-    if let Some(base) = uart.and_then(|n| n.reg()).and_then(|mut r| r.next()) {
-        p.uart_base = base.starting_address as usize;
+    if let Some(base) = uart.and_then(|n| first_reg_cpu_address(fdt, &n)) {
+        p.uart_base = base;
     }
 
     if let Some(gic) = fdt.find_compatible(&["arm,gic-v3"]) {
@@ -235,8 +273,10 @@ fn read_device_tree(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
     } else if let Some(gic) = fdt.find_compatible(&["arm,cortex-a15-gic", "arm,gic-400", "arm,cortex-a7-gic"]) {
         let mut regs = gic.reg().into_iter().flatten();
         if let (Some(d), Some(c)) = (regs.next(), regs.next()) {
-            p.gic =
-                GicConfig::V2 { distributor: d.starting_address as usize, cpu_interface: c.starting_address as usize };
+            let cpu = |r: fdt::standard_nodes::MemoryRegion| cpu_address(fdt, &gic, r.starting_address as u64);
+            if let (Some(distributor), Some(cpu_interface)) = (cpu(d), cpu(c)) {
+                p.gic = GicConfig::V2 { distributor, cpu_interface };
+            }
         }
     }
 
@@ -257,10 +297,16 @@ fn read_device_tree(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
     }
 
     if let Some(psci) = fdt.find_compatible(&["arm,psci-1.0", "arm,psci-0.2", "arm,psci"]) {
-        if psci.property("method").and_then(|m| m.as_str()) == Some("smc") {
-            p.psci = PsciConduit::Smc;
+        match psci.property("method").and_then(|m| m.as_str()) {
+            Some("smc") => p.psci = PsciConduit::Smc,
+            Some("hvc") => p.psci = PsciConduit::Hvc,
+            // A conduit we cannot call is no conduit.
+            Some(_) => p.psci = PsciConduit::None,
+            None => {}
         }
     }
+
+    read_genet(fdt, p);
 
     let mut slot = 0;
     for node in fdt.all_nodes() {
@@ -313,3 +359,63 @@ fn read_device_tree(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
         }
     }
 }
+
+/// The GENET controller as the tree describes it; none if the tree has no
+/// node for it (QEMU's `raspi4b` removes it).
+fn read_genet(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
+    let Some(node) = fdt.find_compatible(&["brcm,bcm2711-genet-v5", "brcm,genet-v5"]) else {
+        p.genet = None;
+        return;
+    };
+    let enabled = node.property("status").and_then(|s| s.as_str()).is_none_or(|s| s == "okay" || s == "ok");
+    let Some(base) = first_reg_cpu_address(fdt, &node) else { return };
+    let mac = ["local-mac-address", "mac-address"]
+        .iter()
+        .filter_map(|name| node.property(name))
+        .filter_map(|prop| <[u8; 6]>::try_from(prop.value).ok())
+        .find(|mac| mac.iter().any(|&b| b != 0));
+    let phy_address = node
+        .property("phy-handle")
+        .and_then(|h| h.as_usize())
+        .and_then(|phandle| fdt.find_phandle(phandle as u32))
+        .and_then(|phy| phy.property("reg"))
+        .and_then(|reg| reg.as_usize())
+        .and_then(|reg| u8::try_from(reg).ok());
+    let default = p.genet;
+    p.genet = Some(GenetConfig {
+        base,
+        enabled,
+        intid: first_intid(&node).or(default.map(|g| g.intid)).unwrap_or(0),
+        mac: mac.or(default.and_then(|g| g.mac)),
+        phy_address: phy_address.or(default.and_then(|g| g.phy_address)),
+    });
+}
+
+/// The CPU address of a node's first `reg` entry.
+fn first_reg_cpu_address(fdt: &fdt::Fdt<'static>, node: &fdt::node::FdtNode<'_, 'static>) -> Option<usize> {
+    let reg = node.reg()?.next()?;
+    cpu_address(fdt, node, reg.starting_address as u64)
+}
+
+/// Translates `address`, as `node`'s parent bus sees it, into a CPU
+/// physical address (see `kernel::devicetree::cpu_address`).
+fn cpu_address(fdt: &fdt::Fdt<'static>, node: &fdt::node::FdtNode<'_, 'static>, address: u64) -> Option<usize> {
+    let blob = blob_of(fdt)?;
+    // The node's name is a slice of the blob: its offset names the node.
+    let name = (node.name.as_ptr() as usize).checked_sub(blob.as_ptr() as usize)?;
+    devicetree::cpu_address(blob, name, address).and_then(|a| usize::try_from(a).ok())
+}
+
+/// The whole blob as bytes.
+fn blob_of(fdt: &fdt::Fdt<'static>) -> Option<&'static [u8]> {
+    let (address, size) = (DTB.load(core::sync::atomic::Ordering::Relaxed), fdt.total_size());
+    if address == 0 {
+        return None;
+    }
+    // SAFETY: `discover` stored the address of the blob `fdt` parses, whose
+    // header says it is `size` bytes; it stays in place for the whole run.
+    Some(unsafe { core::slice::from_raw_parts(address as *const u8, size) })
+}
+
+/// The address of the blob being read (for `blob_of`).
+static DTB: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);

@@ -15,6 +15,7 @@ rig_require || { fail "appliance rig" "needs root, iproute2 and /dev/net/tun"; e
 KERNEL=$(kernel_elf release)
 FORWARDER=target/debug/examples/impair_forwarder
 host_cargo build -q -p net --features std --example impair_forwarder || { fail "appliance rig" "forwarder build failed"; exit 0; }
+ECHO_CHECK=$(echo_check_bin) || { fail "appliance rig" "echo-check build failed"; exit 0; }
 LOGS=$(mktemp -d /tmp/appliance-e2e.XXXXXX)
 trap 'rig_cleanup; rm -rf "$LOGS"' EXIT
 
@@ -76,7 +77,7 @@ if [ $? -eq 0 ]; then pass "$name ($out)"; else fail "$name" "$out"; fi
 # check_tcp_echo NAME NS ADDR BYTES CLIENTS DEADLINE
 check_tcp_echo() {
     local out
-    out=$(rig_exec "$2" python3 qemu/tests/tcp_echo_check.py "$3" --bytes "$4" --clients "$5" --deadline "$6" 2>&1)
+    out=$(rig_exec "$2" "$ECHO_CHECK" "$3" --bytes "$4" --clients "$5" --deadline "$6" 2>&1)
     if [ $? -eq 0 ]; then pass "$1 ($out)"; else fail "$1" "$out"; fi
 }
 check_tcp_echo "TCP echo of 1 MiB, every byte checked" "$ns" "$ADDR" $((1 << 20)) 1 60

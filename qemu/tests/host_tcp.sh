@@ -3,7 +3,7 @@
 # Linux TCP in the same network namespace (topology (a) of qemu/README.md):
 #
 #   namespace nt-<id>-peer
-#     Linux side nt-tap0 10.0.0.1/24: tcp_echo_check.py clients,
+#     Linux side nt-tap0 10.0.0.1/24: echo-check clients,
 #     socat echo server on 10.0.0.1:9000
 #       <== TAP ==> tap_stack --ip 10.0.0.2/24 (TCP echo on port 7),
 #                   optionally with seeded faults both ways
@@ -13,7 +13,7 @@
 # FaultInjector (2% loss, 2% reordering, 2% duplication, 0.5% corruption,
 # fixed seed, both directions).
 #
-# Checks, each a PASS/FAIL line with the figures of tcp_echo_check.py or of
+# Checks, each a PASS/FAIL line with the figures of echo-check or of
 # the client: Linux client -> our echo, 8 MiB with every byte checked, clean
 # and impaired; 32 clients at once x 256 KiB, clean and impaired; each run
 # ends with every connection closed by both sides; Linux as the server
@@ -39,6 +39,11 @@ if ! timeout 600 cargo build -q -p net --features std --example tap_stack; then
     fail "host tcp: tap_stack builds" "cargo build -p net --features std --example tap_stack failed"
     exit 0
 fi
+if ! timeout 600 cargo build -q --release -p echo-check; then
+    fail "host tcp: echo-check builds" "cargo build --release -p echo-check failed"
+    exit 0
+fi
+ECHO_CHECK=target/release/echo-check
 BIN=${TAP_STACK:-target/debug/examples/tap_stack}
 LOGS=$RIG_STATE
 PEER=10.0.0.1
@@ -72,10 +77,10 @@ start_stack() {
     wait_for_log "$log" '^listening tcp/7$' 5
 }
 
-# check_echo NAME CLIENTS BYTES: tcp_echo_check.py against our port 7.
+# check_echo NAME CLIENTS BYTES: echo-check against our port 7.
 check_echo() {
     local name=$1 clients=$2 bytes=$3 out
-    out=$(rig_exec "$ns" timeout 60 python3 qemu/tests/tcp_echo_check.py "$ADDR" \
+    out=$(rig_exec "$ns" timeout 60 "$ECHO_CHECK" "$ADDR" \
         --bytes "$bytes" --clients "$clients" --deadline 45 2>&1)
     if [ $? -eq 0 ]; then
         pass "$name ($out)"

@@ -265,6 +265,18 @@ impl<'p> OutPacket<'p> {
         self.header_len + self.data.len()
     }
 
+    /// For a TCP segment, its header length (data offset field), when the
+    /// payload holds a whole, well-formed header.
+    pub fn tcp_header_len(&self) -> Option<usize> {
+        if self.protocol != IpProtocol::Tcp || self.payload_len() < tcp::HEADER_LEN {
+            return None;
+        }
+        let mut offset = [0u8; 1];
+        self.copy_payload(12, &mut offset);
+        let len = usize::from(offset[0] >> 4) * 4;
+        (tcp::HEADER_LEN..=self.payload_len()).contains(&len).then_some(len)
+    }
+
     /// Copies IP payload bytes `[from, from + out.len())` into `out`.
     pub fn copy_payload(&self, from: usize, out: &mut [u8]) {
         let header = &self.header[..self.header_len];
@@ -294,6 +306,8 @@ pub(crate) struct Link {
     pub vlan_id: Option<u16>,
     pub ip_mtu: usize,
     pub ipv4_checksum: bool,
+    /// The largest TCP packet the device segments itself (0: none).
+    pub tso_max_len: usize,
 }
 
 impl Link {
@@ -387,6 +401,17 @@ impl Link {
     pub fn write_arp_frame(&self, buf: &mut [u8], dst: EthernetAddress, repr: &arp::Repr) {
         let eth_len = self.write_eth(buf, dst, EtherType::Arp);
         repr.emit(&mut arp::Packet::new_unchecked(&mut buf[eth_len..]));
+    }
+
+    /// For a TCP segment the device can cut (TCP segmentation offload):
+    /// the payload of each piece, so that piece and headers fill the MTU.
+    pub fn tcp_segment_size(&self, packet: &OutPacket) -> Option<u16> {
+        if self.tso_max_len == 0 || ipv4::HEADER_LEN + packet.payload_len() > self.tso_max_len {
+            return None;
+        }
+        let header_len = packet.tcp_header_len()?;
+        let piece = self.ip_mtu.checked_sub(ipv4::HEADER_LEN + header_len).filter(|&n| n > 0)?;
+        u16::try_from(piece).ok()
     }
 
     /// Largest fragment payload: the MTU minus the header, a multiple of 8.

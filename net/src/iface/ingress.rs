@@ -266,7 +266,13 @@ fn deliver<T: TxTokens>(
             process_tcp(inner, pending, now, datagram, sockets, tokens);
             Delivery::Done
         }
-        IpProtocol::Icmpv6 | IpProtocol::Unknown(_) => {
+        IpProtocol::Icmpv6
+        | IpProtocol::HopByHop
+        | IpProtocol::Ipv6Route
+        | IpProtocol::Ipv6Frag
+        | IpProtocol::Ipv6NoNxt
+        | IpProtocol::Ipv6Opts
+        | IpProtocol::Unknown(_) => {
             inner.stats.ipv4.unknown_protocol += 1;
             Delivery::Done
         }

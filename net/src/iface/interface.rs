@@ -410,6 +410,7 @@ impl<'a> Interface<'a> {
             let Some((rx, tx)) = device.receive(now) else { break };
             result.rx_frames += 1;
             inner.stats.ethernet.rx_frames += 1;
+            inner.caps.checksum = caps.checksum.for_received(rx.metadata());
             let sent = rx.consume(|frame| {
                 let mut tokens = OneToken::new(tx);
                 ingress::process_frame(inner, pending, reassembly, now, frame, sockets, &mut tokens);
@@ -418,6 +419,7 @@ impl<'a> Interface<'a> {
             result.tx_frames += sent;
         }
         result.rx_budget_exhausted = result.rx_frames >= budget;
+        self.inner.caps.checksum = caps.checksum;
         let mut tokens = DeviceTokens { device, now, sent: 0, limit: caps.max_burst };
         result.tx_blocked = self.egress(now, &mut tokens, sockets).is_err();
         self.inner.tx_blocked = result.tx_blocked;
@@ -496,7 +498,16 @@ impl<'a> Inner<'a> {
             vlan_id: self.config.vlan_id,
             ip_mtu: self.caps.ip_mtu,
             ipv4_checksum: self.caps.checksum.ipv4.tx(),
+            // Segments the device cuts must leave it their TCP checksum.
+            tso_max_len: if self.caps.checksum.tcp.tx() { 0 } else { self.caps.tso_max_len },
         }
+    }
+
+    /// The most payload a TCP socket may put in one segment for the device
+    /// to cut (TCP segmentation offload; 0: none), leaving room for the
+    /// largest TCP header.
+    fn tcp_offload_payload(&self) -> usize {
+        self.link().tso_max_len.saturating_sub(ipv4::HEADER_LEN + tcp::MAX_HEADER_LEN)
     }
 
     /// Whether `addr` is one of ours.
@@ -713,6 +724,21 @@ impl<'a> Inner<'a> {
         if payload_len + ipv4::HEADER_LEN > ipv4::MAX_PACKET_LEN {
             self.stats.ipv4.tx_too_big += 1;
             return Err(SendError::Dropped);
+        }
+        let tso_segment = link.tcp_segment_size(packet).filter(|_| payload_len + ipv4::HEADER_LEN > link.ip_mtu);
+        if let Some(segment) = tso_segment {
+            // One frame; the device cuts it into segments that fit the MTU.
+            let Some(mut token) = tokens.next() else {
+                self.stats.tx.device_busy += 1;
+                return Err(SendError::DeviceBusy);
+            };
+            let ident = self.take_ident();
+            let len = link.eth_header_len() + ipv4::HEADER_LEN + payload_len;
+            token.set_tcp_segment_size(segment);
+            token.consume(len, |buf| link.write_ip_frame(buf, dst_mac, packet, ident, 0, payload_len, false));
+            tokens.count();
+            self.stats.ipv4.tx_packets += 1;
+            return Ok(());
         }
         if payload_len + ipv4::HEADER_LEN <= link.ip_mtu {
             let Some(token) = tokens.next() else {
@@ -1065,6 +1091,7 @@ impl<'a> Inner<'a> {
         match socket {
             Socket::Tcp(s) => {
                 give_secret(s, &self.config.tcp_secret);
+                s.set_segmentation_offload(self.tcp_offload_payload());
                 // `dispatch` checks every timer itself: asking `poll_at`
                 // first would plan the next segment twice.
                 for _ in 0..budget {
@@ -1079,6 +1106,7 @@ impl<'a> Inner<'a> {
                 }
             }
             Socket::TcpListener(l) => {
+                l.set_segmentation_offload(self.tcp_offload_payload());
                 // The listener only dispatches its sockets that are due.
                 for _ in 0..budget {
                     let mut sent = false;

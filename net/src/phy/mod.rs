@@ -23,6 +23,14 @@ pub enum Checksum {
 }
 
 impl Checksum {
+    /// The same setting for a received frame whose checksum the device
+    /// vouched for: the stack no longer verifies it.
+    pub const fn vouched(self) -> Checksum {
+        match self {
+            Checksum::Both | Checksum::Tx => Checksum::Tx,
+            Checksum::Rx | Checksum::None => Checksum::None,
+        }
+    }
     /// Whether the stack must verify received checksums.
     pub fn rx(&self) -> bool {
         matches!(self, Checksum::Both | Checksum::Rx)
@@ -48,6 +56,21 @@ impl ChecksumCapabilities {
     pub const fn ignored() -> ChecksumCapabilities {
         ChecksumCapabilities { ipv4: Checksum::None, udp: Checksum::None, tcp: Checksum::None, icmpv4: Checksum::None }
     }
+
+    /// The settings for one received frame: the transport checksums (TCP,
+    /// UDP, ICMP) are not verified when the device vouched for them
+    /// ([`RxMetadata::l4_checksum_valid`]); the IPv4 header's still is.
+    pub const fn for_received(self, metadata: RxMetadata) -> ChecksumCapabilities {
+        if !metadata.l4_checksum_valid {
+            return self;
+        }
+        ChecksumCapabilities {
+            ipv4: self.ipv4,
+            udp: self.udp.vouched(),
+            tcp: self.tcp.vouched(),
+            icmpv4: self.icmpv4.vouched(),
+        }
+    }
 }
 
 /// What a device can carry.
@@ -60,6 +83,13 @@ pub struct DeviceCapabilities {
     /// should yield; `None` for no limit.
     pub max_burst: Option<usize>,
     pub checksum: ChecksumCapabilities,
+    /// TCP segmentation offload: the largest IPv4 packet carrying one TCP
+    /// segment that the device accepts and cuts into MTU-sized segments
+    /// itself (0: none). The stack then sends segments longer than the MSS,
+    /// each announced with [`TxToken::set_tcp_segment_size`], and leaves
+    /// their TCP checksum to the device (the TCP checksum setting must not
+    /// ask the stack to compute it).
+    pub tso_max_len: usize,
 }
 
 impl DeviceCapabilities {
@@ -74,6 +104,7 @@ impl DeviceCapabilities {
                 tcp: Checksum::Both,
                 icmpv4: Checksum::Both,
             },
+            tso_max_len: 0,
         }
     }
     /// The largest Ethernet frame (without FCS) the device carries.
@@ -104,10 +135,24 @@ pub trait Device {
     fn capabilities(&self) -> DeviceCapabilities;
 }
 
+/// What the device knows about one received frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RxMetadata {
+    /// The device vouches for the transport checksum (TCP, UDP or ICMP):
+    /// it verified it, or the frame comes from the same host and carries a
+    /// checksum left for hardware to fill (virtio's NEEDS_CSUM), which a
+    /// receiver must then not check.
+    pub l4_checksum_valid: bool,
+}
+
 /// One received frame.
 pub trait RxToken {
     /// Calls `f` with the frame's bytes.
     fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R;
+    /// What the device knows about the frame; nothing by default.
+    fn metadata(&self) -> RxMetadata {
+        RxMetadata::default()
+    }
 }
 
 /// Room for one frame to transmit.
@@ -116,6 +161,15 @@ pub trait TxToken {
     /// sends it. The buffer's prior contents are unspecified: the stack
     /// writes every byte. `len` must not exceed the device's frame size.
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R;
+    /// Announces that the frame about to be built is one IPv4 TCP segment
+    /// longer than the link carries, for the device to cut into segments
+    /// of `payload_len` bytes each (the last one shorter), fixing sequence
+    /// numbers, IP lengths and checksums. The stack calls it only when the
+    /// capabilities give a `tso_max_len`; devices without TCP segmentation
+    /// offload keep this default, which ignores it.
+    fn set_tcp_segment_size(&mut self, payload_len: u16) {
+        let _ = payload_len;
+    }
 }
 
 pub mod fault_injector;

@@ -52,3 +52,45 @@ pub fn affinity() -> u64 {
     let mpidr = MPIDR_EL1.get();
     (mpidr & 0xff_ffff) | ((mpidr >> 32 & 0xff) << 32)
 }
+
+/// Zeroes `len` bytes at `ptr`: the 64-byte-aligned inside with pairs of
+/// 16-byte stores (`stp` of the zero register), the edges byte by byte.
+/// Boot-time buffers of tens of MiB are zeroed this way several times
+/// faster than by the generic `memset` (under QEMU's TCG every guest store
+/// costs a translated access, so fewer, wider stores win; `DC ZVA` is a
+/// helper call per 64 bytes there and measured slower).
+///
+/// # Safety
+/// `ptr..ptr + len` must be writable memory that nothing else accesses
+/// meanwhile.
+pub unsafe fn zero_memory(ptr: *mut u8, len: usize) {
+    const BLOCK: usize = 64;
+    let start = ptr as usize;
+    let end = start + len;
+    let first = start.next_multiple_of(BLOCK).min(end);
+    let last = (end & !(BLOCK - 1)).max(first);
+    // SAFETY: [start, first) and [last, end) lie inside the caller's range.
+    unsafe {
+        core::ptr::write_bytes(ptr, 0, first - start);
+        core::ptr::write_bytes(last as *mut u8, 0, end - last);
+    }
+    if first < last {
+        // SAFETY: [first, last) is a whole number of 64-byte blocks inside
+        // the caller's range; the loop writes exactly those bytes.
+        unsafe {
+            core::arch::asm!(
+                "2:",
+                "stp xzr, xzr, [{p}]",
+                "stp xzr, xzr, [{p}, #16]",
+                "stp xzr, xzr, [{p}, #32]",
+                "stp xzr, xzr, [{p}, #48]",
+                "add {p}, {p}, #64",
+                "cmp {p}, {end}",
+                "b.lo 2b",
+                p = inout(reg) first => _,
+                end = in(reg) last,
+                options(nostack),
+            );
+        }
+    }
+}

@@ -89,6 +89,10 @@ fn report(kind: &str, frame: &ExceptionFrame) -> ! {
 
 #[no_mangle]
 extern "C" fn exception_sync(frame: &mut ExceptionFrame) {
+    let ec = (frame.esr >> 26) & 0x3f;
+    if ec == 0x25 && super::probe::recover(&mut frame.elr, &mut frame.x) {
+        return; // a probed device register that is not there
+    }
     report("synchronous", frame)
 }
 

@@ -8,16 +8,23 @@ use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 pub enum PsciConduit {
     Hvc,
     Smc,
+    /// No PSCI firmware (the Pi 4's spin tables): power-off halts the core.
+    None,
 }
 
-static CONDUIT: AtomicU8 = AtomicU8::new(0); // 0 = hvc, 1 = smc
+static CONDUIT: AtomicU8 = AtomicU8::new(0); // 0 = hvc, 1 = smc, 2 = none
 static SEMIHOSTING_EXIT: AtomicBool = AtomicBool::new(false);
 
 const PSCI_SYSTEM_OFF: u64 = 0x8400_0008;
 const PSCI_SYSTEM_RESET: u64 = 0x8400_0009;
 
 pub fn set_conduit(conduit: PsciConduit) {
-    CONDUIT.store(matches!(conduit, PsciConduit::Smc) as u8, Ordering::Relaxed);
+    let code = match conduit {
+        PsciConduit::Hvc => 0,
+        PsciConduit::Smc => 1,
+        PsciConduit::None => 2,
+    };
+    CONDUIT.store(code, Ordering::Relaxed);
 }
 
 /// Exit through semihosting (only when QEMU was started with -semihosting:
@@ -27,7 +34,11 @@ pub fn use_semihosting_exit(enabled: bool) {
 }
 
 fn psci_call(function: u64) {
-    if CONDUIT.load(Ordering::Relaxed) == 1 {
+    let conduit = CONDUIT.load(Ordering::Relaxed);
+    if conduit == 2 {
+        return; // nothing to call: the caller halts
+    }
+    if conduit == 1 {
         // SAFETY: a PSCI call hands control to firmware; it takes no memory.
         unsafe { core::arch::asm!("smc #0", inout("x0") function => _, options(nostack)) };
     } else {

@@ -8,7 +8,7 @@ pub const BOARD_NAME: &str = "QEMU virt";
 
 /// QEMU puts the DTB at the start of RAM for a bare ELF `-kernel`, and may
 /// leave x0 zero.
-pub const DEFAULT_DTB_ADDRESS: usize = 0x4000_0000;
+pub const DEFAULT_DTB_ADDRESS: Option<usize> = Some(0x4000_0000);
 
 /// The address space the MMU maps before the device tree is read: low MMIO
 /// (UART, GIC, virtio-mmio, PCIe windows) as device memory, RAM (up to the
@@ -29,6 +29,13 @@ pub const FALLBACK_GATEWAY: Ipv4Address = Ipv4Address::new(10, 0, 2, 2);
 
 /// Counter frequency if firmware left CNTFRQ_EL0 unset (QEMU sets it).
 pub const FALLBACK_TIMER_HZ: u64 = 62_500_000;
+
+/// The NIC driver: virtio-net (MMIO or PCI).
+pub type NicDevice = crate::drivers::virtio::net::VirtioNet;
+pub use crate::nic::virtio::probe as probe_nic;
+
+/// Nothing to set up before the console.
+pub fn early_init() {}
 
 /// The machine without a device tree.
 pub fn defaults() -> Platform {

@@ -79,6 +79,8 @@ pub struct TcpListener<'a, 'b> {
     cursor: usize,
     /// Route MSS from the last `dispatch` (for cookie SYN-ACKs).
     mss_limit: usize,
+    /// Given to every pool socket (see `TcpSocket::set_segmentation_offload`).
+    offload_len: usize,
     stats: ListenerStats,
     parked: [Option<ParkedCookie>; PARKED_COOKIES],
     /// The slot the next parked cookie takes (round-robin).
@@ -107,6 +109,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             sockets,
             cursor: 0,
             mss_limit: 536,
+            offload_len: 0,
             stats: ListenerStats::default(),
             parked: [None; PARKED_COOKIES],
             parked_next: 0,
@@ -413,6 +416,12 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         }
     }
 
+    /// TCP segmentation offload for every pool socket, applied at their
+    /// next dispatch (see `TcpSocket::set_segmentation_offload`).
+    pub fn set_segmentation_offload(&mut self, max_payload: usize) {
+        self.offload_len = max_payload;
+    }
+
     /// Emits the next segment any pool socket has due (at most one per
     /// call, round-robin across sockets).
     pub fn dispatch<E, F>(&mut self, now: Instant, mss_limit: usize, emit: F) -> Result<(), E>
@@ -434,6 +443,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             if s.state == State::Closed || s.is_quiet(now, mss_limit) {
                 continue;
             }
+            s.set_segmentation_offload(self.offload_len);
             let result = s.dispatch(now, mss_limit, |l, r, repr, p| match emit.take() {
                 Some(f) => f(l, r, repr, p),
                 None => Ok(()),

@@ -343,6 +343,9 @@ pub struct TcpSocket<'a> {
     remote_mss: usize,
     /// What the interface said fits in one segment (last `dispatch`).
     mss_limit: usize,
+    /// Payload one segment may carry when the device segments it (TCP
+    /// segmentation offload); 0: every segment is at most one MSS.
+    offload_len: usize,
     sack_ok: bool,
     timestamps: bool,
     ts_recent: u32,
@@ -435,6 +438,7 @@ impl<'a> TcpSocket<'a> {
             unacked_bytes: 0,
             remote_mss: DEFAULT_MSS_V4,
             mss_limit: DEFAULT_MSS_V4,
+            offload_len: 0,
             sack_ok: false,
             timestamps: false,
             ts_recent: 0,
@@ -504,6 +508,17 @@ impl<'a> TcpSocket<'a> {
     pub fn set_config(&mut self, config: TcpConfig) {
         self.quiet = None;
         self.config = config;
+    }
+    /// Lets new data go out in segments of up to `max_payload` bytes, a
+    /// whole number of MSS each, for a device that cuts them at the MTU
+    /// itself (TCP segmentation offload); 0 turns it off. Only while the
+    /// peer's MSS is at least the route's, so the device's pieces are never
+    /// larger than the peer takes. The interface sets it from the device.
+    pub fn set_segmentation_offload(&mut self, max_payload: usize) {
+        if self.offload_len != max_payload {
+            self.quiet = None;
+            self.offload_len = max_payload;
+        }
     }
     pub fn state(&self) -> State {
         self.state

@@ -32,6 +32,17 @@ impl<'a> TcpSocket<'a> {
         self.remote_mss.min(self.mss_limit).saturating_sub(overhead).max(1)
     }
 
+    /// The most new data one segment may carry: one MSS, or a whole number
+    /// of them when the device segments (and the peer takes full-sized
+    /// segments, so the device's cut at the MTU is exactly `mss`).
+    pub(super) fn max_segment_payload(&self, mss: usize) -> usize {
+        if self.offload_len > mss && self.remote_mss >= self.mss_limit {
+            self.offload_len / mss * mss
+        } else {
+            mss
+        }
+    }
+
     /// The window to announce, with receiver silly-window avoidance: the
     /// right edge only moves once it can move by min(MSS, buffer/2).
     #[inline]
@@ -170,14 +181,20 @@ impl<'a> TcpSocket<'a> {
         let limited_transmit = if self.recovery.is_none() { self.dup_acks.min(2) as usize * mss } else { 0 };
         let cwnd = self.congestion.window() + limited_transmit;
         let usable = self.snd_wnd.saturating_sub(offset).min(cwnd.saturating_sub(in_flight));
-        let len = unsent.min(usable).min(mss);
+        let mut len = unsent.min(usable).min(self.max_segment_payload(mss));
+        // A segment of several MSS (for the device to cut) ends in a short
+        // piece only where a lone short segment could go (Nagle below).
+        let short_tail_ok = len == unsent && (!self.config.nagle || offset == 0 || self.fin_wanted());
+        if len > mss && !short_tail_ok {
+            len -= len % mss;
+        }
         let fin = self.fin_wanted()
             && matches!(self.state, State::FinWait1 | State::Closing | State::LastAck)
             && offset + len == queued
             && offset <= queued;
         let retransmitting = self.snd_nxt < self.snd_max;
         let send_data = len > 0
-            && (len == mss
+            && (len >= mss
                 || retransmitting
                 || (len == unsent && (!self.config.nagle || offset == 0 || fin))
                 || (self.max_snd_wnd > 0 && len >= self.max_snd_wnd / 2));
