@@ -476,8 +476,10 @@ impl<'a> Interface<'a> {
         inner.send_arp_requests(now, tokens)?;
         inner.resolution_started = false;
         inner.flush_pending(now, pending, tokens)?;
-        ingress::send_held_echo_replies(inner, pending, reassembly, now, tokens)?;
-        ingress::expire_reassembly(inner, pending, reassembly, now, tokens)?;
+        if reassembly.maybe_active() {
+            ingress::send_held_echo_replies(inner, pending, reassembly, now, tokens)?;
+            ingress::expire_reassembly(inner, pending, reassembly, now, tokens)?;
+        }
         let result = inner.dispatch_sockets(now, pending, tokens, sockets);
         inner.propagate_dns(sockets);
         result?;
