@@ -57,6 +57,8 @@ extern "C" fn kernel_main(dtb: usize, entry_el: u64) -> ! {
             seed: entropy(&platform),
             fallback: bsp::FALLBACK_ADDRESS,
             fallback_gateway: bsp::FALLBACK_GATEWAY,
+            address6: args.address6,
+            gateway6: args.gateway6,
         };
         let appliance = Appliance::new(settings, Storage::allocate(), event_loop::now());
         (nic, appliance)
