@@ -581,7 +581,9 @@ impl<'a> Interface<'a> {
         inner.propagate_dns(sockets);
         inner.announce_addresses(tokens)?;
         inner.send_arp_requests(now, tokens)?;
-        inner.ipv6_timers(now, tokens)?;
+        if inner.ipv6.is_some() {
+            inner.ipv6_timers(now, tokens)?;
+        }
         inner.resolution_started = false;
         inner.flush_pending(now, pending, tokens)?;
         if reassembly.maybe_active() {
@@ -595,7 +597,9 @@ impl<'a> Interface<'a> {
         // datagrams) ask at once.
         if core::mem::take(&mut inner.resolution_started) {
             inner.send_arp_requests(now, tokens)?;
-            inner.ipv6_timers(now, tokens)?;
+            if inner.ipv6.is_some() {
+                inner.ipv6_timers(now, tokens)?;
+            }
         }
         Ok(())
     }
