@@ -1212,6 +1212,7 @@ impl<'a> Inner<'a> {
         let first = if self.tcp_cursor < slots { self.tcp_cursor } else { 0 };
         let mss = self.tcp_mss();
         let budget = self.config.tcp_segments_per_socket.max(1);
+        let offload = self.tcp_offload_payload();
         // The next poll starts after the TCP socket that goes first now
         // (set before dispatching, as a busy device ends the pass early).
         let mut leader_set = false;
@@ -1232,13 +1233,14 @@ impl<'a> Inner<'a> {
                 self.tcp_cursor = index + 1;
             }
             if !quiet {
-                self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
+                self.dispatch_tcp_socket(now, pending, tokens, socket, mss, offload, budget)?;
             }
         }
         Ok(())
     }
 
     /// Up to `budget` segments from one TCP socket or listener.
+    #[allow(clippy::too_many_arguments)]
     fn dispatch_tcp_socket<T: TxTokens>(
         &mut self,
         now: Instant,
@@ -1246,15 +1248,16 @@ impl<'a> Inner<'a> {
         tokens: &mut T,
         socket: &mut Socket<'_>,
         mss: usize,
+        offload: usize,
         budget: usize,
     ) -> Result<(), SendError> {
         match socket {
             Socket::Tcp(s) => {
                 give_secret(s, &self.config.tcp_secret);
                 // Segmentation offload is for IPv4 only (the device's TSO4).
-                let (mss, offload) = match s.remote_endpoint().map(|r| r.addr) {
-                    Some(IpAddress::V6(remote)) => (self.tcp_mss6(remote), 0),
-                    Some(IpAddress::V4(_)) | None => (mss, self.tcp_offload_payload()),
+                let (mss, offload) = match s.remote_ipv6() {
+                    Some(remote) => (self.tcp_mss6(remote), 0),
+                    None => (mss, offload),
                 };
                 s.set_segmentation_offload(offload);
                 // `dispatch` checks every timer itself: asking `poll_at`
@@ -1271,7 +1274,7 @@ impl<'a> Inner<'a> {
                 }
             }
             Socket::TcpListener(l) => {
-                l.set_segmentation_offload(self.tcp_offload_payload());
+                l.set_segmentation_offload(offload);
                 // The listener only dispatches its sockets that are due.
                 for _ in 0..budget {
                     let mut sent = false;

@@ -539,6 +539,14 @@ impl<'a> TcpSocket<'a> {
     pub fn remote_endpoint(&self) -> Option<IpEndpoint> {
         self.tuple.map(|t| t.1)
     }
+    /// The peer's address when it is an IPv6 one (without copying the
+    /// 4-tuple: the interface asks on every dispatch).
+    pub(crate) fn remote_ipv6(&self) -> Option<crate::wire::Ipv6Address> {
+        match &self.tuple {
+            Some((_, IpEndpoint { addr: IpAddress::V6(addr), .. })) => Some(*addr),
+            Some(_) | None => None,
+        }
+    }
 
     // ---------------------------------------------------------------
     // Application API
