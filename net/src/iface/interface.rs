@@ -575,7 +575,9 @@ impl<'a> Interface<'a> {
         inner.propagate_dns(sockets);
         inner.announce_addresses(tokens)?;
         inner.send_arp_requests(now, tokens)?;
-        inner.ipv6_timers(now, tokens)?;
+        if inner.ipv6.is_some() {
+            inner.ipv6_timers(now, tokens)?;
+        }
         inner.resolution_started = false;
         inner.flush_pending(now, pending, tokens)?;
         ingress::send_held_echo_replies(inner, pending, reassembly, now, tokens)?;
@@ -587,7 +589,9 @@ impl<'a> Interface<'a> {
         // datagrams) ask at once.
         if core::mem::take(&mut inner.resolution_started) {
             inner.send_arp_requests(now, tokens)?;
-            inner.ipv6_timers(now, tokens)?;
+            if inner.ipv6.is_some() {
+                inner.ipv6_timers(now, tokens)?;
+            }
         }
         Ok(())
     }
