@@ -171,4 +171,15 @@ fn log_devices(p: &Platform) {
         }
         None => info!("no PCIe host bridge"),
     }
+    if let Some(genet) = &p.genet {
+        let mac = genet.mac.map(net::wire::EthernetAddress);
+        info!(
+            "device: GENET at {:#x} (INTID {}){}, MAC {}, PHY at MDIO address {}",
+            genet.base,
+            genet.intid,
+            if genet.enabled { "" } else { ", disabled" },
+            mac.map_or(alloc::string::String::from("not given"), |m| alloc::format!("{m}")),
+            genet.phy_address.map_or(alloc::string::String::from("not given"), |a| alloc::format!("{a}")),
+        );
+    }
 }

@@ -24,9 +24,14 @@ fn micros(at: Instant) -> u64 {
 }
 
 impl EventLoop {
-    pub fn new(timer_intid: u32, network: Option<(Nic, Appliance<'static>)>) -> EventLoop {
-        if let Some((nic, _)) = &network {
+    pub fn new(timer_intid: u32, mut network: Option<(Nic, Appliance<'static>)>) -> EventLoop {
+        if let Some((nic, _)) = &mut network {
             irq::enable(nic.intid, nic.trigger);
+            // A frame that came during boot raised the line before it was
+            // configured; an edge-triggered line (virtio-mmio) then never
+            // rises again while the device's status stays set. Acknowledge
+            // it once here: the first round (`due`) drains the rings.
+            nic.device.acknowledge_interrupt();
             log::info!("event loop: {} NIC on INTID {}", nic.location, nic.intid);
         }
         EventLoop { timer_intid, network, due: true }

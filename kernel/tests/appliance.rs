@@ -6,7 +6,7 @@
 use kernel::appliance::{Appliance, NicReport, Settings, Storage, DHCP_FALLBACK_AFTER, HTTP_CONNECTIONS};
 use kernel::bootargs::{Address6Mode, AddressMode};
 use net::iface::{Config, Interface, InterfaceStorage, NeighbourSlot, PendingSlot, ReassemblySlot};
-use net::phy::{DeviceCapabilities, Link};
+use net::phy::{Device, DeviceCapabilities, Link, TxToken};
 use net::socket::icmp::{IcmpPacketMetadata, IcmpSocket};
 use net::socket::tcp::{State, TcpConfig, TcpSocket};
 use net::socket::udp::{UdpPacketMetadata, UdpSocket};
@@ -487,6 +487,97 @@ fn http_answers_503_past_the_connection_limit() {
     let extra =
         http_exchange(&mut now, &link, &mut appliance, &mut client, 46000, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
     assert!(extra.starts_with("HTTP/1.1 503 "), "{extra:.80}");
+}
+
+/// A device that keeps a copy of every frame the appliance sends.
+struct Recorder<D> {
+    inner: D,
+    sent: Vec<Vec<u8>>,
+}
+
+struct RecordingTx<'r, T> {
+    inner: T,
+    sent: &'r mut Vec<Vec<u8>>,
+}
+
+impl<T: TxToken> TxToken for RecordingTx<'_, T> {
+    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+        let sent = self.sent;
+        self.inner.consume(len, |buf| {
+            let r = f(buf);
+            sent.push(buf.to_vec());
+            r
+        })
+    }
+}
+
+impl<D: Device> Device for Recorder<D> {
+    type RxToken<'a>
+        = D::RxToken<'a>
+    where
+        Self: 'a;
+    type TxToken<'a>
+        = RecordingTx<'a, D::TxToken<'a>>
+    where
+        Self: 'a;
+    fn receive(&mut self, now: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
+        let (rx, tx) = self.inner.receive(now)?;
+        Some((rx, RecordingTx { inner: tx, sent: &mut self.sent }))
+    }
+    fn transmit(&mut self, now: Instant) -> Option<Self::TxToken<'_>> {
+        Some(RecordingTx { inner: self.inner.transmit(now)?, sent: &mut self.sent })
+    }
+    fn capabilities(&self) -> DeviceCapabilities {
+        self.inner.capabilities()
+    }
+}
+
+/// (payload length, FIN) of each TCP segment the appliance sent from port 80.
+fn http_segments(frames: &[Vec<u8>]) -> Vec<(usize, bool)> {
+    use net::wire::{ethernet, ipv4, tcp};
+    frames
+        .iter()
+        .filter_map(|f| {
+            let eth = ethernet::Frame::new_checked(&f[..]).ok()?;
+            let ip = ipv4::Packet::new_checked(eth.payload()).ok()?;
+            let seg = tcp::Packet::new_checked(ip.payload()).ok()?;
+            (seg.src_port() == 80).then(|| (seg.payload().len(), seg.flags().contains(tcp::TcpFlags::FIN)))
+        })
+        .collect()
+}
+
+#[test]
+fn http_sends_the_fin_with_the_last_segment_of_a_closing_response() {
+    let (mut now, link, mut appliance, mut client) = setup(static_address());
+    let (a, mut b) = link.ends();
+    let mut recorder = Recorder { inner: a, sent: Vec::new() };
+    let h = tcp_client(&mut client, now, 47000, 80);
+    let request = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    let mut sent = false;
+    let mut reply = Vec::new();
+    let end = now + Duration::from_secs(5);
+    while now < end {
+        appliance.poll(now, &mut recorder, NicReport::default());
+        client.iface.poll(now, &mut b, &mut client.sockets);
+        let s = client.sockets.get_mut::<TcpSocket>(h);
+        if s.may_send() && !sent {
+            sent = s.send_slice(request).unwrap() == request.len();
+        }
+        let mut buf = [0u8; 8192];
+        while let Ok(n @ 1..) = s.recv_slice(&mut buf) {
+            reply.extend_from_slice(&buf[..n]);
+        }
+        if sent && !s.may_recv() {
+            break;
+        }
+        now += Duration::from_millis(1);
+    }
+    assert!(reply.starts_with(b"HTTP/1.1 200 OK\r\n"));
+    let segments = http_segments(&recorder.sent);
+    let fins: Vec<_> = segments.iter().filter(|(_, fin)| *fin).collect();
+    assert_eq!(fins.len(), 1, "one FIN: {segments:?}");
+    assert!(fins[0].0 > 0, "the FIN rides on the response's last segment: {segments:?}");
+    assert_eq!(segments.last(), Some(fins[0]), "nothing after the FIN: {segments:?}");
 }
 
 /// Many short HTTP connections back to back (for profiling the connection

@@ -124,7 +124,11 @@ impl<'a> HttpService<'a> {
                     }
                 }
                 match action {
-                    Action::Close => {
+                    // With the whole response in the socket, close now: the
+                    // FIN then leaves in the response's last segment (one
+                    // frame less, and the client closes second, so its side
+                    // keeps no TIME-WAIT).
+                    Action::Close | Action::CloseAfterFlush if action == Action::Close || conn.output().is_empty() => {
                         socket.close();
                         self.set(i, Slot::Closing);
                         progress = true;
@@ -134,7 +138,7 @@ impl<'a> HttpService<'a> {
                         self.set(i, Slot::Closing);
                         progress = true;
                     }
-                    Action::Continue | Action::CloseAfterFlush => {}
+                    Action::Close | Action::Continue | Action::CloseAfterFlush => {}
                 }
             }
             let Some(socket) = listener.socket(i) else { continue };

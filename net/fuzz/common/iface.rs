@@ -16,15 +16,18 @@ use net::socket::{SocketHandle, SocketSet, SocketStorage};
 use net::storage::{PacketBuffer, RingBuffer};
 use net::time::Instant;
 use net::wire::ethernet::{EtherType, Frame};
-use net::wire::{arp, icmpv4, icmpv6, ipv4, ipv6, ipv6ext, tcp, udp};
+use net::wire::{arp, icmpv4, icmpv6, ipv4, ipv6, ipv6ext, ndp, tcp, udp};
 use net::wire::{EthernetAddress, IpAddress, IpProtocol, Ipv4Address, Ipv4Cidr, Ipv6Address};
 
 pub const MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 1]);
 pub const ADDR: Ipv4Address = Ipv4Address([10, 0, 0, 1]);
+#[allow(dead_code)] // not every target uses every constant
 pub const GATEWAY: Ipv4Address = Ipv4Address([10, 0, 0, 2]);
 /// A static IPv6 address beside the link-local one (both usable at once:
 /// DAD is off).
+#[allow(dead_code)]
 pub const ADDR6: Ipv6Address = Ipv6Address::new(0xfd00, 0, 0, 0, 0, 0, 0, 1);
+#[allow(dead_code)]
 pub const DNS_SERVER: Ipv4Address = Ipv4Address([10, 0, 0, 53]);
 pub const UDP_PORT: u16 = 7;
 pub const ICMP_IDENT: u16 = 0x1234;
@@ -146,38 +149,60 @@ pub fn check_sent_frame(frame: &[u8], addresses: &[Ipv4Address], addresses6: &[I
                 other => panic!("sent IP protocol {other:?}"),
             }
         }
-        EtherType::Ipv6 => {
-            let packet = ipv6::Packet::new_checked(frame.payload()).expect("sent IPv6 checks");
-            let ip = ipv6::Repr::parse(&packet).expect("sent IPv6 parses");
-            assert!(ip.src_addr.is_unspecified() || addresses6.contains(&ip.src_addr), "sent from {}", ip.src_addr);
-            assert!(ip.hop_limit > 0);
-            let payload = packet.payload();
-            let chain = ipv6ext::walk(payload, ip.next_header, ip.dst_addr.is_multicast()).expect("sent chain walks");
-            if chain.fragment.is_some() {
-                return Sent::Other;
-            }
-            let upper = &payload[chain.upper_offset..];
-            let (src, dst) = (IpAddress::V6(ip.src_addr), IpAddress::V6(ip.dst_addr));
-            match chain.upper {
-                IpProtocol::Udp => {
-                    let packet = udp::Packet::new_checked(upper).expect("sent UDP checks");
-                    let repr = udp::Repr::parse(&packet, &src, &dst, true).expect("sent UDP parses");
-                    Sent::Udp(repr.dst_port, repr.payload.to_vec())
-                }
-                IpProtocol::Icmpv6 => {
-                    let packet = icmpv6::Packet::new_checked(upper).expect("sent ICMPv6 checks");
-                    icmpv6::Repr::parse(&packet, &ip.src_addr, &ip.dst_addr, true).expect("sent ICMPv6 parses");
-                    Sent::Other
-                }
-                IpProtocol::Tcp => {
-                    let packet = tcp::Packet::new_checked(upper).expect("sent TCP checks");
-                    tcp::Repr::parse(&packet, &src, &dst, true).expect("sent TCP parses");
-                    Sent::Other
-                }
-                other => panic!("sent IPv6 next header {other:?}"),
-            }
-        }
+        EtherType::Ipv6 => check_sent_ipv6(frame.payload(), addresses6),
         other => panic!("sent ethertype {other:?}"),
+    }
+}
+
+/// Checks an IPv6 packet the interface sent (once the stack has IPv6
+/// enabled): a unicast source (or unspecified, for DAD), a hop limit, a
+/// walkable header chain, and upper layers with valid checksums over the
+/// IPv6 pseudo-header; NDP with hop limit 255.
+fn check_sent_ipv6(bytes: &[u8], addresses6: &[Ipv6Address]) -> Sent {
+    let packet = ipv6::Packet::new_checked(bytes).expect("sent IPv6 checks");
+    let ip = ipv6::Repr::parse(&packet).expect("sent IPv6 parses");
+    assert!(ip.src_addr.is_unspecified() || addresses6.contains(&ip.src_addr), "sent from {}", ip.src_addr);
+    assert!(!ip.dst_addr.is_unspecified(), "sent to :: from {}", ip.src_addr);
+    assert!(ip.hop_limit > 0);
+    let payload = packet.payload();
+    let chain = ipv6ext::walk(payload, ip.next_header, ip.dst_addr.is_multicast()).expect("sent header chain walks");
+    if chain.fragment.is_some_and(|f| !f.is_atomic()) {
+        return Sent::Other;
+    }
+    let upper = &payload[chain.upper_offset..];
+    let (src, dst) = (IpAddress::V6(ip.src_addr), IpAddress::V6(ip.dst_addr));
+    match chain.upper {
+        IpProtocol::Udp => {
+            let packet = udp::Packet::new_checked(upper).expect("sent UDP checks");
+            let repr = udp::Repr::parse(&packet, &src, &dst, true).expect("sent UDP parses");
+            Sent::Udp(repr.dst_port, repr.payload.to_vec())
+        }
+        IpProtocol::Tcp => {
+            let packet = tcp::Packet::new_checked(upper).expect("sent TCP checks");
+            tcp::Repr::parse(&packet, &src, &dst, true).expect("sent TCP parses");
+            Sent::Other
+        }
+        IpProtocol::Icmpv6 => {
+            let packet = icmpv6::Packet::new_checked(upper).expect("sent ICMPv6 checks");
+            match icmpv6::Repr::parse(&packet, &ip.src_addr, &ip.dst_addr, true) {
+                Ok(icmpv6::Repr::Ndp(_)) => assert_eq!(ip.hop_limit, ndp::HOP_LIMIT, "NDP sent with a hop limit"),
+                Ok(_) => assert!(!ip.src_addr.is_unspecified(), "ICMPv6 from ::"),
+                // MLD reports are the one kind this parser leaves alone.
+                Err(e) => {
+                    assert!(packet.verify_checksum(&ip.src_addr, &ip.dst_addr), "sent ICMPv6: {e}");
+                    assert!(
+                        matches!(
+                            packet.msg_type(),
+                            icmpv6::Message::MldReport | icmpv6::Message::MldReportV2 | icmpv6::Message::MldDone
+                        ),
+                        "sent ICMPv6 {:?}: {e}",
+                        packet.msg_type()
+                    );
+                }
+            }
+            Sent::Other
+        }
+        other => panic!("sent IPv6 next header {other:?}"),
     }
 }
 
@@ -198,6 +223,7 @@ pub struct Handles {
 /// query started, a TCP listener on port 80 (two sockets) and a TCP socket
 /// listening on port 81 (and, with `dhcp`, a DHCP client), and hands it
 /// to `f`.
+#[allow(dead_code)] // a target may build its own stack
 pub fn with_stack<R>(
     dhcp: bool,
     config: impl FnOnce(&mut Config),

@@ -173,7 +173,8 @@ fn process_ipv4<T: TxTokens>(
         stats.fragments_too_big += 1;
         return;
     }
-    let Ok(repr) = ipv4::Repr::parse(&packet, false) else {
+    // `new_checked` above validated the header.
+    let Ok(repr) = ipv4::Repr::parse_checked(&packet, false) else {
         stats.bad_length += 1;
         return;
     };
@@ -491,7 +492,9 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
             return;
         }
     };
-    let repr = match TcpRepr::parse(&packet, &src, &dst, inner.caps.checksum.tcp.rx()) {
+    // Borrowed where it was parsed (moving the header out is a copy).
+    let parsed = TcpRepr::parse(&packet, &src, &dst, inner.caps.checksum.tcp.rx());
+    let repr = match &parsed {
         Ok(r) => r,
         Err(Error::Checksum) => {
             stats.bad_checksum += 1;
@@ -518,7 +521,7 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
     // A connection that owns the 4-tuple wins over a listener on its port
     // (a socket in LISTEN has no remote endpoint yet).
     let connected = sockets.iter_mut().find_map(|(_, socket)| match socket {
-        Socket::Tcp(s) if s.remote_endpoint().is_some() && s.accepts(local, remote, &repr) => Some(s),
+        Socket::Tcp(s) if s.owns_tuple(&local, &remote) => Some(s),
         Socket::Tcp(_)
         | Socket::TcpListener(_)
         | Socket::Udp(_)
@@ -527,11 +530,11 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
         | Socket::Dns(_) => None,
     });
     let reply = match connected {
-        Some(s) => Some(s.process(now, local, remote, &repr, payload)),
+        Some(s) => Some(s.process(now, local, remote, repr, payload)),
         None => sockets.iter_mut().find_map(|(_, socket)| match socket {
-            Socket::Tcp(s) if s.accepts(local, remote, &repr) => Some(s.process(now, local, remote, &repr, payload)),
-            Socket::TcpListener(l) if l.accepts(local, remote, &repr) => {
-                Some(l.process(now, local, remote, &repr, payload))
+            Socket::Tcp(s) if s.accepts(local, remote, repr) => Some(s.process(now, local, remote, repr, payload)),
+            Socket::TcpListener(l) if l.accepts(local, remote, repr) => {
+                Some(l.process(now, local, remote, repr, payload))
             }
             Socket::Tcp(_)
             | Socket::TcpListener(_)
@@ -551,7 +554,7 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
         None => {
             inner.stats.tcp.no_socket += 1;
             // `rst_reply` never answers an RST with an RST.
-            if let Some(rst) = rst_reply(local, remote, &repr) {
+            if let Some(rst) = rst_reply(local, remote, repr) {
                 if send_tcp_reply(inner, pending, now, tokens, &rst) {
                     inner.stats.tcp.rst_sent += 1;
                 }

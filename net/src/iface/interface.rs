@@ -945,6 +945,10 @@ impl<'a> Inner<'a> {
 
     /// Gratuitous ARP for addresses added since the last poll.
     fn announce_addresses<T: TxTokens>(&mut self, tokens: &mut T) -> Result<(), SendError> {
+        // Checked on every poll; nearly always nothing to announce.
+        if !self.announce.contains(&true) {
+            return Ok(());
+        }
         for i in 0..MAX_ADDRESSES {
             let Some(cidr) = self.addresses[i] else { continue };
             if !self.announce[i] {
@@ -992,6 +996,10 @@ impl<'a> Inner<'a> {
         pending: &mut PendingQueue<'_>,
         tokens: &mut T,
     ) -> Result<(), SendError> {
+        // No slot in use (the common case): nothing to count or walk.
+        if pending.slots_in_use() == 0 {
+            return Ok(());
+        }
         for _ in 0..pending.packet_count() {
             let Some((&header, _)) = pending.peek() else { break };
             let lookup = match header.next_hop {
@@ -1189,7 +1197,7 @@ impl<'a> Inner<'a> {
         tokens: &mut T,
         sockets: &mut SocketSet<'_>,
     ) -> Result<(), SendError> {
-        let slots = sockets.capacity();
+        let slots = sockets.slots_in_use();
         let first = if self.tcp_cursor < slots { self.tcp_cursor } else { 0 };
         let mss = self.tcp_mss();
         let budget = self.config.tcp_segments_per_socket.max(1);

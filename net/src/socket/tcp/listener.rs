@@ -211,7 +211,14 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         repr: &TcpRepr,
         payload: &[u8],
     ) -> Option<TcpReply> {
-        if let Some(s) = self.sockets.iter_mut().find(|s| s.accepts(local, remote, repr)) {
+        let ports_match = repr.dst_port == local.port && repr.src_port == remote.port;
+        // `accepts`, with the 4-tuple test inlined (a pool socket put in
+        // LISTEN by hand still takes what it accepts).
+        let owner = |s: &&mut TcpSocket| {
+            ports_match
+                && (s.owns_tuple(&local, &remote) || (s.state == State::Listen && s.accepts(local, remote, repr)))
+        };
+        if let Some(s) = self.sockets.iter_mut().find(owner) {
             return s.process(now, local, remote, repr, payload);
         }
         match (repr.control, repr.ack_number) {
