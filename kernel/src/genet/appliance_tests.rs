@@ -5,7 +5,7 @@
 use super::model::*;
 use super::*;
 use crate::appliance::{Appliance, NicReport, Settings, Storage};
-use crate::bootargs::AddressMode;
+use crate::bootargs::{Address6Mode, AddressMode};
 use net::iface::{Config, Interface, InterfaceStorage, NeighbourSlot, PendingSlot, ReassemblySlot};
 use net::phy::{Device, DeviceCapabilities, Link, RxToken, TxToken};
 use net::socket::icmp::{IcmpPacketMetadata, IcmpSocket};
@@ -53,6 +53,8 @@ fn the_appliance_answers_pings_through_the_genet_driver() {
         seed: 7,
         fallback: address,
         fallback_gateway: CLIENT_IP,
+        address6: Address6Mode::Slaac,
+        gateway6: None,
     };
     let mut appliance = Appliance::new(settings, Storage::allocate(), now);
 
@@ -104,7 +106,7 @@ fn the_appliance_answers_pings_through_the_genet_driver() {
             }
             now += Duration::from_millis(1);
         }
-        assert_eq!(reply, Some((APPLIANCE_IP, seq, data)), "echo {seq} of {size} bytes");
+        assert_eq!(reply, Some((APPLIANCE_IP.into(), seq, data)), "echo {seq} of {size} bytes");
     }
     // Completions are reaped when the driver next looks for transmit room.
     assert!(genet.transmit(now).is_some());
