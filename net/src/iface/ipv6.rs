@@ -552,7 +552,7 @@ fn process_ndp<T: TxTokens>(
         return;
     }
     let mac = inner.config.mac;
-    let (src, dst) = (datagram.src, datagram.dst);
+    let src = datagram.src;
     let Some(v6) = inner.ipv6.as_mut() else { return };
     match *repr {
         ndp::Repr::NeighborSolicit { target_addr, src_lladdr } => {
@@ -665,7 +665,6 @@ fn process_ndp<T: TxTokens>(
         ndp::Repr::RouterSolicit { .. } => {} // For routers; a host ignores it.
         ndp::Repr::Redirect { .. } => inner.stats.ndp.redirects_ignored += 1,
     }
-    let _ = dst;
 }
 
 fn process_udp6<T: TxTokens>(
