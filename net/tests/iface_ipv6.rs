@@ -802,3 +802,17 @@ fn a_socket_bound_to_the_unspecified_address_serves_both_families() {
     assert_eq!(client.recv(), Ok((&b"six"[..], IpEndpoint::new(ULA_B.into(), 2000))), "answered from ULA_B");
     assert_eq!(client.recv(), Ok((&b"four"[..], IpEndpoint::new(IP_B.into(), 2000))), "answered from IP_B");
 }
+
+#[test]
+fn our_own_dad_probe_echoed_back_by_the_link_is_no_conflict() {
+    let mut a = v6_interface(MAC_A, Ipv6Config { router_solicitations: false, ..Ipv6Config::new() });
+    let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
+    let sent = run_until(&mut a, &mut dev, &mut sockets, secs(0), millis(999));
+    assert_eq!(sent.len(), 1, "the DAD probe");
+    // The link hands our own probe back (same source MAC).
+    dev.rx.push_back(sent[0].1.clone());
+    run_until(&mut a, &mut dev, &mut sockets, sent[0].0, secs(3));
+    assert!(a.has_ipv6_address(LL_A), "DAD passed");
+    let s = a.stats().ndp;
+    assert_eq!((s.looped_back, s.dad_conflicts), (1, 0));
+}

@@ -145,15 +145,19 @@ enum Delivery {
     HoldForReply,
 }
 
-/// Handles one received IPv6 packet (the Ethernet payload). Kept out of
-/// line: inlined, it would weigh on the IPv4 receive path it sits beside.
+/// Handles one received IPv6 packet (the Ethernet payload); `looped` when
+/// the frame came from our own MAC (a link that echoes multicast back).
+/// Kept out of line: inlined, it would weigh on the IPv4 receive path it
+/// sits beside.
 #[inline(never)]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn process_ipv6<T: TxTokens>(
     inner: &mut Inner<'_>,
     pending: &mut PendingQueue<'_>,
     reassembly: &mut Reassembler<'_>,
     now: Instant,
     bytes: &[u8],
+    looped: bool,
     sockets: &mut SocketSet<'_>,
     tokens: &mut T,
 ) {
@@ -175,6 +179,12 @@ pub(crate) fn process_ipv6<T: TxTokens>(
         return;
     };
     let Some(v6) = inner.ipv6.as_ref() else { return };
+    if looped {
+        // Our own DAD probe coming back would look like another node
+        // claiming the address (RFC 7527 2).
+        inner.stats.ndp.looped_back += 1;
+        return;
+    }
     let (src, dst) = (repr.src_addr, repr.dst_addr);
     let to_tentative = v6.autoconf.is_tentative(dst);
     let for_us = v6.autoconf.is_assigned(dst) || (dst.is_multicast() && v6.autoconf.in_group(dst)) || to_tentative;
