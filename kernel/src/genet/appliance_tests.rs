@@ -12,7 +12,7 @@ use net::socket::icmp::{IcmpPacketMetadata, IcmpSocket};
 use net::socket::{SocketSet, SocketStorage};
 use net::storage::PacketBuffer;
 use net::time::{Duration, Instant};
-use net::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
+use net::wire::{EthernetAddress, IpAddress, Ipv4Address, Ipv4Cidr};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::vec;
@@ -106,7 +106,7 @@ fn the_appliance_answers_pings_through_the_genet_driver() {
             }
             now += Duration::from_millis(1);
         }
-        assert_eq!(reply, Some((APPLIANCE_IP.into(), seq, data)), "echo {seq} of {size} bytes");
+        assert_eq!(reply, Some((IpAddress::V4(APPLIANCE_IP), seq, data)), "echo {seq} of {size} bytes");
     }
     // Completions are reaped when the driver next looks for transmit room.
     assert!(genet.transmit(now).is_some());

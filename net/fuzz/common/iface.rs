@@ -25,9 +25,7 @@ pub const ADDR: Ipv4Address = Ipv4Address([10, 0, 0, 1]);
 pub const GATEWAY: Ipv4Address = Ipv4Address([10, 0, 0, 2]);
 /// A static IPv6 address beside the link-local one (both usable at once:
 /// DAD is off).
-#[allow(dead_code)]
 pub const ADDR6: Ipv6Address = Ipv6Address::new(0xfd00, 0, 0, 0, 0, 0, 0, 1);
-#[allow(dead_code)]
 pub const DNS_SERVER: Ipv4Address = Ipv4Address([10, 0, 0, 53]);
 pub const UDP_PORT: u16 = 7;
 pub const ICMP_IDENT: u16 = 0x1234;
@@ -155,7 +153,8 @@ pub fn check_sent_frame(frame: &[u8], addresses: &[Ipv4Address], addresses6: &[I
 }
 
 /// Checks an IPv6 packet the interface sent (once the stack has IPv6
-/// enabled): a unicast source (or unspecified, for DAD), a hop limit, a
+/// enabled): one of our addresses as the source (or unspecified, for
+/// DAD), a hop limit, a
 /// walkable header chain, and upper layers with valid checksums over the
 /// IPv6 pseudo-header; NDP with hop limit 255.
 fn check_sent_ipv6(bytes: &[u8], addresses6: &[Ipv6Address]) -> Sent {
