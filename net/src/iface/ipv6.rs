@@ -518,8 +518,7 @@ fn process_icmpv6<T: TxTokens>(
             let quoted = icmpv6::QuotedDatagram::parse(data);
             let mtu = usize::try_from(mtu).unwrap_or(usize::MAX);
             // RFC 8201 4: never below the IPv6 minimum MTU.
-            if let (Ok(q), true) = (quoted, mtu >= ipv6::MIN_MTU) {
-                let v6 = inner.ipv6.as_mut().expect("checked by process_ipv6");
+            if let (Ok(q), true, Some(v6)) = (quoted, mtu >= ipv6::MIN_MTU, inner.ipv6.as_mut()) {
                 let ours = q.src_addr == datagram.dst || v6.autoconf.is_assigned(q.src_addr);
                 if ours && v6.lower_path_mtu(q.dst_addr, mtu, now) {
                     inner.stats.ipv6.pmtu_updates += 1;
