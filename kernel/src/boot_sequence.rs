@@ -57,6 +57,8 @@ extern "C" fn kernel_main(dtb: usize, entry_el: u64) -> ! {
             seed: entropy(&platform),
             fallback: bsp::FALLBACK_ADDRESS,
             fallback_gateway: bsp::FALLBACK_GATEWAY,
+            address6: args.address6,
+            gateway6: args.gateway6,
         };
         let appliance = Appliance::new(settings, Storage::allocate(), event_loop::now());
         (nic, appliance)
@@ -168,5 +170,16 @@ fn log_devices(p: &Platform) {
             };
         }
         None => info!("no PCIe host bridge"),
+    }
+    if let Some(genet) = &p.genet {
+        let mac = genet.mac.map(net::wire::EthernetAddress);
+        info!(
+            "device: GENET at {:#x} (INTID {}){}, MAC {}, PHY at MDIO address {}",
+            genet.base,
+            genet.intid,
+            if genet.enabled { "" } else { ", disabled" },
+            mac.map_or(alloc::string::String::from("not given"), |m| alloc::format!("{m}")),
+            genet.phy_address.map_or(alloc::string::String::from("not given"), |a| alloc::format!("{a}")),
+        );
     }
 }

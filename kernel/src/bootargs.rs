@@ -6,17 +6,27 @@
 //! |---|---|---|
 //! | `ip=dhcp` / `ip=A.B.C.D/N` | address by DHCP, or static | `dhcp` |
 //! | `gw=A.B.C.D` | default gateway for a static address | none |
+//! | `ip6=slaac` / `ip6=ADDR/N` | IPv6 address by SLAAC, or static (the link-local address is always there) | `slaac` |
+//! | `gw6=ADDR` | IPv6 default router (link-local or global unicast) | none: learnt from router advertisements |
 //! | `log=error\|warn\|info\|debug\|trace\|off` | log level | `info` |
 //! | `exit=semihosting` | QEMU runs with `-semihosting`: power-off carries the exit status | PSCI only |
 //! | `selftest=boot\|timer\|fault\|panic\|nic` | run a kernel self-test, then power off (tests only) | none |
 use log::LevelFilter;
-use net::wire::{Ipv4Address, Ipv4Cidr};
+use net::wire::{Ipv4Address, Ipv4Cidr, Ipv6Address, Ipv6Cidr};
 
 /// How the interface gets its IPv4 address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AddressMode {
     Dhcp,
     Static(Ipv4Cidr),
+}
+
+/// How the interface gets its global IPv6 address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Address6Mode {
+    /// Stateless autoconfiguration from router advertisements (RFC 4862).
+    Slaac,
+    Static(Ipv6Cidr),
 }
 
 /// Kernel self-tests run instead of the appliance (for `scripts/test`).
@@ -63,6 +73,8 @@ const MAX_PROBLEMS: usize = 8;
 pub struct BootArgs<'a> {
     pub address: AddressMode,
     pub gateway: Option<Ipv4Address>,
+    pub address6: Address6Mode,
+    pub gateway6: Option<Ipv6Address>,
     pub log_level: LevelFilter,
     pub semihosting_exit: bool,
     pub selftest: Option<SelfTest>,
@@ -77,6 +89,8 @@ impl Default for BootArgs<'_> {
         BootArgs {
             address: AddressMode::Dhcp,
             gateway: None,
+            address6: Address6Mode::Slaac,
+            gateway6: None,
             log_level: LevelFilter::Info,
             semihosting_exit: false,
             selftest: None,
@@ -98,6 +112,8 @@ impl<'a> BootArgs<'a> {
             let ok = match key {
                 "ip" => parse_address_mode(value).map(|m| args.address = m).is_some(),
                 "gw" => value.parse().ok().filter(Ipv4Address::is_unicast).map(|g| args.gateway = Some(g)).is_some(),
+                "ip6" => parse_address6_mode(value).map(|m| args.address6 = m).is_some(),
+                "gw6" => value.parse().ok().filter(Ipv6Address::is_unicast).map(|g| args.gateway6 = Some(g)).is_some(),
                 "log" => parse_level(value).map(|l| args.log_level = l).is_some(),
                 "exit" => (value == "semihosting").then(|| args.semihosting_exit = true).is_some(),
                 "selftest" => parse_selftest(value).map(|t| args.selftest = Some(t)).is_some(),
@@ -133,6 +149,15 @@ fn parse_address_mode(value: &str) -> Option<AddressMode> {
     }
     let cidr: Ipv4Cidr = value.parse().ok()?;
     (cidr.address().is_unicast() && (1..=32).contains(&cidr.prefix_len())).then_some(AddressMode::Static(cidr))
+}
+
+/// `slaac`, or a unicast address with a prefix of 1 to 128 bits.
+fn parse_address6_mode(value: &str) -> Option<Address6Mode> {
+    if value == "slaac" {
+        return Some(Address6Mode::Slaac);
+    }
+    let cidr: Ipv6Cidr = value.parse().ok()?;
+    (cidr.address().is_unicast() && (1..=128).contains(&cidr.prefix_len())).then_some(Address6Mode::Static(cidr))
 }
 
 fn parse_switch(value: &str) -> Option<bool> {
@@ -240,6 +265,60 @@ mod tests {
         assert_eq!(BootArgs::parse("selftest=boot").selftest, Some(SelfTest::Boot));
         assert_eq!(BootArgs::parse("selftest=panic").selftest, Some(SelfTest::Panic));
         assert_eq!(BootArgs::parse("selftest=nic").selftest, Some(SelfTest::Nic));
+    }
+
+    #[test]
+    fn ipv6_static_address_and_router() {
+        let args = BootArgs::parse("ip6=2001:db8:1::15/64 gw6=fe80::1");
+        let cidr = Ipv6Cidr::new(Ipv6Address::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0x15), 64).unwrap();
+        assert_eq!(args.address6, Address6Mode::Static(cidr));
+        assert_eq!(args.gateway6, Some(Ipv6Address::new(0xfe80, 0, 0, 0, 0, 0, 0, 1)));
+        assert_eq!(args.problems().count(), 0);
+        // The IPv4 settings are untouched, and the reverse.
+        assert_eq!((args.address, args.gateway), (AddressMode::Dhcp, None));
+        let v4 = BootArgs::parse("ip=10.0.2.15/24");
+        assert_eq!((v4.address6, v4.gateway6), (Address6Mode::Slaac, None));
+        assert_eq!(BootArgs::parse("ip6=2001:db8::1/64 ip6=slaac").address6, Address6Mode::Slaac);
+        let host = BootArgs::parse("ip6=2001:db8::1/128").address6;
+        assert_eq!(
+            host,
+            Address6Mode::Static(Ipv6Cidr::new(Ipv6Address::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1), 128).unwrap())
+        );
+    }
+
+    #[test]
+    fn ipv6_bad_values_keep_defaults_and_are_reported() {
+        let bad = [
+            "ip6=2001:db8::1",
+            "ip6=2001:db8::1/129",
+            "ip6=2001:db8::1/0",
+            "ip6=ff02::1/64",
+            "ip6=::/64",
+            "ip6=::1/128",
+            "ip6=2001:db8::g/64",
+            "ip6=10.0.2.15/24",
+            "ip6=dhcp",
+            "ip6=",
+            "gw6=ff02::2",
+            "gw6=::",
+            "gw6=10.0.2.2",
+            "gw6=fe80::1%eth0",
+            "gw6=",
+        ];
+        for word in bad {
+            let args = BootArgs::parse(word);
+            assert_eq!((args.address6, args.gateway6), (Address6Mode::Slaac, None), "{word}");
+            let (key, value) = word.split_once('=').unwrap();
+            let problems: Vec<_> = args.problems().copied().collect();
+            assert_eq!(problems, [Problem::BadValue { key, value }], "{word}");
+        }
+        assert_eq!(
+            BootArgs::parse("ip6=2001:db8::1").problems().next().unwrap().to_string(),
+            "bootarg ip6=\"2001:db8::1\": invalid value, using the default"
+        );
+        // A bad value after a good one leaves the good one.
+        let args = BootArgs::parse("ip6=2001:db8::1/64 ip6=nonsense");
+        assert!(matches!(args.address6, Address6Mode::Static(_)));
     }
 
     #[test]

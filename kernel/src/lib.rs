@@ -10,6 +10,7 @@ extern crate std;
 pub mod appliance;
 pub mod apps;
 pub mod bootargs;
+pub mod devicetree;
 pub mod genet;
 pub mod virtio_net_offload;
 

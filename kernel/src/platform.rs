@@ -2,6 +2,7 @@
 //! QEMU) passes, with the board's defaults for whatever it does not say.
 use crate::arch::power::PsciConduit;
 use crate::bsp;
+use kernel::devicetree;
 
 pub const MAX_VIRTIO_SLOTS: usize = 32;
 
@@ -152,7 +153,7 @@ pub fn discover(dtb: usize) -> Platform {
         return platform;
     }
     // SAFETY: as above; the slice ends before fdt takes its shared view.
-    drop_nops(unsafe { core::slice::from_raw_parts_mut(address as *mut u8, total) });
+    devicetree::drop_nops(unsafe { core::slice::from_raw_parts_mut(address as *mut u8, total) });
     // The blob stays in place for the whole run (the heap excludes it), so 'static holds.
     // SAFETY: a DTB header is present (magic checked) in mapped RAM.
     let fdt = match unsafe { fdt::Fdt::from_ptr(address as *const u8) } {
@@ -168,45 +169,6 @@ pub fn discover(dtb: usize) -> Platform {
 
 /// Larger blobs are taken for garbage.
 const MAX_DTB_SIZE: usize = 8 << 20;
-
-/// Removes the NOP tokens from the structure block in place (fdt 0.1's
-/// node walk trips over them, and QEMU and the Pi firmware leave them when
-/// they edit a tree), shrinking `size_dt_struct`.
-fn drop_nops(blob: &mut [u8]) {
-    let word = |blob: &[u8], at: usize| -> Option<u32> {
-        let b = blob.get(at..at + 4)?;
-        Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let (Some(start), Some(size)) = (word(blob, 8), word(blob, 36)) else { return };
-    let (start, size) = (start as usize, size as usize);
-    let Some(end) = start.checked_add(size).filter(|&e| e <= blob.len()) else { return };
-    let (mut read, mut write) = (start, start);
-    while read < end {
-        let Some(token) = word(blob, read) else { return };
-        let len = match token {
-            FDT_NOP => {
-                read += 4;
-                continue;
-            }
-            FDT_BEGIN_NODE => match blob.get(read + 4..end).and_then(|n| n.iter().position(|&b| b == 0)) {
-                Some(name) => (4 + name + 1).next_multiple_of(4),
-                None => return,
-            },
-            FDT_PROP => match word(blob, read + 4) {
-                Some(value) => (12 + value as usize).next_multiple_of(4),
-                None => return,
-            },
-            _ => 4, // END_NODE, END
-        };
-        if read + len > end {
-            return; // malformed: leave the rest as it is
-        }
-        blob.copy_within(read..read + len, write);
-        read += len;
-        write += len;
-    }
-    blob[36..40].copy_from_slice(&((write - start) as u32).to_be_bytes());
-}
 
 /// A property's cells as big-endian u32s.
 fn cells<'a>(value: &'a [u8]) -> impl Iterator<Item = u32> + 'a {
@@ -429,97 +391,19 @@ fn read_genet(fdt: &fdt::Fdt<'static>, p: &mut Platform) {
     });
 }
 
-/// Most levels of nesting the address translation follows.
-const MAX_DEPTH: usize = 8;
-
 /// The CPU address of a node's first `reg` entry.
 fn first_reg_cpu_address(fdt: &fdt::Fdt<'static>, node: &fdt::node::FdtNode<'_, 'static>) -> Option<usize> {
     let reg = node.reg()?.next()?;
     cpu_address(fdt, node, reg.starting_address as u64)
 }
 
-/// What address translation needs to know of one node on a path.
-#[derive(Clone, Copy)]
-struct Bus {
-    address_cells: usize,
-    size_cells: usize,
-    ranges: Option<&'static [u8]>,
-}
-
-const FDT_BEGIN_NODE: u32 = 1;
-const FDT_END_NODE: u32 = 2;
-const FDT_PROP: u32 = 3;
-const FDT_NOP: u32 = 4;
-
 /// Translates `address`, as `node`'s parent bus sees it, into a CPU
-/// physical address through the `ranges` of every bus above the node (an
-/// empty `ranges` is the identity). `None` if some bus does not map it.
-/// The Pi 4's peripherals sit at bus address 0x7E.. and CPU address 0xFE..;
-/// QEMU virt's tree has no translating buses.
+/// physical address (see `kernel::devicetree::cpu_address`).
 fn cpu_address(fdt: &fdt::Fdt<'static>, node: &fdt::node::FdtNode<'_, 'static>, address: u64) -> Option<usize> {
-    let (path, depth) = ancestors(fdt, node.name.as_ptr())?;
-    let mut address = address;
-    // path[0] is the root; path[depth - 1] the node's parent bus.
-    for level in (1..depth).rev() {
-        address = through_ranges(&path[level], path[level - 1].address_cells, address)?;
-    }
-    usize::try_from(address).ok()
-}
-
-/// Walks the structure block (our own walk: fdt 0.1's child iterator trips
-/// over the NOP tokens QEMU leaves when it edits a tree) to the node whose
-/// name starts at `target`, collecting its ancestors, root first.
-fn ancestors(fdt: &fdt::Fdt<'static>, target: *const u8) -> Option<([Bus; MAX_DEPTH], usize)> {
     let blob = blob_of(fdt)?;
-    let word = |at: usize| -> Option<u32> {
-        let b = blob.get(at..at + 4)?;
-        Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let (structure, strings) = (word(8)? as usize, word(12)? as usize);
-    let string_at = |offset: usize| -> Option<&'static [u8]> {
-        let tail = blob.get(strings.checked_add(offset)?..)?;
-        tail.split(|&b| b == 0).next()
-    };
-    let empty = Bus { address_cells: 2, size_cells: 1, ranges: None };
-    let mut path = [empty; MAX_DEPTH];
-    let mut depth = 0usize;
-    let mut at = structure;
-    loop {
-        match word(at)? {
-            FDT_BEGIN_NODE => {
-                let name = blob.get(at + 4..)?;
-                if name.as_ptr() == target {
-                    return Some((path, depth));
-                }
-                let len = name.iter().position(|&b| b == 0)?;
-                at = (at + 4 + len + 1).next_multiple_of(4);
-                if depth >= MAX_DEPTH {
-                    return None;
-                }
-                path[depth] = empty;
-                depth += 1;
-            }
-            FDT_END_NODE => {
-                depth = depth.checked_sub(1)?;
-                at += 4;
-            }
-            FDT_PROP => {
-                let (len, name) = (word(at + 4)? as usize, word(at + 8)? as usize);
-                let value = blob.get(at + 12..at + 12 + len)?;
-                let current = path.get_mut(depth.checked_sub(1)?)?;
-                let number = || cells(value).next().map(|v| v as usize);
-                match string_at(name)? {
-                    b"#address-cells" => current.address_cells = number()?,
-                    b"#size-cells" => current.size_cells = number()?,
-                    b"ranges" => current.ranges = Some(value),
-                    _ => {}
-                }
-                at = (at + 12 + len).next_multiple_of(4);
-            }
-            FDT_NOP => at += 4,
-            _ => return None, // FDT_END or garbage: not found
-        }
-    }
+    // The node's name is a slice of the blob: its offset names the node.
+    let name = (node.name.as_ptr() as usize).checked_sub(blob.as_ptr() as usize)?;
+    devicetree::cpu_address(blob, name, address).and_then(|a| usize::try_from(a).ok())
 }
 
 /// The whole blob as bytes.
@@ -535,32 +419,3 @@ fn blob_of(fdt: &fdt::Fdt<'static>) -> Option<&'static [u8]> {
 
 /// The address of the blob being read (for `blob_of`).
 static DTB: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
-
-/// One hop of translation: `bus`'s `ranges` entries are <child address
-/// (bus #address-cells)> <parent address (parent_cells)> <size (bus
-/// #size-cells)>.
-fn through_ranges(bus: &Bus, parent_cells: usize, address: u64) -> Option<u64> {
-    // No `ranges`: the bus does not map its children into the parent.
-    let ranges = bus.ranges?;
-    if ranges.is_empty() {
-        return Some(address);
-    }
-    let (child_cells, size_cells) = (bus.address_cells, bus.size_cells);
-    if child_cells > 2 || parent_cells > 2 || size_cells > 2 {
-        return None;
-    }
-    let entry_len = (child_cells + parent_cells + size_cells) * 4;
-    if entry_len == 0 {
-        return None;
-    }
-    let read = |bytes: &[u8]| cells(bytes).fold(0u64, |acc, c| acc << 32 | c as u64);
-    for entry in ranges.chunks_exact(entry_len) {
-        let (child, rest) = entry.split_at(child_cells * 4);
-        let (parent, size) = rest.split_at(parent_cells * 4);
-        let (child, parent, size) = (read(child), read(parent), read(size));
-        if address >= child && address - child < size {
-            return parent.checked_add(address - child);
-        }
-    }
-    None
-}

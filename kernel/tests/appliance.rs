@@ -4,7 +4,7 @@
 //! HTTP (pages, errors, keep-alive, /stats as JSON, 503 at the limit), the
 //! DHCP fallback address.
 use kernel::appliance::{Appliance, NicReport, Settings, Storage, DHCP_FALLBACK_AFTER, HTTP_CONNECTIONS};
-use kernel::bootargs::AddressMode;
+use kernel::bootargs::{Address6Mode, AddressMode};
 use net::iface::{Config, Interface, InterfaceStorage, NeighbourSlot, PendingSlot, ReassemblySlot};
 use net::phy::{Device, DeviceCapabilities, Link, TxToken};
 use net::socket::icmp::{IcmpPacketMetadata, IcmpSocket};
@@ -13,7 +13,7 @@ use net::socket::udp::{UdpPacketMetadata, UdpSocket};
 use net::socket::{SocketHandle, SocketSet, SocketStorage};
 use net::storage::{PacketBuffer, RingBuffer};
 use net::time::{Duration, Instant};
-use net::wire::{EthernetAddress, IpEndpoint, Ipv4Address, Ipv4Cidr};
+use net::wire::{EthernetAddress, IpAddress, IpEndpoint, Ipv4Address, Ipv4Cidr, Ipv6Address};
 
 const APPLIANCE_MAC: EthernetAddress = EthernetAddress([0x52, 0x54, 0, 0x12, 0x34, 0x56]);
 const CLIENT_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x02]);
@@ -67,6 +67,8 @@ fn settings(address: AddressMode) -> Settings {
         seed: 0x5eed,
         fallback: Ipv4Cidr::new(APPLIANCE_IP, 24).unwrap(),
         fallback_gateway: CLIENT_IP,
+        address6: Address6Mode::Slaac,
+        gateway6: None,
     }
 }
 
@@ -100,12 +102,24 @@ fn ping(
     seq: u16,
     size: usize,
 ) -> bool {
+    ping_to(APPLIANCE_IP.into(), now, link, appliance, client, seq, size)
+}
+
+fn ping_to(
+    dst: IpAddress,
+    now: &mut Instant,
+    link: &Link<Vec<u8>>,
+    appliance: &mut Appliance,
+    client: &mut Client,
+    seq: u16,
+    size: usize,
+) -> bool {
     let data: Vec<u8> = (0..size).map(|i| (i * 7 + seq as usize) as u8).collect();
-    client.sockets.get_mut::<IcmpSocket>(client.icmp).send_echo(APPLIANCE_IP, seq, &data).unwrap();
+    client.sockets.get_mut::<IcmpSocket>(client.icmp).send_echo(dst, seq, &data).unwrap();
     run(now, Duration::from_millis(50), link, appliance, client);
     let mut buf = vec![0u8; 65536];
     match client.sockets.get_mut::<IcmpSocket>(client.icmp).recv_echo_reply(&mut buf) {
-        Ok(reply) => reply.src == APPLIANCE_IP && reply.seq_no == seq && buf[..reply.len] == data[..],
+        Ok(reply) => reply.src == dst && reply.seq_no == seq && buf[..reply.len] == data[..],
         Err(_) => false,
     }
 }
@@ -167,11 +181,22 @@ fn falls_back_to_the_static_address_without_dhcp() {
 fn poll_reports_the_next_deadline_and_nothing_when_idle() {
     let (now, link, mut appliance, _client) = setup(static_address());
     let (mut a, _b) = link.ends();
-    // A static appliance with nothing to do has no deadline: it sleeps until a frame.
+    // A static appliance with nothing to do has no deadline once IPv6 has
+    // done DAD and its router solicitations (unanswered): it sleeps until
+    // a frame.
     let first = appliance.poll(now, &mut a, NicReport::default());
-    let idle = appliance.poll(now + Duration::from_secs(1), &mut a, NicReport::default());
     assert!(first.is_none() || first > Some(now), "deadline {first:?} is not in the past");
+    let mut next = first;
+    let mut polls = 0;
+    while let Some(t) = next {
+        assert!(t < now + Duration::from_secs(15), "IPv6 start-up is over in 1 + 1 + 3 * 4 s");
+        next = appliance.poll(t, &mut a, NicReport::default());
+        polls += 1;
+        assert!(polls < 100);
+    }
+    let idle = appliance.poll(now + Duration::from_secs(20), &mut a, NicReport::default());
     assert_eq!(idle, None);
+    assert!(appliance.interface().stats().ndp.router_solicitations_sent == 3);
     let (now, link, mut appliance, _client) = setup(AddressMode::Dhcp);
     let (mut a, _b) = link.ends();
     let next = appliance.poll(now, &mut a, NicReport::default()).expect("DHCP has a retransmit deadline");
@@ -179,14 +204,23 @@ fn poll_reports_the_next_deadline_and_nothing_when_idle() {
 }
 
 fn tcp_client(client: &mut Client, now: Instant, port: u16, remote_port: u16) -> SocketHandle {
+    tcp_client_to(client, now, (CLIENT_IP.into(), APPLIANCE_IP.into()), port, remote_port)
+}
+
+/// A TCP client from `addrs.0` to the appliance at `addrs.1`.
+fn tcp_client_to(
+    client: &mut Client,
+    now: Instant,
+    addrs: (IpAddress, IpAddress),
+    port: u16,
+    remote_port: u16,
+) -> SocketHandle {
     let mut socket = TcpSocket::new(
         RingBuffer::new(leak(0u8, 65536)),
         RingBuffer::new(leak(0u8, 65536)),
         TcpConfig { isn_secret: [7; 16], ..TcpConfig::default() },
     );
-    socket
-        .connect(IpEndpoint::new(CLIENT_IP.into(), port), IpEndpoint::new(APPLIANCE_IP.into(), remote_port), now)
-        .unwrap();
+    socket.connect(IpEndpoint::new(addrs.0, port), IpEndpoint::new(addrs.1, remote_port), now).unwrap();
     client.sockets.add(socket)
 }
 
@@ -287,7 +321,19 @@ fn http_exchange(
     port: u16,
     request: &[u8],
 ) -> String {
-    let h = tcp_client(client, *now, port, 80);
+    http_exchange_at((CLIENT_IP.into(), APPLIANCE_IP.into()), now, link, appliance, client, port, request)
+}
+
+fn http_exchange_at(
+    addrs: (IpAddress, IpAddress),
+    now: &mut Instant,
+    link: &Link<Vec<u8>>,
+    appliance: &mut Appliance,
+    client: &mut Client,
+    port: u16,
+    request: &[u8],
+) -> String {
+    let h = tcp_client_to(client, *now, addrs, port, 80);
     let mut sent = 0;
     let mut reply = Vec::new();
     let mut opened = false;
@@ -551,4 +597,161 @@ fn http_many_short_connections() {
         );
         assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "connection {i}: {reply:.60}");
     }
+}
+
+// ---- IPv6 ----
+
+/// fe80::5054:ff:fe12:3456: the appliance's EUI-64 link-local address.
+const APPLIANCE_LL: Ipv6Address = Ipv6Address::new(0xfe80, 0, 0, 0, 0x5054, 0xff, 0xfe12, 0x3456);
+/// Its SLAAC address on the client's 2001:db8:1::/64.
+const APPLIANCE_V6: Ipv6Address = Ipv6Address::new(0x2001, 0xdb8, 1, 0, 0x5054, 0xff, 0xfe12, 0x3456);
+const CLIENT_V6: Ipv6Address = Ipv6Address::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 2);
+const CLIENT_LL: Ipv6Address = Ipv6Address::new(0xfe80, 0, 0, 0, 0, 0xff, 0xfe00, 2);
+
+/// A router advertisement from the client for 2001:db8:1::/64, written
+/// straight onto the link (the client's stack is a host, not a router).
+fn advertise_prefix(now: Instant, link: &Link<Vec<u8>>) {
+    use net::phy::{Device, TxToken};
+    use net::wire::ndp::{PrefixInformation, Prefixes};
+    use net::wire::{ethernet, icmpv6, ipv6, ndp, IpProtocol};
+    let prefixes = [PrefixInformation {
+        prefix_len: 64,
+        on_link: true,
+        autonomous: true,
+        valid_lifetime: 86400,
+        preferred_lifetime: 14400,
+        prefix: Ipv6Address::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0),
+    }];
+    let ra = icmpv6::Repr::Ndp(ndp::Repr::RouterAdvert {
+        cur_hop_limit: 64,
+        managed: false,
+        other: false,
+        router_lifetime: 1800,
+        reachable_time: 0,
+        retrans_time: 0,
+        src_lladdr: Some(CLIENT_MAC),
+        mtu: None,
+        prefixes: Prefixes::List(&prefixes),
+    });
+    let all = Ipv6Address::LINK_LOCAL_ALL_NODES;
+    let ip = ipv6::Repr::new(CLIENT_LL, all, IpProtocol::Icmpv6, ra.buffer_len(), 255);
+    let eth = ethernet::Repr {
+        src_addr: CLIENT_MAC,
+        dst_addr: all.multicast_mac(),
+        ethertype: ethernet::EtherType::Ipv6,
+        vlan: None,
+    };
+    let len = 14 + ip.buffer_len();
+    let (_, mut b) = link.ends();
+    b.transmit(now).expect("room on the link").consume(len, |buf| {
+        eth.emit(&mut ethernet::Frame::new_unchecked(&mut buf[..]));
+        ip.emit(&mut ipv6::Packet::new_unchecked(&mut buf[14..54]));
+        ra.emit(&mut icmpv6::Packet::new_unchecked(&mut buf[54..]), &CLIENT_LL, &all, true);
+    });
+}
+
+#[test]
+fn serves_ping_echo_and_http_over_ipv6_link_local_and_slaac() {
+    use net::iface::{AddressOrigin, AddressState, Ipv6Config, NdpSlot};
+    let (mut now, link, mut appliance, mut client) = setup(static_address());
+    let quiet = Ipv6Config { router_solicitations: false, ..Ipv6Config::new() };
+    client.iface.enable_ipv6(quiet, leak(NdpSlot::EMPTY, 8), now);
+    client.iface.add_ipv6_address(now, "2001:db8:1::2/64".parse().unwrap()).unwrap();
+    run(&mut now, Duration::from_secs(3), &link, &mut appliance, &mut client);
+    assert_eq!(appliance.ipv6_address(), Some(APPLIANCE_LL), "link-local after DAD");
+    assert!(client.iface.has_ipv6_address(CLIENT_LL));
+    assert!(ping_to(APPLIANCE_LL.into(), &mut now, &link, &mut appliance, &mut client, 1, 56), "ping link-local");
+
+    // SLAAC from a router advertisement.
+    advertise_prefix(now, &link);
+    run(&mut now, Duration::from_secs(3), &link, &mut appliance, &mut client);
+    assert_eq!(appliance.ipv6_address(), Some(APPLIANCE_V6));
+    let slaac = appliance.interface().ipv6_addresses().find(|a| a.origin == AddressOrigin::Slaac).unwrap();
+    assert_eq!(slaac.state, AddressState::Preferred);
+    assert_eq!(appliance.interface().ipv6_default_router(now), Some(CLIENT_LL));
+    for (seq, size) in [(2, 56), (3, 4000), (4, 65000)] {
+        assert!(ping_to(APPLIANCE_V6.into(), &mut now, &link, &mut appliance, &mut client, seq, size), "ping {size}");
+    }
+
+    // UDP echo.
+    let echo = IpEndpoint::new(APPLIANCE_V6.into(), 7);
+    let mut buf = vec![0u8; 2048];
+    for size in [1usize, 100, 1232, 1452] {
+        let data: Vec<u8> = (0..size).map(|i| (i ^ size) as u8).collect();
+        client.sockets.get_mut::<UdpSocket>(client.udp).send_slice(&data, echo).unwrap();
+        run(&mut now, Duration::from_millis(5), &link, &mut appliance, &mut client);
+        let (n, from) = client.sockets.get_mut::<UdpSocket>(client.udp).recv_slice(&mut buf).expect("echo");
+        assert_eq!((from, &buf[..n]), (echo, &data[..]), "size {size}");
+    }
+
+    // TCP echo and HTTP, on the listeners that also serve IPv4.
+    let h = tcp_client_to(&mut client, now, (CLIENT_V6.into(), APPLIANCE_V6.into()), 45000, 7);
+    let data = pattern(100_000, 6);
+    let (mut sent, mut got) = (0, Vec::new());
+    assert!(run_until(&mut now, Duration::from_secs(10), &link, &mut appliance, &mut client, |c| {
+        let s = c.sockets.get_mut::<TcpSocket>(h);
+        if s.may_send() && sent < data.len() {
+            sent += s.send_slice(&data[sent..]).unwrap_or(0);
+        }
+        let mut chunk = [0u8; 8192];
+        while let Ok(n) = s.recv_slice(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&chunk[..n]);
+        }
+        got.len() == data.len()
+    }));
+    assert!(got == data, "TCP echo over IPv6 returns every byte");
+    let addrs = (CLIENT_V6.into(), APPLIANCE_V6.into());
+    let stats = http_exchange_at(
+        addrs,
+        &mut now,
+        &link,
+        &mut appliance,
+        &mut client,
+        45001,
+        b"GET /stats HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    );
+    assert!(stats.starts_with("HTTP/1.1 200 OK\r\n"), "{stats:.80}");
+    let body = stats.split_once("\r\n\r\n").unwrap().1;
+    assert!(
+        body.contains(
+            r#"{"address":"2001:db8:1:0:5054:ff:fe12:3456","prefix_len":64,"state":"preferred","origin":"slaac"}"#
+        ),
+        "{body}"
+    );
+    assert!(body.contains(r#""ipv6_router":"fe80::ff:fe00:2""#), "{body}");
+    assert!(body.contains(r#"{"ip":"fe80::ff:fe00:2","mac":"02:00:00:00:00:02","#), "{body}");
+    assert!(body.contains(r#""local":"[2001:db8:1:0:5054:ff:fe12:3456]:80""#), "the connection itself: {body}");
+    let s = appliance.interface().stats();
+    assert_eq!(s.ndp.dad_conflicts, 0);
+    assert_eq!(s.ipv6.tx_fragmented, 2, "the 4000- and 65000-byte replies");
+}
+
+#[test]
+fn a_static_ipv6_address_from_the_bootargs_is_used_after_dad() {
+    use net::iface::{Ipv6Config, NdpSlot};
+    let static6 = Ipv6Address::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0x15);
+    let mut now = Instant::from_secs(1);
+    let link = Link::with_capacity(256, DeviceCapabilities::ethernet());
+    let settings = Settings {
+        address6: Address6Mode::Static("2001:db8:1::15/64".parse().unwrap()),
+        gateway6: Some(CLIENT_LL),
+        ..settings(static_address())
+    };
+    let mut appliance = Appliance::new(settings, Storage::allocate(), now);
+    let mut client = client();
+    let quiet = Ipv6Config { router_solicitations: false, ..Ipv6Config::new() };
+    client.iface.enable_ipv6(quiet, leak(NdpSlot::EMPTY, 8), now);
+    client.iface.add_ipv6_address(now, "2001:db8:1::2/64".parse().unwrap()).unwrap();
+    assert_eq!(appliance.ipv6_address(), None, "tentative at first");
+    run(&mut now, Duration::from_secs(3), &link, &mut appliance, &mut client);
+    assert_eq!(appliance.ipv6_address(), Some(static6));
+    assert_eq!(appliance.interface().ipv6_default_router(now), Some(CLIENT_LL));
+    assert!(ping_to(static6.into(), &mut now, &link, &mut appliance, &mut client, 1, 1000));
+    // SLAAC is off with a static address: an advertisement adds none.
+    advertise_prefix(now, &link);
+    run(&mut now, Duration::from_secs(3), &link, &mut appliance, &mut client);
+    assert_eq!(appliance.interface().ipv6_addresses().count(), 2, "link-local and the static one");
 }

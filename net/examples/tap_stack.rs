@@ -7,10 +7,16 @@
 //! ```text
 //! ip netns exec NS target/debug/examples/tap_stack --tap nt-tap0 \
 //!     (--dhcp | --ip 10.0.0.2/24 [--gw 10.0.0.1]) [--dns ADDR]... \
+//!     [--ipv6 | --ip6 ADDR/PLEN [--gw6 ADDR]] \
 //!     [--resolve NAME] [--mac 02:..] [--duration-s N] \
 //!     [--loss PPM] [--reorder PPM] [--dup PPM] [--corrupt PPM] [--fault-seed N] \
 //!     [--connect ADDR:PORT --send-bytes N [--check-echo] [--data-seed N]]
 //! ```
+//!
+//! IPv6 (with `--ipv6`, or `--ip6` for a static address): a link-local
+//! address from the MAC, SLAAC from router advertisements, and every
+//! service over IPv6 too (the echo sockets take both families);
+//! `--connect [ADDR]:PORT` connects over IPv6.
 //!
 //! TCP echo: one listener on port 7 over a pool of [`TCP_POOL`] sockets
 //! with 64 KiB buffers each way. Back-pressure instead of loss: a
@@ -31,6 +37,8 @@
 //!
 //! Lines meant for test scripts to wait for:
 //! - `listening udp/7`, `listening tcp/7` once the echo sockets are bound;
+//! - `ipv6 address ADDR in use`, `ipv6 address ADDR duplicate`, `ipv6
+//!   router ADDR` as IPv6 autoconfiguration goes;
 //! - `configured 10.0.0.2/24 gw 10.0.0.1 dns 10.0.0.1` each time the
 //!   address, gateway or DNS servers change (`gw -`, `dns -` when unset),
 //!   `deconfigured` when a DHCP lease is withdrawn;
@@ -62,7 +70,9 @@ use std::time::{Duration as StdDuration, Instant as StdInstant, SystemTime, UNIX
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
-use net::iface::{Config, Interface, InterfaceStorage, NeighbourSlot, PendingSlot, ReassemblySlot};
+use net::iface::{
+    Config, Interface, InterfaceStorage, Ipv6Config, Ipv6Event, NdpSlot, NeighbourSlot, PendingSlot, ReassemblySlot,
+};
 use net::phy::{wait_readable, Device, FaultConfig, FaultCounters, FaultInjector, TapDevice};
 use net::rand::Rng;
 use net::socket::dhcpv4::{DhcpClient, DhcpState};
@@ -72,7 +82,7 @@ use net::socket::udp::{UdpPacketMetadata, UdpSocket};
 use net::socket::{SocketHandle, SocketSet, SocketStorage};
 use net::storage::{PacketBuffer, RingBuffer};
 use net::time::Instant;
-use net::wire::{EthernetAddress, IpAddress, IpEndpoint, Ipv4Address, Ipv4Cidr};
+use net::wire::{EthernetAddress, IpAddress, IpEndpoint, Ipv4Address, Ipv4Cidr, Ipv6Address, Ipv6Cidr};
 
 /// Datagrams and bytes each UDP socket buffers per direction: room for a
 /// burst of full-size datagrams, or one 64 KiB datagram.
@@ -120,10 +130,14 @@ struct Options {
     faults: Option<FaultConfig>,
     fault_seed: u64,
     client: Option<ClientJob>,
+    /// IPv6 on (SLAAC unless `ip6` is given).
+    ipv6: bool,
+    ip6: Option<Ipv6Cidr>,
+    gw6: Option<Ipv6Address>,
 }
 
 const USAGE: &str = "usage: tap_stack --tap NAME (--dhcp | --ip ADDR/PLEN [--gw ADDR]) \
-[--dns ADDR]... [--resolve NAME] [--mac XX:XX:XX:XX:XX:XX] [--duration-s N] \
+[--dns ADDR]... [--ipv6 | --ip6 ADDR/PLEN [--gw6 ADDR]] [--resolve NAME] [--mac XX:XX:XX:XX:XX:XX] [--duration-s N] \
 [--loss PPM] [--reorder PPM] [--dup PPM] [--corrupt PPM] [--fault-seed N] \
 [--connect ADDR:PORT --send-bytes N [--check-echo] [--data-seed N]]";
 
@@ -147,6 +161,9 @@ fn parse_args() -> Result<Options, String> {
         faults: None,
         fault_seed: 1,
         client: None,
+        ipv6: false,
+        ip6: None,
+        gw6: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -158,6 +175,10 @@ fn parse_args() -> Result<Options, String> {
             }
             "--check-echo" => {
                 check_echo = true;
+                continue;
+            }
+            "--ipv6" => {
+                opts.ipv6 = true;
                 continue;
             }
             _ => {}
@@ -176,6 +197,8 @@ fn parse_args() -> Result<Options, String> {
             "--ip" => ip = Some(value.parse().map_err(|e| bad(&e))?),
             "--gw" => gateway = Some(value.parse().map_err(|e| bad(&e))?),
             "--dns" => opts.dns.push(value.parse().map_err(|e| bad(&e))?),
+            "--ip6" => opts.ip6 = Some(value.parse().map_err(|e| bad(&e))?),
+            "--gw6" => opts.gw6 = Some(value.parse().map_err(|e| bad(&e))?),
             "--resolve" => opts.resolve = Some(value),
             "--mac" => opts.mac = Some(parse_mac(&value).ok_or_else(|| bad(&"not a MAC address"))?),
             "--duration-s" => {
@@ -203,6 +226,7 @@ fn parse_args() -> Result<Options, String> {
     if dhcp && gateway.is_some() {
         return Err("--gw goes with --ip".into());
     }
+    opts.ipv6 |= opts.ip6.is_some() || opts.gw6.is_some();
     if faults != FaultConfig::clean() {
         opts.faults = Some(faults);
     }
@@ -224,13 +248,16 @@ fn parse_mac(text: &str) -> Option<EthernetAddress> {
     (parts.next().is_none() && mac.is_unicast()).then_some(mac)
 }
 
-/// `10.0.0.1:9000`: a unicast IPv4 address and a non-zero port.
+/// `10.0.0.1:9000` or `[2001:db8::1]:9000`: a unicast address and a
+/// non-zero port.
 fn parse_endpoint(text: &str) -> Option<IpEndpoint> {
     let (addr, port) = text.rsplit_once(':')?;
-    let addr: Ipv4Address = addr.parse().ok()?;
     let port: u16 = port.parse().ok()?;
-    (port != 0 && !addr.is_unspecified() && !addr.is_broadcast() && !addr.is_multicast())
-        .then_some(IpEndpoint::new(IpAddress::V4(addr), port))
+    let addr = match addr.strip_prefix('[').and_then(|a| a.strip_suffix(']')) {
+        Some(v6) => IpAddress::V6(v6.parse::<Ipv6Address>().ok().filter(Ipv6Address::is_unicast)?),
+        None => IpAddress::V4(addr.parse::<Ipv4Address>().ok().filter(|a| a.is_unicast())?),
+    };
+    (port != 0).then_some(IpEndpoint::new(addr, port))
 }
 
 /// 64 unpredictable bits from the kernel, or from the clock and pid if
@@ -275,6 +302,10 @@ struct Turn {
     now: Instant,
     /// The interface's first address, once it has one.
     address: Option<Ipv4Address>,
+    /// Its IPv6 addresses once DAD passed: link-local, and global (from
+    /// SLAAC or `--ip6`).
+    link_local6: Option<Ipv6Address>,
+    global6: Option<Ipv6Address>,
 }
 
 /// How a service that ends the program (the TCP client) ended.
@@ -631,10 +662,17 @@ impl Service for TcpEchoClient {
         let socket = sockets.get_mut::<TcpSocket>(self.handle);
         match self.phase {
             ClientPhase::Waiting => {
-                let Some(address) = turn.address else { return };
+                let address = match self.job.remote.addr {
+                    IpAddress::V4(_) => turn.address.map(IpAddress::V4),
+                    // A source of the destination's scope: a global
+                    // destination waits for SLAAC.
+                    IpAddress::V6(dst) if dst.is_link_local() => turn.link_local6.map(IpAddress::V6),
+                    IpAddress::V6(_) => turn.global6.map(IpAddress::V6),
+                };
+                let Some(address) = address else { return };
                 // An ephemeral port (RFC 6335 range) that differs between runs.
                 let port = 49152 + (random_u32() % 16384) as u16;
-                let local = IpEndpoint::new(IpAddress::V4(address), port);
+                let local = IpEndpoint::new(address, port);
                 let started = StdInstant::now();
                 self.phase = match socket.connect(local, self.job.remote, turn.now) {
                     Ok(()) => {
@@ -862,6 +900,7 @@ fn run_on<L: Link>(opts: Options, mut link: L, mut signals: SignalFd) -> Result<
 
     // Every buffer the stack works in, allocated once here.
     let mut neighbours = [NeighbourSlot::EMPTY; NEIGHBOURS];
+    let mut ndp_neighbours = [NdpSlot::EMPTY; NEIGHBOURS];
     let mut pending_slots = [PendingSlot::EMPTY; PENDING_SLOTS];
     let mut pending_bytes = vec![0u8; PENDING_BYTES];
     let mut reassembly_slots = [ReassemblySlot::EMPTY; REASSEMBLY_SLOTS];
@@ -902,6 +941,14 @@ fn run_on<L: Link>(opts: Options, mut link: L, mut signals: SignalFd) -> Result<
     );
     let mut sockets = SocketSet::new(&mut socket_storage[..]);
     println!("tap_stack on {} mac {mac}", link.tap().name());
+    if opts.ipv6 {
+        let v6 = Ipv6Config { slaac: opts.ip6.is_none(), seed: random_u32(), ..Ipv6Config::new() };
+        iface.enable_ipv6(v6, &mut ndp_neighbours, Instant::ZERO);
+        if let Some(cidr) = opts.ip6 {
+            iface.add_ipv6_address(Instant::ZERO, cidr).map_err(|e| format!("cannot use address {cidr}: {e:?}"))?;
+        }
+        iface.set_ipv6_gateway(opts.gw6);
+    }
 
     let dhcp = match opts.addressing {
         Addressing::Dhcp => Some(sockets.add(DhcpClient::new(mac, random_u32()))),
@@ -941,7 +988,23 @@ fn run_on<L: Link>(opts: Options, mut link: L, mut signals: SignalFd) -> Result<
         let now = Instant::from_micros(started.elapsed().as_micros() as i64);
         let result = iface.poll(now, &mut link, &mut sockets);
         let address = iface.addresses().next().map(|cidr| cidr.address());
-        let turn = Turn { now, address };
+        while let Some(event) = iface.take_ipv6_event() {
+            match event {
+                Ipv6Event::AddressPreferred(a) => println!("ipv6 address {a} in use"),
+                Ipv6Event::AddressDuplicate(a) => println!("ipv6 address {a} duplicate: not used"),
+                Ipv6Event::AddressDeprecated(a) => println!("ipv6 address {a} deprecated"),
+                Ipv6Event::AddressExpired(a) => println!("ipv6 address {a} expired"),
+                Ipv6Event::RouterAdded(r) => println!("ipv6 router {r}"),
+                Ipv6Event::RouterRemoved(r) => println!("ipv6 router {r} gone"),
+            }
+        }
+        let usable6 = || iface.ipv6_addresses().filter(|a| a.is_assigned()).map(|a| a.address);
+        let turn = Turn {
+            now,
+            address,
+            link_local6: usable6().find(|a| a.is_link_local()),
+            global6: usable6().find(|a| !a.is_link_local()),
+        };
         for service in services.iter_mut() {
             service.serve(&turn, &mut sockets);
         }

@@ -13,7 +13,7 @@ set -u
 cd "$(dirname "$0")"
 secs=${1:-60}
 shift || true
-targets=(ethernet arp ipv4 icmpv4 udp tcp dhcpv4 dns tcp_socket dhcp_client dns_resolver)
+targets=(ethernet arp ipv4 icmpv4 udp tcp dhcpv4 dns ipv6 icmpv6 tcp_socket dhcp_client dns_resolver)
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 fi

@@ -5,8 +5,9 @@
 //! - [`wire`]: stateless parse/emit views over byte slices.
 //! - [`phy`]: the device trait and test devices (loopback, fault injection,
 //!   pcap capture, and with feature `std` a Linux TAP device).
-//! - [`iface`]: an Ethernet interface: addresses, routes, neighbour cache,
-//!   IPv4 fragmentation and reassembly, ICMP, socket dispatch.
+//! - [`iface`]: an Ethernet interface, IPv4 and IPv6: addresses (SLAAC,
+//!   DAD), routes, neighbour caches (ARP, NDP), fragmentation and
+//!   reassembly, ICMP and ICMPv6, socket dispatch.
 //! - [`socket`]: protocol state machines over caller-provided buffers.
 //! - [`storage`]: the ring buffers sockets keep their data in.
 //!

@@ -109,9 +109,9 @@ fn a_4000_byte_ping_from_an_icmp_socket() {
     } else {
         (second, &buf[..second.len], first)
     };
-    assert_eq!(big, EchoReply { src: IP_B, seq_no: 1, len: 4000 });
+    assert_eq!(big, EchoReply { src: IP_B.into(), seq_no: 1, len: 4000 });
     assert_eq!(big_data, &data[..]);
-    assert_eq!(small, EchoReply { src: IP_B, seq_no: 2, len: 5 });
+    assert_eq!(small, EchoReply { src: IP_B.into(), seq_no: 2, len: 5 });
     assert_eq!(b.stats().icmp.echo_replied, 2);
     assert_eq!(b.stats().ipv4.tx_fragmented, 1);
 }

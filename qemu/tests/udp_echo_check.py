@@ -21,7 +21,9 @@ def main() -> int:
     p.add_argument("--deadline", type=float, default=60.0, help="seconds for the whole run")
     a = p.parse_args()
 
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # IPv4 or IPv6 (a link-local address takes its zone: fe80::1%tap0).
+    family, _, _, _, addr = socket.getaddrinfo(a.host, a.port, type=socket.SOCK_DGRAM)[0]
+    s = socket.socket(family, socket.SOCK_DGRAM)
     s.settimeout(a.timeout)
     end = time.monotonic() + a.deadline
     echoed, resent, bad = 0, 0, []
@@ -31,7 +33,7 @@ def main() -> int:
             if time.monotonic() > end:
                 print(f"udp echo: deadline passed at size {size}")
                 return 1
-            s.sendto(data, (a.host, a.port))
+            s.sendto(data, addr)
             try:
                 while True:
                     reply, src = s.recvfrom(65536)

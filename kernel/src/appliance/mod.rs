@@ -3,10 +3,13 @@
 //! kernel drives it with its virtio driver and host tests drive it with an
 //! in-memory link to a second stack.
 //!
-//! Services:
+//! Services, over IPv4 and IPv6 alike (the listeners take both families):
 //! - ping: answered by the interface itself (fragmented pings included);
 //! - echo on port 7 (RFC 862), UDP and TCP (many clients, one listener);
 //! - HTTP/1.1 on port 80: home page, `/stats` (JSON), `/metrics` (Prometheus).
+//!
+//! IPv6 is on from boot: a link-local address from the MAC, then SLAAC
+//! from router advertisements, or the static address of the bootargs.
 mod address;
 mod http_service;
 mod slot_mask;
@@ -21,9 +24,11 @@ pub use tcp_echo::TcpEcho;
 use crate::apps::echo;
 use crate::apps::http::{HttpConnection, INPUT_CAPACITY, OUTPUT_CAPACITY};
 use crate::apps::stats::Metric;
-use crate::bootargs::AddressMode;
+use crate::bootargs::{Address6Mode, AddressMode};
 use log::{info, warn};
-use net::iface::{Config, Interface, InterfaceStorage, NeighbourSlot, PendingSlot, ReassemblySlot};
+use net::iface::{
+    Config, Interface, InterfaceStorage, Ipv6Config, Ipv6Event, NdpSlot, NeighbourSlot, PendingSlot, ReassemblySlot,
+};
 use net::phy::Device;
 use net::socket::dhcpv4::DhcpClient;
 use net::socket::tcp::{ListenerConfig, TcpConfig, TcpListener, TcpSocket};
@@ -31,7 +36,7 @@ use net::socket::udp::{UdpPacketMetadata, UdpSocket};
 use net::socket::{SocketHandle, SocketSet, SocketStorage};
 use net::storage::{PacketBuffer, RingBuffer};
 use net::time::{Duration, Instant};
-use net::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
+use net::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr, Ipv6Address};
 
 /// The echo service's port (RFC 862).
 pub const ECHO_PORT: u16 = 7;
@@ -54,6 +59,8 @@ pub const DHCP_FALLBACK_AFTER: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct Storage<'a> {
     pub neighbours: &'a mut [NeighbourSlot],
+    /// The IPv6 neighbour cache.
+    pub ndp_neighbours: &'a mut [NdpSlot],
     pub pending_slots: &'a mut [PendingSlot],
     pub pending_bytes: &'a mut [u8],
     pub reassembly_slots: &'a mut [ReassemblySlot],
@@ -88,6 +95,7 @@ impl Storage<'static> {
         }
         Storage {
             neighbours: leak(NeighbourSlot::EMPTY, 64),
+            ndp_neighbours: leak(NdpSlot::EMPTY, 64),
             pending_slots: leak(PendingSlot::EMPTY, 64),
             pending_bytes: leak(0u8, 128 * 1024),
             // Four datagrams of up to 64 KiB reassembled at once.
@@ -122,6 +130,12 @@ pub struct Settings {
     /// Used when DHCP gives no address in time.
     pub fallback: Ipv4Cidr,
     pub fallback_gateway: Ipv4Address,
+    /// SLAAC from router advertisements, or a static IPv6 address
+    /// (bootargs `ip6=`). The link-local address is there either way.
+    pub address6: Address6Mode,
+    /// A static IPv6 default router (bootargs `gw6=`), used when no router
+    /// advertises itself.
+    pub gateway6: Option<Ipv6Address>,
 }
 
 /// What the services did, for `/stats`.
@@ -182,6 +196,16 @@ impl<'a> Appliance<'a> {
                 reassembly_bytes: storage.reassembly_bytes,
             },
         );
+        let slaac = settings.address6 == Address6Mode::Slaac;
+        let v6 = Ipv6Config { slaac, seed: config.seed.rotate_left(8), ..Ipv6Config::new() };
+        iface.enable_ipv6(v6, storage.ndp_neighbours, now);
+        if let Address6Mode::Static(cidr) = settings.address6 {
+            match iface.add_ipv6_address(now, cidr) {
+                Ok(()) => info!("network: static IPv6 address {cidr} (used after DAD)"),
+                Err(e) => log::error!("network: static IPv6 address {cidr} refused: {e:?}"),
+            }
+        }
+        iface.set_ipv6_gateway(settings.gateway6);
         let mut sockets = SocketSet::new(storage.sockets);
 
         let mut udp = UdpSocket::new(
@@ -261,6 +285,7 @@ impl<'a> Appliance<'a> {
             served |= self.http.receive(now, self.sockets.get_mut::<TcpListener>(http));
             let services = self.service_metrics();
             let view = StatsView {
+                now,
                 uptime: now - self.booted,
                 iface: &self.iface,
                 sockets: &self.sockets,
@@ -273,6 +298,7 @@ impl<'a> Appliance<'a> {
             served |= self.http.transmit(self.sockets.get_mut::<TcpListener>(http));
             let router = self.dhcp.and_then(|h| self.sockets.try_get::<DhcpClient>(h)?.config()?.router);
             self.plan.update(now, &mut self.iface, router);
+            log_ipv6_events(&mut self.iface);
             busy = result.did_work() || served;
             if !busy {
                 break;
@@ -341,5 +367,26 @@ impl<'a> Appliance<'a> {
     /// The address in use, if any.
     pub fn address(&self) -> Option<Ipv4Cidr> {
         self.iface.addresses().next()
+    }
+
+    /// The IPv6 address in use (global if any, else link-local).
+    pub fn ipv6_address(&self) -> Option<Ipv6Address> {
+        self.iface.ipv6_address()
+    }
+}
+
+/// Logs what IPv6 autoconfiguration did since the last poll.
+fn log_ipv6_events(iface: &mut Interface) {
+    while let Some(event) = iface.take_ipv6_event() {
+        match event {
+            Ipv6Event::AddressPreferred(a) => info!("network: IPv6 address {a} in use"),
+            Ipv6Event::AddressDuplicate(a) => {
+                warn!("network: IPv6 address {a} is in use by another node (DAD failed): not used")
+            }
+            Ipv6Event::AddressDeprecated(a) => info!("network: IPv6 address {a} deprecated"),
+            Ipv6Event::AddressExpired(a) => info!("network: IPv6 address {a} expired"),
+            Ipv6Event::RouterAdded(r) => info!("network: IPv6 default router {r}"),
+            Ipv6Event::RouterRemoved(r) => info!("network: IPv6 router {r} gone"),
+        }
     }
 }

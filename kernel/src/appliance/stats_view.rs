@@ -2,10 +2,11 @@
 //! `/metrics`: interface counters by layer, NIC counters and rings, the
 //! services' counters, and every TCP connection of the service listeners.
 use crate::apps::stats::{InterfaceStatus, Metric, MetricGroup, NicRings, StatsSource, TcpConnection};
-use net::iface::Interface;
+use net::iface::{Interface, Ipv6AddressInfo, NdpEntry};
 use net::socket::tcp::{State, TcpListener};
 use net::socket::{SocketHandle, SocketSet};
-use net::time::Duration;
+use net::time::{Duration, Instant};
+use net::wire::Ipv6Address;
 
 /// What the NIC driver reports (filled by the embedder each poll).
 #[derive(Debug, Clone, Copy, Default)]
@@ -27,6 +28,7 @@ const LISTENER_GROUPS: [&str; 2] = ["tcp_listener_echo", "tcp_listener_http"];
 const MAX_GROUP: usize = 48;
 
 pub struct StatsView<'v, 'a> {
+    pub now: Instant,
     pub uptime: Duration,
     pub iface: &'v Interface<'a>,
     pub sockets: &'v SocketSet<'a>,
@@ -108,6 +110,22 @@ impl StatsSource for StatsView<'_, '_> {
                 if !visit(&TcpConnection::from_info(local, remote, &socket.info())) {
                     return;
                 }
+            }
+        }
+    }
+
+    fn for_each_ipv6_address(&self, visit: &mut dyn FnMut(&Ipv6AddressInfo)) {
+        self.iface.ipv6_addresses().for_each(|a| visit(&a));
+    }
+
+    fn ipv6_router(&self) -> Option<Ipv6Address> {
+        self.iface.ipv6_default_router(self.now)
+    }
+
+    fn for_each_ipv6_neighbour(&self, visit: &mut dyn FnMut(&NdpEntry) -> bool) {
+        for n in self.iface.ipv6_neighbours(self.now) {
+            if !visit(&n) {
+                return;
             }
         }
     }

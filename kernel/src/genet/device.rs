@@ -112,8 +112,10 @@ impl<R: Registers, D: DmaBuffers> Genet<R, D> {
         }
         regs.write(SYS_PORT_CTRL, PORT_MODE_EXT_GPHY);
         reset_umac(&mut regs);
+        // RGMII with the MAC's transmit clock delay on ("rgmii-rxid": the
+        // PHY delays receive); old firmware may have left ID_MODE_DIS set.
         let oob = regs.read(EXT_RGMII_OOB_CTRL);
-        regs.write(EXT_RGMII_OOB_CTRL, oob | RGMII_MODE_EN | ID_MODE_DIS);
+        regs.write(EXT_RGMII_OOB_CTRL, (oob | RGMII_MODE_EN) & !(ID_MODE_DIS | OOB_DISABLE));
         let m = mac.0;
         regs.write(UMAC_MAC0, u32::from_be_bytes([m[0], m[1], m[2], m[3]]));
         regs.write(UMAC_MAC1, u32::from_be_bytes([0, 0, m[4], m[5]]));
@@ -209,6 +211,9 @@ impl<R: Registers, D: DmaBuffers> Genet<R, D> {
                 Ok(id) => {
                     self.phy_address = address;
                     self.phy_id = id;
+                    if id & phy::ID_REVISION_MASK == phy::BCM54213PE_ID {
+                        phy::configure_rgmii_rxid(&mut self.regs, address).map_err(GenetError::NoPhy)?;
+                    }
                     return phy::start_autonegotiation(&mut self.regs, address).map_err(GenetError::NoPhy);
                 }
                 // A controller that never finishes an MDIO frame will not for the next address either.
@@ -281,7 +286,7 @@ impl<R: Registers, D: DmaBuffers> Genet<R, D> {
     /// The MAC follows the PHY: speed, duplex, RGMII link, then TX and RX on.
     fn configure_mac(&mut self, link: Link) {
         let oob = self.regs.read(EXT_RGMII_OOB_CTRL);
-        self.regs.write(EXT_RGMII_OOB_CTRL, (oob | RGMII_LINK | RGMII_MODE_EN | ID_MODE_DIS) & !OOB_DISABLE);
+        self.regs.write(EXT_RGMII_OOB_CTRL, (oob | RGMII_LINK | RGMII_MODE_EN) & !(ID_MODE_DIS | OOB_DISABLE));
         let speed = match link.mbps {
             1000 => 2,
             100 => 1,
@@ -463,7 +468,8 @@ impl<R: Registers, D: DmaBuffers> Device for Genet<R, D> {
 
     fn transmit(&mut self, _now: Instant) -> Option<GenetTxToken<'_, R, D>> {
         Self::reap(&mut self.regs, &mut self.tx, &mut self.counters);
-        if self.tx.free() == 0 {
+        // Without a link the MAC sends nothing: queue nothing to go stale.
+        if self.tx.free() == 0 || !matches!(self.link, LinkState::Up(_)) {
             return None;
         }
         Some(GenetTxToken {

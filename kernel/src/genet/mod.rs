@@ -16,6 +16,8 @@ pub mod regs;
 mod rings;
 
 #[cfg(test)]
+mod appliance_tests;
+#[cfg(test)]
 mod model;
 #[cfg(test)]
 mod tests;

@@ -76,8 +76,15 @@ pub enum Access {
 pub struct PhyModel {
     pub address: u8,
     regs: [u16; 32],
-    /// BMCR reads that still show the reset bit.
-    reset_reads: u32,
+    /// AUX_CTL misc shadow, and whether a read selected it.
+    pub aux_misc: u16,
+    aux_misc_selected: bool,
+    /// 0x1C shadows, and the one a read selected.
+    pub shadow_1c: [u16; 32],
+    shadow_selected: usize,
+    /// BMCR writes with the reset bit (the driver must not reset: it
+    /// would undo the clock delays).
+    pub resets: u32,
     /// BMSR reads until auto-negotiation completes (after a restart).
     pub negotiation_reads: u32,
     negotiating: Option<u32>,
@@ -95,10 +102,17 @@ impl PhyModel {
         regs[BMSR as usize] = BMSR_CAPABILITIES;
         regs[PHYSID1 as usize] = 0x600d;
         regs[PHYSID2 as usize] = 0x84a2;
+        let mut shadow_1c = [0; 32];
+        // Out of reset: transmit clock delay on, receive skew off.
+        shadow_1c[SHADOW_CLOCK_CONTROL as usize] = CLOCK_GTXCLK_DELAY | 0x0001;
         PhyModel {
             address,
             regs,
-            reset_reads: 0,
+            aux_misc: 0x0000,
+            aux_misc_selected: false,
+            shadow_1c,
+            shadow_selected: 0,
+            resets: 0,
             negotiation_reads: 3,
             negotiating: None,
             cable: true,
@@ -107,16 +121,19 @@ impl PhyModel {
         }
     }
 
+    pub fn set_id(&mut self, id: u32) {
+        self.regs[PHYSID1 as usize] = (id >> 16) as u16;
+        self.regs[PHYSID2 as usize] = id as u16;
+    }
+
     fn complete(&self) -> bool {
         self.cable && self.negotiating == Some(0)
     }
 
     fn read(&mut self, register: u8) -> u16 {
         match register {
-            BMCR if self.reset_reads > 0 => {
-                self.reset_reads -= 1;
-                self.regs[BMCR as usize] | BMCR_RESET
-            }
+            AUX_CTL if self.aux_misc_selected => self.aux_misc | AUX_MISC,
+            SHADOW_1C => (self.shadow_selected as u16) << 10 | self.shadow_1c[self.shadow_selected],
             BMSR => {
                 if let Some(left) = self.negotiating.as_mut() {
                     *left = left.saturating_sub(1);
@@ -133,12 +150,25 @@ impl PhyModel {
 
     fn write(&mut self, register: u8, value: u16) {
         match register {
+            AUX_CTL => {
+                // Low three bits select the shadow; reads select with bits 14:12.
+                self.aux_misc_selected = value == AUX_MISC_READ;
+                if value & 0x7 == AUX_MISC && value & AUX_MISC_WRITE_ENABLE != 0 {
+                    self.aux_misc = value & !(AUX_MISC_WRITE_ENABLE | 0x7);
+                }
+            }
+            SHADOW_1C => {
+                let shadow = (value >> 10 & 0x1f) as usize;
+                if value & SHADOW_WRITE != 0 {
+                    self.shadow_1c[shadow] = value & SHADOW_DATA_MASK;
+                } else {
+                    self.shadow_selected = shadow;
+                }
+            }
             BMCR => {
-                if value & BMCR_RESET != 0 {
-                    self.reset_reads = 2;
+                if value & 0x8000 != 0 {
+                    self.resets += 1;
                     self.negotiating = None;
-                    self.regs[BMCR as usize] = 0x1140;
-                    self.regs[ADVERTISE as usize] = 0x01e1;
                     return;
                 }
                 if value & BMCR_ANRESTART != 0 {
@@ -218,6 +248,11 @@ impl Model {
     /// Nothing at the address, as under QEMU's `raspi4b`.
     pub fn absent() -> Model {
         Model { present: false, phy: None, ..Model::new() }
+    }
+
+    /// Sets a register as firmware (or a previous owner) left it.
+    pub fn preset(&mut self, offset: usize, value: u32) {
+        self.regs.insert(offset, value);
     }
 
     pub fn reg(&self, offset: usize) -> u32 {

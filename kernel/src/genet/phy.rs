@@ -11,8 +11,11 @@ pub const ADVERTISE: u8 = 4;
 pub const LPA: u8 = 5;
 pub const CTRL1000: u8 = 9;
 pub const STAT1000: u8 = 10;
+/// Broadcom: auxiliary control, a window onto shadow registers.
+pub const AUX_CTL: u8 = 0x18;
+/// Broadcom: the 0x1C shadow register window.
+pub const SHADOW_1C: u8 = 0x1c;
 
-pub const BMCR_RESET: u16 = 1 << 15;
 pub const BMCR_ANENABLE: u16 = 1 << 12;
 pub const BMCR_ANRESTART: u16 = 1 << 9;
 pub const BMSR_LSTATUS: u16 = 1 << 2;
@@ -29,13 +32,23 @@ pub const CTRL1000_FULL: u16 = 1 << 9;
 pub const STAT1000_PARTNER_HALF: u16 = 1 << 10;
 pub const STAT1000_PARTNER_FULL: u16 = 1 << 11;
 
-/// The BCM54213PE's identifier (PHYSID1 << 16 | PHYSID2), revision bits masked.
+/// The BCM54213PE's identifier (PHYSID1 << 16 | PHYSID2), revision bits
+/// masked (Linux drives it as the BCM54210E).
 pub const BCM54213PE_ID: u32 = 0x600d_84a0;
 pub const ID_REVISION_MASK: u32 = 0xffff_fff0;
 
-/// Polls of BMCR_RESET after a PHY reset, `RESET_POLL_US` apart.
-const RESET_POLLS: u32 = 50;
-const RESET_POLL_US: u32 = 1000;
+/// AUX_CTL shadow 7 ("misc control"): selecting it for a read, and its bits.
+pub const AUX_MISC: u16 = 0x7;
+pub const AUX_MISC_READ: u16 = AUX_MISC << 12 | 0x7;
+pub const AUX_MISC_WRITE_ENABLE: u16 = 0x8000;
+/// The PHY delays RXC against RXD (the "rxid" of "rgmii-rxid").
+pub const AUX_MISC_RGMII_SKEW: u16 = 0x0100;
+/// 0x1C shadow 3 (clock control) and its GTXCLK delay bit; the shadow
+/// number sits in bits 14:10, data in 9:0, bit 15 writes.
+pub const SHADOW_CLOCK_CONTROL: u16 = 0x3;
+pub const SHADOW_WRITE: u16 = 0x8000;
+pub const SHADOW_DATA_MASK: u16 = 0x3ff;
+pub const CLOCK_GTXCLK_DELAY: u16 = 1 << 9;
 
 /// A negotiated link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,21 +69,22 @@ pub fn identify<R: Registers>(regs: &mut R, address: u8) -> Result<u32, MdioErro
     Ok(id)
 }
 
-/// Resets the PHY, advertises every speed and duplex, and starts
-/// auto-negotiation (it completes in the background, in seconds).
+/// The Pi 4 wires the PHY as "rgmii-rxid": the PHY delays the receive
+/// clock, and does not delay the transmit clock (the MAC does). Broadcom
+/// shadow registers, so only for the BCM54213PE.
+pub fn configure_rgmii_rxid<R: Registers>(regs: &mut R, address: u8) -> Result<(), MdioError> {
+    mdio::write(regs, address, AUX_CTL, AUX_MISC_READ)?;
+    let misc = mdio::read(regs, address, AUX_CTL)?;
+    mdio::write(regs, address, AUX_CTL, misc | AUX_MISC_WRITE_ENABLE | AUX_MISC_RGMII_SKEW | AUX_MISC)?;
+    mdio::write(regs, address, SHADOW_1C, SHADOW_CLOCK_CONTROL << 10)?;
+    let clock = mdio::read(regs, address, SHADOW_1C)? & SHADOW_DATA_MASK;
+    mdio::write(regs, address, SHADOW_1C, SHADOW_WRITE | SHADOW_CLOCK_CONTROL << 10 | clock & !CLOCK_GTXCLK_DELAY)
+}
+
+/// Advertises every speed and duplex and (re)starts auto-negotiation; it
+/// completes in the background, in seconds. No reset: it would undo the
+/// clock delays.
 pub fn start_autonegotiation<R: Registers>(regs: &mut R, address: u8) -> Result<(), MdioError> {
-    mdio::write(regs, address, BMCR, BMCR_RESET)?;
-    let mut reset_done = false;
-    for _ in 0..RESET_POLLS {
-        if mdio::read(regs, address, BMCR)? & BMCR_RESET == 0 {
-            reset_done = true;
-            break;
-        }
-        regs.delay_us(RESET_POLL_US);
-    }
-    if !reset_done {
-        return Err(MdioError::Timeout);
-    }
     mdio::write(regs, address, ADVERTISE, ADVERTISE_ALL_10_100)?;
     mdio::write(regs, address, CTRL1000, CTRL1000_FULL | CTRL1000_HALF)?;
     mdio::write(regs, address, BMCR, BMCR_ANENABLE | BMCR_ANRESTART)

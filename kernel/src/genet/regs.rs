@@ -18,7 +18,8 @@ pub const EXT_RGMII_OOB_CTRL: usize = 0x08c;
 pub const RGMII_LINK: u32 = 1 << 4;
 pub const OOB_DISABLE: u32 = 1 << 5;
 pub const RGMII_MODE_EN: u32 = 1 << 6;
-/// The MAC adds no TX clock delay ("rgmii-rxid": the PHY delays RX only).
+/// Set: the MAC adds no transmit clock delay. The Pi 4 ("rgmii-rxid")
+/// needs the MAC's delay, so the driver clears it.
 pub const ID_MODE_DIS: u32 = 1 << 16;
 
 /// INTRL2_0, the default queue's interrupt block.

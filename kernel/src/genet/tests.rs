@@ -96,7 +96,7 @@ fn initialisation_follows_the_reset_sequence() {
         (UMAC_MAX_FRAME_LEN, 1536),
         (RBUF_CTRL, RBUF_ALIGN_2B),
         (RBUF_TBUF_SIZE_CTRL, 1),
-        (EXT_RGMII_OOB_CTRL, RGMII_MODE_EN | ID_MODE_DIS),
+        (EXT_RGMII_OOB_CTRL, RGMII_MODE_EN),
         (UMAC_MAC0, 0xdca6_3201),
         (UMAC_MAC1, 0x0203),
         (INTRL2_CPU_MASK_SET, u32::MAX),
@@ -133,14 +133,21 @@ fn initialisation_follows_the_reset_sequence() {
         assert_eq!(model.reg(descriptor(RX_DESCRIPTORS, slot, DESC_ADDRESS_LO)), address as u32);
         assert_eq!(model.reg(descriptor(RX_DESCRIPTORS, slot, DESC_ADDRESS_HI)), (address >> 32) as u32);
     }
-    // The PHY is reset and negotiating after the DMA is on; the MAC does not
-    // pass frames before the link is up.
+    // After the DMA is on, the PHY gets its RGMII clock delays (receive
+    // skew on, transmit delay off: the MAC delays transmit), then
+    // negotiates; it is never reset. The MAC passes no frames before the link is up.
     let dma_on = position(&writes, (TX_DMA + DMA_CTRL, DMA_EN | RING16_DMA_EN));
-    let phy_reset = position(&writes, (MDIO_CMD, MDIO_WR | 1 << 21 | (BMCR as u32) << 16 | BMCR_RESET as u32));
-    let aneg = MDIO_WR | 1 << 21 | (BMCR as u32) << 16 | (BMCR_ANENABLE | BMCR_ANRESTART) as u32;
-    assert!(dma_on < phy_reset && phy_reset < position(&writes, (MDIO_CMD, aneg)));
+    let mdio_write = |register: u8, value: u16| (MDIO_CMD, MDIO_WR | 1 << 21 | (register as u32) << 16 | value as u32);
+    let skew = position(&writes, mdio_write(AUX_CTL, AUX_MISC_WRITE_ENABLE | AUX_MISC_RGMII_SKEW | AUX_MISC));
+    let clock = position(&writes, mdio_write(SHADOW_1C, SHADOW_WRITE | SHADOW_CLOCK_CONTROL << 10 | 0x0001));
+    let aneg = position(&writes, mdio_write(BMCR, BMCR_ANENABLE | BMCR_ANRESTART));
+    assert!(dma_on < skew && skew < clock && clock < aneg);
+    let phy = model.phy.as_ref().expect("a PHY");
+    assert_eq!((phy.address, phy.resets), (1, 0));
+    assert_eq!(phy.aux_misc & AUX_MISC_RGMII_SKEW, AUX_MISC_RGMII_SKEW);
+    assert_eq!(phy.shadow_1c[SHADOW_CLOCK_CONTROL as usize] & CLOCK_GTXCLK_DELAY, 0);
     assert!(writes.iter().all(|&(o, v)| o != UMAC_CMD || v & (CMD_TX_EN | CMD_RX_EN) == 0));
-    assert_eq!(model.phy.as_ref().map(|p| p.address), Some(1));
+    assert!(writes.iter().all(|&(o, v)| o != EXT_RGMII_OOB_CTRL || v & ID_MODE_DIS == 0));
 }
 
 #[test]
@@ -385,4 +392,38 @@ fn acknowledging_clears_the_pending_interrupts() {
     model.borrow_mut().send(driver.buffers().1, 1);
     assert_eq!(driver.acknowledge_interrupt(), IRQ_TXDMA_DONE);
     assert_eq!(driver.counters().interrupts, 3);
+}
+
+#[test]
+fn rgmii_settings_left_by_old_firmware_are_corrected() {
+    let mut model = Model::new();
+    model.preset(EXT_RGMII_OOB_CTRL, ID_MODE_DIS | OOB_DISABLE);
+    let (model, driver) = start(model, Some(1));
+    assert!(driver.is_ok());
+    assert_eq!(model.borrow().reg(EXT_RGMII_OOB_CTRL), RGMII_MODE_EN);
+}
+
+#[test]
+fn another_phy_gets_no_broadcom_shadow_writes() {
+    let mut model = Model::new();
+    if let Some(phy) = model.phy.as_mut() {
+        phy.set_id(0x0022_1620); // some other vendor's gigabit PHY
+    }
+    let (model, driver) = start(model, Some(1));
+    assert_eq!(driver.expect("starts").phy(), (1, 0x0022_1620));
+    let writes = model.borrow().writes();
+    let mdio_register = |v: u32| (v >> MDIO_REG_SHIFT & 0x1f) as u8;
+    assert!(writes.iter().all(|&(o, v)| o != MDIO_CMD || !matches!(mdio_register(v), AUX_CTL | SHADOW_1C)));
+}
+
+#[test]
+fn nothing_is_queued_for_transmit_without_a_link() {
+    let (_, driver) = start(Model::new(), Some(1));
+    let mut driver = driver.expect("starts");
+    assert!(driver.transmit(now()).is_none());
+    driver.poll_link(0);
+    assert!(driver.transmit(now()).is_none(), "still negotiating");
+    driver.poll_link(device::LINK_POLL_US);
+    assert!(matches!(driver.link(), LinkState::Up(_)));
+    assert!(driver.transmit(now()).is_some());
 }

@@ -1,6 +1,7 @@
 //! The Raspberry Pi 4's GENET: found through the device tree (or the
 //! board's defaults), brought up, or reported absent. QEMU's `raspi4b` has
-//! no GENET: its registers read as zero and the probe says so at once.
+//! no GENET: it drops the node from its tree, and an access to the block
+//! aborts, which the probing read catches and reports.
 use super::{Nic, NicDriver, NicMetrics};
 use crate::arch::{probe, timer};
 use crate::drivers::genet::{GenetNic, MmioRegisters, RamBuffers};

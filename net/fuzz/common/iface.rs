@@ -3,7 +3,9 @@
 
 use std::collections::VecDeque;
 
-use net::iface::{Config, Interface, InterfaceStorage, NeighbourSlot, PendingSlot, ReassemblySlot};
+use net::iface::{
+    Config, Interface, InterfaceStorage, Ipv6Config, NdpSlot, NeighbourSlot, PendingSlot, ReassemblySlot,
+};
 use net::phy::{Device, DeviceCapabilities, RxToken, TxToken};
 use net::socket::dhcpv4::DhcpClient;
 use net::socket::dns::{DnsQuerySlot, DnsResolver, QueryKind};
@@ -14,12 +16,16 @@ use net::socket::{SocketHandle, SocketSet, SocketStorage};
 use net::storage::{PacketBuffer, RingBuffer};
 use net::time::Instant;
 use net::wire::ethernet::{EtherType, Frame};
-use net::wire::{arp, icmpv4, ipv4, tcp, udp};
-use net::wire::{EthernetAddress, IpAddress, IpProtocol, Ipv4Address, Ipv4Cidr};
+use net::wire::{arp, icmpv4, icmpv6, ipv4, ipv6, ipv6ext, ndp, tcp, udp};
+use net::wire::{EthernetAddress, IpAddress, IpProtocol, Ipv4Address, Ipv4Cidr, Ipv6Address};
 
 pub const MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 1]);
 pub const ADDR: Ipv4Address = Ipv4Address([10, 0, 0, 1]);
+#[allow(dead_code)] // not every target uses every constant
 pub const GATEWAY: Ipv4Address = Ipv4Address([10, 0, 0, 2]);
+/// A static IPv6 address beside the link-local one (both usable at once:
+/// DAD is off).
+pub const ADDR6: Ipv6Address = Ipv6Address::new(0xfd00, 0, 0, 0, 0, 0, 0, 1);
 pub const DNS_SERVER: Ipv4Address = Ipv4Address([10, 0, 0, 53]);
 pub const UDP_PORT: u16 = 7;
 pub const ICMP_IDENT: u16 = 0x1234;
@@ -103,7 +109,7 @@ pub enum Sent {
 
 /// Checks a frame the interface sent: from our MAC, and every header it
 /// carries parses (checksums verified).
-pub fn check_sent_frame(frame: &[u8], addresses: &[Ipv4Address]) -> Sent {
+pub fn check_sent_frame(frame: &[u8], addresses: &[Ipv4Address], addresses6: &[Ipv6Address]) -> Sent {
     let frame = Frame::new_checked(frame).expect("sent frame checks");
     assert_eq!(frame.src_addr(), MAC);
     assert!(frame.vlan_tag().is_none());
@@ -141,7 +147,61 @@ pub fn check_sent_frame(frame: &[u8], addresses: &[Ipv4Address]) -> Sent {
                 other => panic!("sent IP protocol {other:?}"),
             }
         }
+        EtherType::Ipv6 => check_sent_ipv6(frame.payload(), addresses6),
         other => panic!("sent ethertype {other:?}"),
+    }
+}
+
+/// Checks an IPv6 packet the interface sent (once the stack has IPv6
+/// enabled): one of our addresses as the source (or unspecified, for
+/// DAD), a hop limit, a
+/// walkable header chain, and upper layers with valid checksums over the
+/// IPv6 pseudo-header; NDP with hop limit 255.
+fn check_sent_ipv6(bytes: &[u8], addresses6: &[Ipv6Address]) -> Sent {
+    let packet = ipv6::Packet::new_checked(bytes).expect("sent IPv6 checks");
+    let ip = ipv6::Repr::parse(&packet).expect("sent IPv6 parses");
+    assert!(ip.src_addr.is_unspecified() || addresses6.contains(&ip.src_addr), "sent from {}", ip.src_addr);
+    assert!(!ip.dst_addr.is_unspecified(), "sent to :: from {}", ip.src_addr);
+    assert!(ip.hop_limit > 0);
+    let payload = packet.payload();
+    let chain = ipv6ext::walk(payload, ip.next_header, ip.dst_addr.is_multicast()).expect("sent header chain walks");
+    if chain.fragment.is_some_and(|f| !f.is_atomic()) {
+        return Sent::Other;
+    }
+    let upper = &payload[chain.upper_offset..];
+    let (src, dst) = (IpAddress::V6(ip.src_addr), IpAddress::V6(ip.dst_addr));
+    match chain.upper {
+        IpProtocol::Udp => {
+            let packet = udp::Packet::new_checked(upper).expect("sent UDP checks");
+            let repr = udp::Repr::parse(&packet, &src, &dst, true).expect("sent UDP parses");
+            Sent::Udp(repr.dst_port, repr.payload.to_vec())
+        }
+        IpProtocol::Tcp => {
+            let packet = tcp::Packet::new_checked(upper).expect("sent TCP checks");
+            tcp::Repr::parse(&packet, &src, &dst, true).expect("sent TCP parses");
+            Sent::Other
+        }
+        IpProtocol::Icmpv6 => {
+            let packet = icmpv6::Packet::new_checked(upper).expect("sent ICMPv6 checks");
+            match icmpv6::Repr::parse(&packet, &ip.src_addr, &ip.dst_addr, true) {
+                Ok(icmpv6::Repr::Ndp(_)) => assert_eq!(ip.hop_limit, ndp::HOP_LIMIT, "NDP sent with a hop limit"),
+                Ok(_) => assert!(!ip.src_addr.is_unspecified(), "ICMPv6 from ::"),
+                // MLD reports are the one kind this parser leaves alone.
+                Err(e) => {
+                    assert!(packet.verify_checksum(&ip.src_addr, &ip.dst_addr), "sent ICMPv6: {e}");
+                    assert!(
+                        matches!(
+                            packet.msg_type(),
+                            icmpv6::Message::MldReport | icmpv6::Message::MldReportV2 | icmpv6::Message::MldDone
+                        ),
+                        "sent ICMPv6 {:?}: {e}",
+                        packet.msg_type()
+                    );
+                }
+            }
+            Sent::Other
+        }
+        other => panic!("sent IPv6 next header {other:?}"),
     }
 }
 
@@ -156,17 +216,20 @@ pub struct Handles {
     pub dhcp: Option<SocketHandle>,
 }
 
-/// Builds an interface at 10.0.0.1/24 (gateway 10.0.0.2, DNS 10.0.0.53)
+/// Builds an interface at 10.0.0.1/24 (gateway 10.0.0.2, DNS 10.0.0.53),
+/// fd00::1/64 and its EUI-64 link-local address,
 /// with a UDP socket on port 7, an ICMP socket, a DNS resolver with a
 /// query started, a TCP listener on port 80 (two sockets) and a TCP socket
 /// listening on port 81 (and, with `dhcp`, a DHCP client), and hands it
 /// to `f`.
+#[allow(dead_code)] // a target may build its own stack
 pub fn with_stack<R>(
     dhcp: bool,
     config: impl FnOnce(&mut Config),
     f: impl FnOnce(&mut Interface, &mut SocketSet, &Handles) -> R,
 ) -> R {
     let mut neighbours = [NeighbourSlot::EMPTY; 4];
+    let mut neighbours6 = [NdpSlot::EMPTY; 4];
     let (mut pending_slots, mut pending_bytes) = ([PendingSlot::EMPTY; 4], [0u8; 4096]);
     let (mut frag_slots, mut frag_bytes) = ([ReassemblySlot::EMPTY; 2], [0u8; 2 * 4096]);
     let storage = InterfaceStorage {
@@ -182,6 +245,9 @@ pub fn with_stack<R>(
     iface.add_address(Ipv4Cidr::new(ADDR, 24).unwrap()).unwrap();
     iface.set_default_gateway(Some(GATEWAY));
     iface.set_dns_servers(&[DNS_SERVER]);
+    let v6 = Ipv6Config { dad_transmits: 0, router_solicitations: false, ..Ipv6Config::new() };
+    iface.enable_ipv6(v6, &mut neighbours6, Instant::ZERO);
+    iface.add_ipv6_address(Instant::ZERO, net::wire::Ipv6Cidr::new(ADDR6, 64).unwrap()).unwrap();
 
     let (mut udp_rx_meta, mut udp_rx) = ([UdpPacketMetadata::EMPTY; 4], [0u8; 4096]);
     let (mut udp_tx_meta, mut udp_tx) = ([UdpPacketMetadata::EMPTY; 4], [0u8; 4096]);
@@ -293,7 +359,8 @@ pub fn poll_and_check(
     device.tx.clear();
     let result = iface.poll(now, device, sockets);
     let addresses: Vec<Ipv4Address> = iface.addresses().map(|c| c.address()).collect();
-    let sent = device.tx.iter().map(|frame| check_sent_frame(frame, &addresses)).collect();
+    let addresses6: Vec<Ipv6Address> = iface.ipv6_addresses().map(|a| a.address).collect();
+    let sent = device.tx.iter().map(|frame| check_sent_frame(frame, &addresses, &addresses6)).collect();
     assert_eq!(result.tx_frames, device.tx.len(), "frames counted as sent");
     if let Some(t) = iface.poll_at(now, sockets) {
         assert!(t >= now);

@@ -99,43 +99,38 @@ impl<D: Device> TxTokens for DeviceTokens<'_, D> {
     }
 }
 
-/// An IPv4 datagram to send.
+/// A datagram to send: IPv4 by default, IPv6 with `A = Ipv6Address`
+/// (where `ttl` is the hop limit and `dont_frag` is not used).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct OutPacket<'p> {
-    pub src: Ipv4Address,
-    pub dst: Ipv4Address,
+pub(crate) struct OutPacket<'p, A = Ipv4Address> {
+    pub src: A,
+    pub dst: A,
     pub protocol: IpProtocol,
     pub ttl: u8,
     pub dont_frag: bool,
-    header: [u8; MAX_L4_HEADER],
-    header_len: usize,
-    data: &'p [u8],
+    pub(super) header: [u8; MAX_L4_HEADER],
+    pub(super) header_len: usize,
+    pub(super) data: &'p [u8],
 }
 
-impl<'p> OutPacket<'p> {
+impl<'p, A: Copy + Into<IpAddress>> OutPacket<'p, A> {
     /// A datagram whose IP payload is `data` as is (already built).
-    pub fn raw(
-        src: Ipv4Address,
-        dst: Ipv4Address,
-        protocol: IpProtocol,
-        ttl: u8,
-        dont_frag: bool,
-        data: &'p [u8],
-    ) -> OutPacket<'p> {
+    pub fn raw(src: A, dst: A, protocol: IpProtocol, ttl: u8, dont_frag: bool, data: &'p [u8]) -> OutPacket<'p, A> {
         OutPacket { src, dst, protocol, ttl, dont_frag, header: [0; MAX_L4_HEADER], header_len: 0, data }
     }
 
-    /// A UDP datagram; the checksum is computed when `checksum` is set.
+    /// A UDP datagram; the checksum is computed when `checksum` is set
+    /// (over IPv6 it always is: RFC 8200 8.1).
     #[allow(clippy::too_many_arguments)]
     pub fn udp(
-        src: Ipv4Address,
-        dst: Ipv4Address,
+        src: A,
+        dst: A,
         ttl: u8,
         src_port: u16,
         dst_port: u16,
         data: &'p [u8],
         compute_checksum: bool,
-    ) -> OutPacket<'p> {
+    ) -> OutPacket<'p, A> {
         let mut p = OutPacket::raw(src, dst, IpProtocol::Udp, ttl, false, data);
         p.header_len = udp::HEADER_LEN;
         let len = u16::try_from(udp::HEADER_LEN + data.len()).unwrap_or(u16::MAX);
@@ -144,8 +139,8 @@ impl<'p> OutPacket<'p> {
         h.set_dst_port(dst_port);
         h.set_len(len);
         h.set_checksum(0);
-        if compute_checksum {
-            let (s, d) = (IpAddress::V4(src), IpAddress::V4(dst));
+        let (s, d): (IpAddress, IpAddress) = (src.into(), dst.into());
+        if compute_checksum || matches!(s, IpAddress::V6(_)) {
             let sum = checksum::combine(&[
                 checksum::pseudo_header(&s, &d, IpProtocol::Udp, u32::from(len)),
                 checksum::data(&p.header[..udp::HEADER_LEN]),
@@ -162,14 +157,7 @@ impl<'p> OutPacket<'p> {
 
     /// A TCP segment: `repr`'s header (options included) then `data`; the
     /// checksum is computed over both when `compute_checksum` is set.
-    pub fn tcp(
-        src: Ipv4Address,
-        dst: Ipv4Address,
-        ttl: u8,
-        repr: &TcpRepr,
-        data: &'p [u8],
-        compute_checksum: bool,
-    ) -> OutPacket<'p> {
+    pub fn tcp(src: A, dst: A, ttl: u8, repr: &TcpRepr, data: &'p [u8], compute_checksum: bool) -> OutPacket<'p, A> {
         let mut p = OutPacket::raw(src, dst, IpProtocol::Tcp, ttl, false, data);
         // `data` is the truth about the payload (a copy of the header
         // only when the two disagree).
@@ -185,7 +173,7 @@ impl<'p> OutPacket<'p> {
         // is summed over header and data where they lie. The header length
         // is a multiple of four, so the sums combine.
         repr.emit_header(&mut TcpPacket::new_unchecked(&mut p.header[..p.header_len]));
-        let (s, d) = (IpAddress::V4(src), IpAddress::V4(dst));
+        let (s, d): (IpAddress, IpAddress) = (src.into(), dst.into());
         if compute_checksum {
             let len = u32::try_from(p.header_len + data.len()).unwrap_or(u32::MAX);
             let sum = checksum::combine(&[
@@ -198,6 +186,46 @@ impl<'p> OutPacket<'p> {
         p
     }
 
+    /// Length of the IP payload.
+    pub fn payload_len(&self) -> usize {
+        self.header_len + self.data.len()
+    }
+
+    /// For a TCP segment, its header length (data offset field), when the
+    /// payload holds a whole, well-formed header.
+    pub fn tcp_header_len(&self) -> Option<usize> {
+        if self.protocol != IpProtocol::Tcp || self.payload_len() < tcp::HEADER_LEN {
+            return None;
+        }
+        let mut offset = [0u8; 1];
+        self.copy_payload(12, &mut offset);
+        let len = usize::from(offset[0] >> 4) * 4;
+        (tcp::HEADER_LEN..=self.payload_len()).contains(&len).then_some(len)
+    }
+
+    /// Copies IP payload bytes `[from, from + out.len())` into `out`.
+    pub fn copy_payload(&self, from: usize, out: &mut [u8]) {
+        let header = &self.header[..self.header_len];
+        let mut written = 0;
+        if from < header.len() {
+            let n = (header.len() - from).min(out.len());
+            out[..n].copy_from_slice(&header[from..from + n]);
+            written = n;
+        }
+        if written < out.len() {
+            let start = (from + written).saturating_sub(header.len());
+            let n = out.len() - written;
+            out[written..].copy_from_slice(&self.data[start..start + n]);
+        }
+    }
+
+    /// Copies the whole IP payload into `out` (exactly `payload_len` bytes).
+    pub fn write_payload(&self, out: &mut [u8]) {
+        self.copy_payload(0, out)
+    }
+}
+
+impl<'p> OutPacket<'p, Ipv4Address> {
     /// An ICMP echo request or reply.
     #[allow(clippy::too_many_arguments)]
     pub fn icmp_echo(
@@ -259,44 +287,6 @@ impl<'p> OutPacket<'p> {
             icmpv4::Packet::new_unchecked(&mut self.header[..icmpv4::HEADER_LEN]).set_checksum(checksum::finish(sum));
         }
     }
-
-    /// Length of the IP payload.
-    pub fn payload_len(&self) -> usize {
-        self.header_len + self.data.len()
-    }
-
-    /// For a TCP segment, its header length (data offset field), when the
-    /// payload holds a whole, well-formed header.
-    pub fn tcp_header_len(&self) -> Option<usize> {
-        if self.protocol != IpProtocol::Tcp || self.payload_len() < tcp::HEADER_LEN {
-            return None;
-        }
-        let mut offset = [0u8; 1];
-        self.copy_payload(12, &mut offset);
-        let len = usize::from(offset[0] >> 4) * 4;
-        (tcp::HEADER_LEN..=self.payload_len()).contains(&len).then_some(len)
-    }
-
-    /// Copies IP payload bytes `[from, from + out.len())` into `out`.
-    pub fn copy_payload(&self, from: usize, out: &mut [u8]) {
-        let header = &self.header[..self.header_len];
-        let mut written = 0;
-        if from < header.len() {
-            let n = (header.len() - from).min(out.len());
-            out[..n].copy_from_slice(&header[from..from + n]);
-            written = n;
-        }
-        if written < out.len() {
-            let start = (from + written).saturating_sub(header.len());
-            let n = out.len() - written;
-            out[written..].copy_from_slice(&self.data[start..start + n]);
-        }
-    }
-
-    /// Copies the whole IP payload into `out` (exactly `payload_len` bytes).
-    pub fn write_payload(&self, out: &mut [u8]) {
-        self.copy_payload(0, out)
-    }
 }
 
 /// Link-layer facts every frame needs.
@@ -319,7 +309,7 @@ impl Link {
         }
     }
 
-    fn write_eth(&self, buf: &mut [u8], dst: EthernetAddress, ethertype: EtherType) -> usize {
+    pub(super) fn write_eth(&self, buf: &mut [u8], dst: EthernetAddress, ethertype: EtherType) -> usize {
         let repr = ethernet::Repr {
             src_addr: self.mac,
             dst_addr: dst,
@@ -337,7 +327,7 @@ impl Link {
         &self,
         buf: &mut [u8],
         dst: EthernetAddress,
-        packet: &OutPacket,
+        packet: &OutPacket<'_, Ipv4Address>,
         ident: u16,
         offset: usize,
         len: usize,

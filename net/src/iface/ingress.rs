@@ -12,7 +12,7 @@ use crate::time::Instant;
 use crate::wire::icmpv4::{self, Message};
 use crate::wire::tcp::{Packet as TcpPacket, Repr as TcpRepr};
 use crate::wire::{arp, ethernet, ipv4, udp};
-use crate::wire::{Error, IpAddress, IpProtocol, Ipv4Address};
+use crate::wire::{Error, IpAddress, IpEndpoint, IpProtocol, Ipv4Address};
 
 use super::egress::{OutPacket, TxTokens};
 use super::interface::{is_icmp_error, v4_endpoint, Inner, PendingQueue, SendError};
@@ -77,6 +77,9 @@ pub(crate) fn process_frame<T: TxTokens>(
     match eth.ethertype {
         ethernet::EtherType::Arp => process_arp(inner, now, payload, tokens),
         ethernet::EtherType::Ipv4 => process_ipv4(inner, pending, reassembly, now, payload, sockets, tokens),
+        ethernet::EtherType::Ipv6 if inner.ipv6.is_some() => {
+            super::ipv6::process_ipv6(inner, pending, reassembly, now, payload, sockets, tokens)
+        }
         ethernet::EtherType::Ipv6 | ethernet::EtherType::Vlan | ethernet::EtherType::Unknown(_) => {
             inner.stats.ethernet.unknown_ethertype += 1
         }
@@ -170,7 +173,8 @@ fn process_ipv4<T: TxTokens>(
         stats.fragments_too_big += 1;
         return;
     }
-    let Ok(repr) = ipv4::Repr::parse(&packet, false) else {
+    // `new_checked` above validated the header.
+    let Ok(repr) = ipv4::Repr::parse_checked(&packet, false) else {
         stats.bad_length += 1;
         return;
     };
@@ -207,7 +211,7 @@ fn process_ipv4<T: TxTokens>(
     }
 
     inner.stats.ipv4.fragments_received += 1;
-    let key = FragmentKey { src: repr.src_addr, dst, protocol: repr.protocol, ident: repr.ident };
+    let key = FragmentKey::v4(repr.src_addr, dst, repr.protocol, repr.ident);
     let offset = usize::from(repr.frag_offset);
     let added = reassembly.add(now, key, offset, repr.more_frags, packet.header(), packet.payload());
     inner.stats.ipv4.fragments_evicted += reassembly.take_evictions();
@@ -232,9 +236,9 @@ fn process_ipv4<T: TxTokens>(
     inner.stats.ipv4.fragments_reassembled += 1;
     let Some((key, payload)) = reassembly.datagram(index) else { return };
     let mut header = [0u8; ipv4::HEADER_LEN];
-    synthesize_header(&key, payload.len(), repr.ttl, &mut header);
+    synthesize_header(repr.src_addr, dst, &key, payload.len(), repr.ttl, &mut header);
     let datagram =
-        Datagram { src: key.src, dst: key.dst, protocol: key.protocol, header: &header, payload, reassembled: true };
+        Datagram { src: repr.src_addr, dst, protocol: key.protocol, header: &header, payload, reassembled: true };
     match deliver(inner, pending, now, &datagram, sockets, tokens) {
         Delivery::Done => reassembly.release(index),
         Delivery::HoldForReply => {}
@@ -242,8 +246,16 @@ fn process_ipv4<T: TxTokens>(
 }
 
 /// The header a reassembled datagram would have had unfragmented.
-fn synthesize_header(key: &FragmentKey, payload_len: usize, ttl: u8, out: &mut [u8; ipv4::HEADER_LEN]) {
-    let repr = ipv4::Repr { ident: key.ident, ..ipv4::Repr::new(key.src, key.dst, key.protocol, payload_len, ttl) };
+fn synthesize_header(
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    key: &FragmentKey,
+    payload_len: usize,
+    ttl: u8,
+    out: &mut [u8; ipv4::HEADER_LEN],
+) {
+    let ident = key.ident as u16;
+    let repr = ipv4::Repr { ident, ..ipv4::Repr::new(src, dst, key.protocol, payload_len, ttl) };
     repr.emit(&mut ipv4::Packet::new_unchecked(&mut out[..]), true);
 }
 
@@ -265,7 +277,13 @@ fn deliver<T: TxTokens>(
             process_tcp(inner, pending, now, datagram, sockets, tokens);
             Delivery::Done
         }
-        IpProtocol::Icmpv6 | IpProtocol::Unknown(_) => {
+        IpProtocol::Icmpv6
+        | IpProtocol::HopByHop
+        | IpProtocol::Ipv6Route
+        | IpProtocol::Ipv6Frag
+        | IpProtocol::Ipv6NoNxt
+        | IpProtocol::Ipv6Opts
+        | IpProtocol::Unknown(_) => {
             inner.stats.ipv4.unknown_protocol += 1;
             Delivery::Done
         }
@@ -332,7 +350,7 @@ fn process_icmp<T: TxTokens>(
             });
             match socket {
                 Some(s) => {
-                    s.process_reply(datagram.src, seq_no, data);
+                    s.process_reply(datagram.src.into(), seq_no, data);
                 }
                 None => stats.echo_reply_unmatched += 1,
             }
@@ -443,8 +461,27 @@ fn process_tcp<T: TxTokens>(
     sockets: &mut SocketSet<'_>,
     tokens: &mut T,
 ) {
+    let unicast = inner.has_address(datagram.dst) && datagram.src.is_unicast();
+    let (src, dst) = (IpAddress::V4(datagram.src), IpAddress::V4(datagram.dst));
+    process_tcp_segment(inner, pending, now, src, dst, unicast, datagram.payload, sockets, tokens);
+}
+
+/// The family-neutral part of [`process_tcp`]: `unicast` says whether the
+/// segment came from a unicast source to one of our addresses.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn process_tcp_segment<T: TxTokens>(
+    inner: &mut Inner<'_>,
+    pending: &mut PendingQueue<'_>,
+    now: Instant,
+    src: IpAddress,
+    dst: IpAddress,
+    unicast: bool,
+    bytes: &[u8],
+    sockets: &mut SocketSet<'_>,
+    tokens: &mut T,
+) {
     let stats = &mut inner.stats.tcp;
-    let packet = match TcpPacket::new_checked(datagram.payload) {
+    let packet = match TcpPacket::new_checked(bytes) {
         Ok(p) => p,
         Err(Error::Truncated) => {
             stats.truncated += 1;
@@ -455,8 +492,9 @@ fn process_tcp<T: TxTokens>(
             return;
         }
     };
-    let (src, dst) = (IpAddress::V4(datagram.src), IpAddress::V4(datagram.dst));
-    let repr = match TcpRepr::parse(&packet, &src, &dst, inner.caps.checksum.tcp.rx()) {
+    // Borrowed where it was parsed (moving the header out is a copy).
+    let parsed = TcpRepr::parse(&packet, &src, &dst, inner.caps.checksum.tcp.rx());
+    let repr = match &parsed {
         Ok(r) => r,
         Err(Error::Checksum) => {
             stats.bad_checksum += 1;
@@ -472,18 +510,18 @@ fn process_tcp<T: TxTokens>(
         }
     };
     // TCP is unicast only (RFC 9293 3.9.1.1 says to drop the rest).
-    if !inner.has_address(datagram.dst) || !datagram.src.is_unicast() {
+    if !unicast {
         inner.stats.tcp.not_unicast += 1;
         return;
     }
     inner.stats.tcp.rx_segments += 1;
-    let local = v4_endpoint(datagram.dst, repr.dst_port);
-    let remote = v4_endpoint(datagram.src, repr.src_port);
+    let local = IpEndpoint::new(dst, repr.dst_port);
+    let remote = IpEndpoint::new(src, repr.src_port);
     let payload = packet.payload();
     // A connection that owns the 4-tuple wins over a listener on its port
     // (a socket in LISTEN has no remote endpoint yet).
     let connected = sockets.iter_mut().find_map(|(_, socket)| match socket {
-        Socket::Tcp(s) if s.remote_endpoint().is_some() && s.accepts(local, remote, &repr) => Some(s),
+        Socket::Tcp(s) if s.owns_tuple(&local, &remote) => Some(s),
         Socket::Tcp(_)
         | Socket::TcpListener(_)
         | Socket::Udp(_)
@@ -492,11 +530,11 @@ fn process_tcp<T: TxTokens>(
         | Socket::Dns(_) => None,
     });
     let reply = match connected {
-        Some(s) => Some(s.process(now, local, remote, &repr, payload)),
+        Some(s) => Some(s.process(now, local, remote, repr, payload)),
         None => sockets.iter_mut().find_map(|(_, socket)| match socket {
-            Socket::Tcp(s) if s.accepts(local, remote, &repr) => Some(s.process(now, local, remote, &repr, payload)),
-            Socket::TcpListener(l) if l.accepts(local, remote, &repr) => {
-                Some(l.process(now, local, remote, &repr, payload))
+            Socket::Tcp(s) if s.accepts(local, remote, repr) => Some(s.process(now, local, remote, repr, payload)),
+            Socket::TcpListener(l) if l.accepts(local, remote, repr) => {
+                Some(l.process(now, local, remote, repr, payload))
             }
             Socket::Tcp(_)
             | Socket::TcpListener(_)
@@ -516,7 +554,7 @@ fn process_tcp<T: TxTokens>(
         None => {
             inner.stats.tcp.no_socket += 1;
             // `rst_reply` never answers an RST with an RST.
-            if let Some(rst) = rst_reply(local, remote, &repr) {
+            if let Some(rst) = rst_reply(local, remote, repr) {
                 if send_tcp_reply(inner, pending, now, tokens, &rst) {
                     inner.stats.tcp.rst_sent += 1;
                 }
@@ -533,11 +571,19 @@ fn send_tcp_reply<T: TxTokens>(
     tokens: &mut T,
     reply: &TcpReply,
 ) -> bool {
-    let (IpAddress::V4(src), IpAddress::V4(dst)) = (reply.local.addr, reply.remote.addr) else {
-        return false;
+    let sent = match (reply.local.addr, reply.remote.addr) {
+        (IpAddress::V4(src), IpAddress::V4(dst)) => {
+            inner.send_tcp_segment(now, pending, tokens, src, dst, &reply.repr, &[])
+        }
+        (IpAddress::V6(src), IpAddress::V6(dst)) => {
+            // Summed here: device checksum offload covers IPv4 TCP only.
+            let packet = OutPacket::tcp(src, dst, inner.hop_limit6(), &reply.repr, &[], true);
+            inner.send_ipv6(now, pending, tokens, &packet)
+        }
+        (IpAddress::V4(_), IpAddress::V6(_)) | (IpAddress::V6(_), IpAddress::V4(_)) => return false,
     };
     // A lost answer is like a lost segment: the peer retransmits.
-    match inner.send_tcp_segment(now, pending, tokens, src, dst, &reply.repr, &[]) {
+    match sent {
         Ok(()) => {
             inner.stats.tcp.tx_segments += 1;
             true
@@ -559,12 +605,16 @@ pub(crate) fn send_held_echo_replies<T: TxTokens>(
         let Some(index) = reassembly.held().next() else { break };
         if let Some((key, payload)) = reassembly.datagram(index) {
             let packet = icmpv4::Packet::new_checked(payload).ok();
-            if let Some(p) = packet.filter(|p| p.msg_type() == Message::EchoRequest) {
+            let addrs = key.v4_addrs();
+            if addrs.is_none() {
+                super::ipv6::send_held_echo_reply6(inner, pending, now, tokens, &key, payload)?;
+            } else if let (Some(p), Some((src, dst))) = (packet.filter(|p| p.msg_type() == Message::EchoRequest), addrs)
+            {
                 let checksum = inner.caps.checksum.icmpv4.tx();
                 let data = &payload[icmpv4::HEADER_LEN..];
                 let reply = OutPacket::icmp_echo(
-                    key.dst,
-                    key.src,
+                    dst,
+                    src,
                     inner.config.ttl,
                     true,
                     p.echo_ident(),
@@ -599,13 +649,17 @@ pub(crate) fn expire_reassembly<T: TxTokens>(
             inner.stats.tx.reply_dropped += 1;
             continue;
         }
+        let key = expired.key;
+        let Some((src, dst)) = key.v4_addrs() else {
+            super::ipv6::reassembly_timed_out6(inner, pending, now, tokens, &expired);
+            continue;
+        };
         inner.stats.ipv4.fragments_timed_out += 1;
         let quote = expired.quote();
         if !inner.config.reassembly_time_exceeded || quote.is_empty() {
             continue;
         }
-        let key = expired.key;
-        if !inner.has_address(key.dst) || !key.src.is_unicast() {
+        if !inner.has_address(dst) || !src.is_unicast() {
             continue;
         }
         let header_len = ipv4::Packet::new_unchecked(quote).header_len().min(quote.len());
@@ -617,8 +671,8 @@ pub(crate) fn expire_reassembly<T: TxTokens>(
             now,
             pending,
             tokens,
-            key.dst,
-            key.src,
+            dst,
+            src,
             Message::TimeExceeded,
             icmpv4::TimeExceeded::FragReassembly.into(),
             header,

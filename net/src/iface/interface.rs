@@ -30,14 +30,17 @@ use crate::time::{Duration, Instant};
 use crate::wire::icmpv4::{self, Message};
 use crate::wire::tcp::Repr as TcpRepr;
 use crate::wire::{arp, ipv4, tcp};
-use crate::wire::{EthernetAddress, IpAddress, IpEndpoint, IpProtocol, Ipv4Address, Ipv4Cidr};
+use crate::wire::{EthernetAddress, IpAddress, IpEndpoint, IpProtocol, Ipv4Address, Ipv4Cidr, Ipv6Address, Ipv6Cidr};
 
 use super::egress::{multicast_mac, DeviceTokens, Link, OneToken, OutPacket, TxTokens};
 use super::ingress;
+use super::ipv6::Ipv6State;
+use super::ndp_cache::{NdpEntry, NdpSlot};
 use super::neighbour::{self, Due, Lookup, NeighbourCache, NeighbourSlot};
 use super::rate_limit::TokenBucket;
 use super::reassembly::{Reassembler, ReassemblySlot};
 use super::route::Routes;
+use super::slaac::{AddressState, Ipv6AddressError, Ipv6AddressInfo, Ipv6Config, Ipv6Event, Router};
 use super::stats::Stats;
 
 /// IPv4 addresses an interface holds at once.
@@ -112,16 +115,17 @@ impl Config {
     }
 }
 
-/// A packet waiting for its next hop's Ethernet address: the IP header
-/// fields (its IP payload is the queued bytes).
+/// A packet waiting for its next hop's Ethernet address (ARP or NDP): the
+/// IP header fields (its IP payload is the queued bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PendingPacket {
-    src: Ipv4Address,
-    dst: Ipv4Address,
-    protocol: IpProtocol,
-    ttl: u8,
-    dont_frag: bool,
-    next_hop: Ipv4Address,
+    pub(crate) src: IpAddress,
+    pub(crate) dst: IpAddress,
+    pub(crate) protocol: IpProtocol,
+    /// TTL or hop limit.
+    pub(crate) ttl: u8,
+    pub(crate) dont_frag: bool,
+    pub(crate) next_hop: IpAddress,
 }
 
 /// A metadata slot of the ARP pending queue.
@@ -211,15 +215,18 @@ pub(crate) struct Inner<'a> {
     dns_dirty: bool,
     pub dns_port: u16,
     next_ident: u16,
-    icmp_errors: TokenBucket,
+    pub(crate) icmp_errors: TokenBucket,
     pub stats: Stats,
     pub caps: DeviceCapabilities,
     /// The last egress phase stopped on a busy device.
     tx_blocked: bool,
     /// The socket slot the next TCP egress pass starts at (round robin).
     tcp_cursor: usize,
-    /// An ARP resolution started since the last scan for due requests.
-    resolution_started: bool,
+    /// An ARP or NDP resolution started since the last scan for due
+    /// requests.
+    pub(crate) resolution_started: bool,
+    /// IPv6, once [`Interface::enable_ipv6`] was called.
+    pub(crate) ipv6: Option<Ipv6State<'a>>,
 }
 
 /// An Ethernet interface with IPv4.
@@ -254,6 +261,7 @@ impl<'a> Interface<'a> {
                 tx_blocked: false,
                 tcp_cursor: 0,
                 resolution_started: false,
+                ipv6: None,
             },
             pending: PacketBuffer::new(storage.pending_slots, storage.pending_bytes),
             reassembly: Reassembler::new(storage.reassembly_slots, storage.reassembly_bytes),
@@ -390,6 +398,102 @@ impl<'a> Interface<'a> {
         &self.inner.stats
     }
 
+    /// Turns IPv6 on (dual stack): a link-local address from the MAC (or a
+    /// stable identifier) starts duplicate address detection, router
+    /// solicitations follow, and router advertisements configure addresses
+    /// (SLAAC) and default routers as `config` allows. `neighbours` is the
+    /// IPv6 neighbour cache (e.g. 16 slots); packets waiting for neighbour
+    /// discovery share the pending queue with ARP. Calling it again starts
+    /// over with the new settings.
+    pub fn enable_ipv6(&mut self, config: Ipv6Config, neighbours: &'a mut [NdpSlot], now: Instant) {
+        self.inner.ipv6 = Some(Ipv6State::new(config, self.inner.config.mac, neighbours, now));
+    }
+
+    /// Whether IPv6 is on.
+    pub fn ipv6_enabled(&self) -> bool {
+        self.inner.ipv6.is_some()
+    }
+
+    /// Adds a static IPv6 address; it is used once DAD passes (watch
+    /// [`take_ipv6_event`](Self::take_ipv6_event)), and its prefix is on
+    /// link. `Invalid` also when IPv6 is off.
+    pub fn add_ipv6_address(&mut self, now: Instant, cidr: Ipv6Cidr) -> Result<(), Ipv6AddressError> {
+        let v6 = self.inner.ipv6.as_mut().ok_or(Ipv6AddressError::Invalid)?;
+        v6.autoconf.add_static(now, cidr.address(), cidr.prefix_len())
+    }
+
+    /// Removes an IPv6 address; whether it was there.
+    pub fn remove_ipv6_address(&mut self, addr: Ipv6Address) -> bool {
+        self.inner.ipv6.as_mut().is_some_and(|v6| v6.autoconf.remove(addr))
+    }
+
+    /// Every IPv6 address with its state (tentative, preferred,
+    /// deprecated, duplicate), origin and lifetimes.
+    pub fn ipv6_addresses(&self) -> impl Iterator<Item = Ipv6AddressInfo> + '_ {
+        self.inner.ipv6.iter().flat_map(|v6| v6.autoconf.addresses())
+    }
+
+    /// The preferred global address if any, else the link-local one (only
+    /// addresses that passed DAD).
+    pub fn ipv6_address(&self) -> Option<Ipv6Address> {
+        let usable = || self.ipv6_addresses().filter(|a| a.is_assigned());
+        usable()
+            .filter(|a| !a.address.is_link_local())
+            .max_by_key(|a| a.state == AddressState::Preferred)
+            .or_else(|| usable().next())
+            .map(|a| a.address)
+    }
+
+    /// The source address to reach `dst` from (RFC 6724, simplified: same
+    /// scope first, preferred before deprecated, longest common prefix);
+    /// for choosing a TCP socket's local address.
+    pub fn ipv6_source_for(&self, dst: Ipv6Address) -> Option<Ipv6Address> {
+        self.inner.source_for6(dst)
+    }
+
+    /// Whether `addr` is one of our IPv6 addresses and in use.
+    pub fn has_ipv6_address(&self, addr: Ipv6Address) -> bool {
+        self.inner.ipv6.as_ref().is_some_and(|v6| v6.autoconf.is_assigned(addr))
+    }
+
+    /// Sets (or clears) a static IPv6 default router, used when no router
+    /// advertised itself.
+    pub fn set_ipv6_gateway(&mut self, gateway: Option<Ipv6Address>) {
+        if let Some(v6) = self.inner.ipv6.as_mut() {
+            v6.gateway = gateway;
+        }
+    }
+
+    /// The IPv6 default router: the first advertised one, else the static
+    /// gateway.
+    pub fn ipv6_default_router(&self, now: Instant) -> Option<Ipv6Address> {
+        let v6 = self.inner.ipv6.as_ref()?;
+        v6.autoconf.default_router(now).or(v6.gateway)
+    }
+
+    /// The default router list learnt from router advertisements.
+    pub fn ipv6_routers(&self) -> impl Iterator<Item = Router> + '_ {
+        self.inner.ipv6.iter().flat_map(|v6| v6.autoconf.routers())
+    }
+
+    /// The IPv6 neighbour cache, with each entry's reachability state.
+    pub fn ipv6_neighbours(&self, now: Instant) -> impl Iterator<Item = NdpEntry> + '_ {
+        self.inner.ipv6.iter().flat_map(move |v6| v6.ndp.entries(now))
+    }
+
+    /// The oldest autoconfiguration event not taken yet (address preferred,
+    /// duplicate, deprecated, expired; router added or removed): for the
+    /// embedder's log.
+    pub fn take_ipv6_event(&mut self) -> Option<Ipv6Event> {
+        self.inner.ipv6.as_mut()?.autoconf.take_event()
+    }
+
+    /// The IPv6 MTU towards `dst`: the link's, lowered by packet too big
+    /// messages (RFC 8201).
+    pub fn ipv6_path_mtu(&self, dst: Ipv6Address, now: Instant) -> usize {
+        self.inner.mtu_to(dst, now)
+    }
+
     /// Handles received frames (up to the device's `max_burst`, or the
     /// configured budget), then sends what is due. Call again at
     /// [`poll_at`](Self::poll_at) at the latest, and at once when the
@@ -438,6 +542,9 @@ impl<'a> Interface<'a> {
             consider(Some(now));
         }
         consider(inner.neighbours.poll_at());
+        if let Some(v6) = &inner.ipv6 {
+            consider(v6.poll_at());
+        }
         consider(self.reassembly.poll_at());
         if !self.pending.is_empty() {
             // Waiting packets move on at the next ARP event; a poll one
@@ -468,6 +575,7 @@ impl<'a> Interface<'a> {
         inner.propagate_dns(sockets);
         inner.announce_addresses(tokens)?;
         inner.send_arp_requests(now, tokens)?;
+        inner.ipv6_timers(now, tokens)?;
         inner.resolution_started = false;
         inner.flush_pending(now, pending, tokens)?;
         ingress::send_held_echo_replies(inner, pending, reassembly, now, tokens)?;
@@ -479,6 +587,7 @@ impl<'a> Interface<'a> {
         // datagrams) ask at once.
         if core::mem::take(&mut inner.resolution_started) {
             inner.send_arp_requests(now, tokens)?;
+            inner.ipv6_timers(now, tokens)?;
         }
         Ok(())
     }
@@ -527,6 +636,9 @@ impl<'a> Inner<'a> {
 
     /// Whether an Ethernet multicast address maps a group we are in.
     pub fn accepts_multicast_mac(&self, mac: EthernetAddress) -> bool {
+        if mac.0[0] == 0x33 && mac.0[1] == 0x33 {
+            return self.ipv6.as_ref().is_some_and(|v6| v6.accepts_multicast_mac(mac));
+        }
         core::iter::once(ALL_HOSTS).chain(self.groups.iter().flatten().copied()).any(|g| multicast_mac(g) == mac)
     }
 
@@ -674,12 +786,12 @@ impl<'a> Inner<'a> {
                     return Err(SendError::Dropped);
                 }
                 let header = PendingPacket {
-                    src: packet.src,
-                    dst: packet.dst,
+                    src: packet.src.into(),
+                    dst: packet.dst.into(),
                     protocol: packet.protocol,
                     ttl: packet.ttl,
                     dont_frag: packet.dont_frag,
-                    next_hop: ip,
+                    next_hop: ip.into(),
                 };
                 match pending.enqueue(packet.payload_len(), header) {
                     Ok(buf) => packet.write_payload(buf),
@@ -829,6 +941,10 @@ impl<'a> Inner<'a> {
 
     /// Gratuitous ARP for addresses added since the last poll.
     fn announce_addresses<T: TxTokens>(&mut self, tokens: &mut T) -> Result<(), SendError> {
+        // Checked on every poll; nearly always nothing to announce.
+        if !self.announce.contains(&true) {
+            return Ok(());
+        }
         for i in 0..MAX_ADDRESSES {
             let Some(cidr) = self.addresses[i] else { continue };
             if !self.announce[i] {
@@ -876,13 +992,31 @@ impl<'a> Inner<'a> {
         pending: &mut PendingQueue<'_>,
         tokens: &mut T,
     ) -> Result<(), SendError> {
+        // No slot in use (the common case): nothing to count or walk.
+        if pending.slots_in_use() == 0 {
+            return Ok(());
+        }
         for _ in 0..pending.packet_count() {
             let Some((&header, _)) = pending.peek() else { break };
-            match self.neighbours.lookup(header.next_hop, now) {
+            let lookup = match header.next_hop {
+                IpAddress::V4(ip) => self.neighbours.lookup(ip, now),
+                IpAddress::V6(ip) => self.ipv6.as_mut().map_or(Lookup::Failed, |v6| v6.ndp.lookup(ip, now)),
+            };
+            match lookup {
                 Lookup::Found(mac) => {
                     let Some((h, data)) = pending.peek() else { break };
-                    let packet = OutPacket::raw(h.src, h.dst, h.protocol, h.ttl, h.dont_frag, data);
-                    match self.emit_ip(tokens, mac, &packet) {
+                    let sent = match (h.src, h.dst) {
+                        (IpAddress::V4(src), IpAddress::V4(dst)) => {
+                            let packet = OutPacket::raw(src, dst, h.protocol, h.ttl, h.dont_frag, data);
+                            self.emit_ip(tokens, mac, &packet)
+                        }
+                        (IpAddress::V6(src), IpAddress::V6(dst)) => {
+                            let packet = OutPacket::raw(src, dst, h.protocol, h.ttl, false, data);
+                            self.emit_ipv6(now, tokens, mac, &packet)
+                        }
+                        _ => Err(SendError::Dropped),
+                    };
+                    match sent {
                         Ok(()) | Err(SendError::Dropped) | Err(SendError::NeedsMultiFrame) => {
                             pending.dequeue();
                         }
@@ -891,35 +1025,55 @@ impl<'a> Inner<'a> {
                 }
                 Lookup::Pending => {
                     if !pending.requeue_front() {
-                        self.stats.arp.pending_queue_full += 1;
+                        self.count_pending_full(header.next_hop);
                     }
                 }
                 Lookup::Failed => {
                     pending.dequeue();
-                    self.stats.arp.resolution_failed += 1;
+                    match header.next_hop {
+                        IpAddress::V4(_) => self.stats.arp.resolution_failed += 1,
+                        IpAddress::V6(_) => self.stats.ndp.resolution_failed += 1,
+                    }
                 }
                 Lookup::Unknown => {
                     // The entry expired or was evicted while the packet
                     // waited: resolve again.
                     self.resolution_started = true;
-                    match self.neighbours.start(header.next_hop, now) {
+                    let started = match header.next_hop {
+                        IpAddress::V4(ip) => self.neighbours.start(ip, now),
+                        IpAddress::V6(ip) => self.ipv6.as_mut().and_then(|v6| v6.ndp.start(ip, now)),
+                    };
+                    match started {
                         Some(evicted) => {
                             if evicted {
-                                self.stats.arp.cache_evictions += 1;
+                                match header.next_hop {
+                                    IpAddress::V4(_) => self.stats.arp.cache_evictions += 1,
+                                    IpAddress::V6(_) => self.stats.ndp.cache_evictions += 1,
+                                }
                             }
                             if !pending.requeue_front() {
-                                self.stats.arp.pending_queue_full += 1;
+                                self.count_pending_full(header.next_hop);
                             }
                         }
                         None => {
                             pending.dequeue();
-                            self.stats.arp.resolution_failed += 1;
+                            match header.next_hop {
+                                IpAddress::V4(_) => self.stats.arp.resolution_failed += 1,
+                                IpAddress::V6(_) => self.stats.ndp.resolution_failed += 1,
+                            }
                         }
                     }
                 }
             }
         }
         Ok(())
+    }
+
+    fn count_pending_full(&mut self, next_hop: IpAddress) {
+        match next_hop {
+            IpAddress::V4(_) => self.stats.arp.pending_queue_full += 1,
+            IpAddress::V6(_) => self.stats.ndp.pending_queue_full += 1,
+        }
     }
 
     /// Lets every socket send what it has queued.
@@ -935,7 +1089,10 @@ impl<'a> Inner<'a> {
             match socket {
                 Socket::Udp(s) => loop {
                     let sent = s.dispatch(|port, meta, data| {
-                        let IpAddress::V4(dst) = meta.endpoint.addr else { return Ok(()) };
+                        let dst = match meta.endpoint.addr {
+                            IpAddress::V4(dst) => dst,
+                            IpAddress::V6(dst) => return self.send_udp6(now, pending, tokens, port, meta, dst, data),
+                        };
                         let src = match meta.local_address {
                             Some(IpAddress::V4(a)) => Some(a),
                             Some(IpAddress::V6(_)) | None => self.source_for(dst),
@@ -954,13 +1111,18 @@ impl<'a> Inner<'a> {
                 },
                 Socket::Icmp(s) => loop {
                     let sent = s.dispatch(|ident, meta, data| {
-                        let Some(src) = self.source_for(meta.addr) else {
+                        let dst = match meta.addr {
+                            IpAddress::V4(dst) => dst,
+                            IpAddress::V6(dst) => {
+                                return self.send_echo_request6(now, pending, tokens, dst, ident, meta.seq_no, data)
+                            }
+                        };
+                        let Some(src) = self.source_for(dst) else {
                             self.stats.ipv4.tx_no_source += 1;
                             return Ok(());
                         };
                         let checksum = self.caps.checksum.icmpv4.tx();
-                        let packet =
-                            OutPacket::icmp_echo(src, meta.addr, ttl, false, ident, meta.seq_no, data, checksum);
+                        let packet = OutPacket::icmp_echo(src, dst, ttl, false, ident, meta.seq_no, data, checksum);
                         match self.send_ip(now, pending, tokens, &packet) {
                             Err(SendError::DeviceBusy) => Err(SendError::DeviceBusy),
                             Ok(()) | Err(SendError::Dropped | SendError::NeedsMultiFrame) => Ok(()),
@@ -1031,7 +1193,7 @@ impl<'a> Inner<'a> {
         tokens: &mut T,
         sockets: &mut SocketSet<'_>,
     ) -> Result<(), SendError> {
-        let slots = sockets.capacity();
+        let slots = sockets.slots_in_use();
         let first = if self.tcp_cursor < slots { self.tcp_cursor } else { 0 };
         let mss = self.tcp_mss();
         let budget = self.config.tcp_segments_per_socket.max(1);
@@ -1074,7 +1236,12 @@ impl<'a> Inner<'a> {
         match socket {
             Socket::Tcp(s) => {
                 give_secret(s, &self.config.tcp_secret);
-                s.set_segmentation_offload(self.tcp_offload_payload());
+                // Segmentation offload is for IPv4 only (the device's TSO4).
+                let (mss, offload) = match s.remote_endpoint().map(|r| r.addr) {
+                    Some(IpAddress::V6(remote)) => (self.tcp_mss6(remote), 0),
+                    Some(IpAddress::V4(_)) | None => (mss, self.tcp_offload_payload()),
+                };
+                s.set_segmentation_offload(offload);
                 // `dispatch` checks every timer itself: asking `poll_at`
                 // first would plan the next segment twice.
                 for _ in 0..budget {
@@ -1121,10 +1288,19 @@ impl<'a> Inner<'a> {
         repr: &TcpRepr,
         data: &[u8],
     ) -> Result<(), SendError> {
-        let (IpAddress::V4(src), IpAddress::V4(dst)) = (local.addr, remote.addr) else {
-            return Ok(());
+        let result = match (local.addr, remote.addr) {
+            (IpAddress::V4(src), IpAddress::V4(dst)) => {
+                self.send_tcp_segment(now, pending, tokens, src, dst, repr, data)
+            }
+            (IpAddress::V6(src), IpAddress::V6(dst)) => {
+                // Always summed here: device checksum offload covers IPv4
+                // TCP only (the virtio driver marks only those frames).
+                let packet = OutPacket::tcp(src, dst, self.hop_limit6(), repr, data, true);
+                self.send_ipv6(now, pending, tokens, &packet)
+            }
+            (IpAddress::V4(_), IpAddress::V6(_)) | (IpAddress::V6(_), IpAddress::V4(_)) => return Ok(()),
         };
-        match self.send_tcp_segment(now, pending, tokens, src, dst, repr, data) {
+        match result {
             Ok(()) => {
                 self.stats.tcp.tx_segments += 1;
                 Ok(())

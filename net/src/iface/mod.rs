@@ -1,7 +1,13 @@
 //! The network interface: an Ethernet interface with IPv4 addresses,
 //! routes, a neighbour cache over ARP, IPv4 reassembly and fragmentation,
 //! automatic ICMP echo replies and errors, RSTs for closed TCP ports, and
-//! dispatch to sockets (UDP, ICMP, DHCP, DNS, TCP sockets and listeners).
+//! dispatch to sockets (UDP, ICMP, DHCP, DNS, TCP sockets and listeners);
+//! and, once [`Interface::enable_ipv6`] is called, IPv6 beside it: a
+//! link-local address, duplicate address detection, router solicitation
+//! and SLAAC ([`slaac`]), neighbour discovery with the RFC 4861
+//! reachability states ([`ndp_cache`]), extension headers, reassembly,
+//! fragmentation, path MTU, ICMPv6, and the same sockets over IPv6 (a
+//! socket or listener bound to a port alone takes both families).
 //!
 //! An embedder owns every buffer, creates the interface and a socket set,
 //! and polls:
@@ -61,6 +67,32 @@
 //! # assert_eq!(next, None, "nothing is due: the address was announced");
 //! ```
 //!
+//! IPv6 (dual stack) needs only a neighbour cache of its own; packets
+//! waiting for neighbour discovery share the pending queue with ARP:
+//!
+//! ```
+//! # use net::iface::{Config, Interface, InterfaceStorage};
+//! # use net::wire::EthernetAddress;
+//! use net::iface::{Ipv6Config, Ipv6Event, NdpSlot};
+//! use net::time::Instant;
+//! # let storage = InterfaceStorage { neighbours: &mut [], pending_slots: &mut [],
+//! #     pending_bytes: &mut [], reassembly_slots: &mut [], reassembly_bytes: &mut [] };
+//! # let mut iface = Interface::new(Config::new(EthernetAddress([2, 0, 0, 0, 0, 1])), storage);
+//! let mut ndp = [NdpSlot::EMPTY; 16];
+//! let now = Instant::from_millis(0);
+//! // SLAAC from router advertisements, EUI-64 identifiers, one DAD probe.
+//! iface.enable_ipv6(Ipv6Config::new(), &mut ndp, now);
+//! iface.add_ipv6_address(now, "2001:db8::5/64".parse().unwrap()).unwrap(); // optional static
+//! // After each poll: log what autoconfiguration did.
+//! while let Some(event) = iface.take_ipv6_event() {
+//!     if let Ipv6Event::AddressDuplicate(a) = event {
+//!         // another node has `a`: it is not used
+//! #       let _ = a;
+//!     }
+//! }
+//! assert_eq!(iface.ipv6_address(), None, "tentative until DAD passes");
+//! ```
+//!
 //! TCP: a listener with a backlog over a pool of sockets (each with its
 //! own buffers) serves many clients on one port. Build the sockets with
 //! [`Interface::tcp_config`], which carries the ISN secret of
@@ -102,17 +134,24 @@
 mod egress;
 mod ingress;
 mod interface;
+mod ipv6;
+pub mod ndp_cache;
 pub mod neighbour;
 mod rate_limit;
 pub mod reassembly;
 pub mod route;
+pub mod slaac;
 pub mod stats;
 
 pub use interface::{
     AddressError, Config, Interface, InterfaceStorage, PendingPacket, PendingSlot, PollResult, ALL_HOSTS,
     MAX_ADDRESSES, MAX_DNS_SERVERS, MAX_MULTICAST_GROUPS,
 };
+pub use ndp_cache::{NdpEntry, NdpSlot, NeighbourState};
 pub use neighbour::NeighbourSlot;
 pub use reassembly::ReassemblySlot;
 pub use route::{Route, Routes, RoutesFull};
+pub use slaac::{
+    AddressOrigin, AddressState, InterfaceId, Ipv6AddressError, Ipv6AddressInfo, Ipv6Config, Ipv6Event, Router,
+};
 pub use stats::Stats;

@@ -1,10 +1,13 @@
-//! IPv4 reassembly over caller storage: a few datagrams at once, each in
-//! its own equal share of one byte slice.
+//! IPv4 and IPv6 reassembly over caller storage: a few datagrams at once,
+//! each in its own equal share of one byte slice.
 //!
-//! Rules (RFC 791 with the hardening of RFC 5722 and RFC 1858):
-//! - a fragment that overlaps data already held *with different bytes*
-//!   discards the whole datagram; one that only repeats held bytes is
-//!   ignored as a duplicate;
+//! Rules (RFC 791 and RFC 8200 with the hardening of RFC 5722 and RFC 1858):
+//! - IPv4: a fragment that overlaps data already held *with different
+//!   bytes* discards the whole datagram; one that only repeats held bytes
+//!   is ignored as a duplicate;
+//! - IPv6 (RFC 5722): any overlap discards the whole datagram, except a
+//!   fragment that lies wholly within data already held and repeats it
+//!   exactly, which is dropped as a duplicate (RFC 8200 4.5 allows this);
 //! - inconsistent lengths (two different final fragments, data past the
 //!   final fragment's end) discard the datagram too;
 //! - a datagram may not grow past 65535 bytes, nor past its buffer share;
@@ -17,7 +20,7 @@
 //!   incomplete one if that one is at least [`EVICTION_AGE`] old.
 
 use crate::time::{Duration, Instant};
-use crate::wire::{ipv4, IpProtocol, Ipv4Address};
+use crate::wire::{ipv4, IpAddress, IpProtocol, Ipv4Address};
 
 /// How long the fragments of one datagram are kept (RFC 1122 suggests
 /// 60-120 s; 30 s, as Linux does, ties up buffers for less time).
@@ -30,13 +33,35 @@ const MAX_RANGES: usize = 16;
 /// Payload bytes of the first fragment kept for an ICMP quote.
 const QUOTED_PAYLOAD: usize = 8;
 
-/// Which datagram a fragment belongs to (RFC 791).
+/// Which datagram a fragment belongs to (RFC 791; RFC 8200 4.5 for IPv6,
+/// where `protocol` is the fragment header's next header, the same in
+/// every fragment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FragmentKey {
-    pub src: Ipv4Address,
-    pub dst: Ipv4Address,
+    pub src: IpAddress,
+    pub dst: IpAddress,
     pub protocol: IpProtocol,
-    pub ident: u16,
+    /// The 16-bit IPv4 or 32-bit IPv6 identification.
+    pub ident: u32,
+}
+
+impl FragmentKey {
+    /// The key of an IPv4 fragment.
+    pub fn v4(src: Ipv4Address, dst: Ipv4Address, protocol: IpProtocol, ident: u16) -> FragmentKey {
+        FragmentKey { src: IpAddress::V4(src), dst: IpAddress::V4(dst), protocol, ident: u32::from(ident) }
+    }
+
+    /// The IPv4 source and destination (`None` for IPv6).
+    pub fn v4_addrs(&self) -> Option<(Ipv4Address, Ipv4Address)> {
+        match (self.src, self.dst) {
+            (IpAddress::V4(s), IpAddress::V4(d)) => Some((s, d)),
+            _ => None,
+        }
+    }
+
+    fn is_v6(&self) -> bool {
+        matches!(self.src, IpAddress::V6(_))
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -258,13 +283,13 @@ impl<'a> Reassembler<'a> {
         let end = offset + payload.len();
         let buf = self.buffer(index);
         let held = &a.ranges[..a.range_count];
+        let duplicate = held.iter().any(|&(start, stop)| start <= offset && end <= stop);
         for &(start, stop) in held {
             let (from, to) = (start.max(offset), stop.min(end));
-            if from < to && buf[from..to] != payload[from - offset..to - offset] {
+            if from < to && (buf[from..to] != payload[from - offset..to - offset] || (a.key.is_v6() && !duplicate)) {
                 return Err(FragmentError::Overlap);
             }
         }
-        let duplicate = held.iter().any(|&(start, stop)| start <= offset && end <= stop);
         match (more, a.total_len) {
             (false, Some(total)) if total != end => return Err(FragmentError::Overlap),
             (false, _) if held.iter().any(|&(_, stop)| stop > end) => return Err(FragmentError::Overlap),
@@ -404,10 +429,16 @@ mod tests {
     use super::*;
 
     const KEY: FragmentKey = FragmentKey {
-        src: Ipv4Address::new(10, 0, 0, 2),
-        dst: Ipv4Address::new(10, 0, 0, 1),
+        src: IpAddress::V4(Ipv4Address::new(10, 0, 0, 2)),
+        dst: IpAddress::V4(Ipv4Address::new(10, 0, 0, 1)),
         protocol: IpProtocol::Udp,
         ident: 7,
+    };
+    const KEY6: FragmentKey = FragmentKey {
+        src: IpAddress::V6(crate::wire::Ipv6Address([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2])),
+        dst: IpAddress::V6(crate::wire::Ipv6Address([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])),
+        protocol: IpProtocol::Udp,
+        ident: 0x8000_0007,
     };
     const HEADER: [u8; 20] = [0x45; 20];
 
@@ -456,6 +487,36 @@ mod tests {
         assert_eq!(add(&mut r, &d, 40, 48, false), Ok(Accepted::Incomplete));
         assert_eq!(add(&mut r, &d, 0, 40, true), Ok(Accepted::Complete(0)));
         assert_eq!(r.datagram(0).unwrap().1, &d[..]);
+    }
+
+    #[test]
+    fn ipv6_rejects_every_overlap_but_exact_repeats() {
+        let d = data(48);
+        let (mut slots, mut bytes) = ([ReassemblySlot::EMPTY; 1], [0u8; 64]);
+        let mut r = Reassembler::new(&mut slots, &mut bytes);
+        let add6 = |r: &mut Reassembler, from: usize, to: usize, more| {
+            r.add(Instant::ZERO, KEY6, from, more, &HEADER, &d[from..to])
+        };
+        assert_eq!(add6(&mut r, 0, 16, true), Ok(Accepted::Incomplete));
+        assert_eq!(add6(&mut r, 0, 16, true), Ok(Accepted::Duplicate), "an exact repeat");
+        assert_eq!(add6(&mut r, 8, 16, true), Ok(Accepted::Duplicate), "within held data, same bytes");
+        // Identical bytes, but reaching past the held data: RFC 5722 drops it all.
+        assert_eq!(add6(&mut r, 8, 32, true), Err(FragmentError::Overlap));
+        assert_eq!(r.in_use(), 0);
+        assert_eq!(add6(&mut r, 16, 32, true), Ok(Accepted::Incomplete));
+        let mut evil = d.clone();
+        evil[20] ^= 0xff;
+        assert_eq!(r.add(Instant::ZERO, KEY6, 16, true, &HEADER, &evil[16..24]), Err(FragmentError::Overlap));
+        // Adjacent fragments do not overlap.
+        assert_eq!(add6(&mut r, 32, 48, false), Ok(Accepted::Incomplete));
+        assert_eq!(add6(&mut r, 16, 32, true), Ok(Accepted::Incomplete));
+        assert_eq!(add6(&mut r, 0, 16, true), Ok(Accepted::Complete(0)));
+        assert_eq!(r.datagram(0), Some((KEY6, &d[..])));
+        // IPv4 and IPv6 datagrams with the same identification are distinct.
+        let v4 = FragmentKey { ident: KEY6.ident, ..KEY };
+        assert_ne!(v4, KEY6);
+        assert_eq!(KEY.v4_addrs(), Some((Ipv4Address::new(10, 0, 0, 2), Ipv4Address::new(10, 0, 0, 1))));
+        assert_eq!(KEY6.v4_addrs(), None);
     }
 
     #[test]

@@ -32,7 +32,8 @@ counters!(
         truncated,
         /// Addressed to another station or a multicast group not joined.
         not_for_us,
-        /// An EtherType this stack does not handle (IPv6 included).
+        /// An EtherType this stack does not handle (IPv6 too while it is
+        /// not enabled).
         unknown_ethertype,
         /// 802.1Q-tagged frames dropped (tagged while no VLAN is configured,
         /// another VLAN id, or untagged while one is).
@@ -193,6 +194,117 @@ counters!(
 );
 
 counters!(
+    /// IPv6, extension headers, fragmentation and reassembly included.
+    Ipv6Stats {
+        rx_packets,
+        tx_packets,
+        /// Version field not 6.
+        bad_version,
+        /// Shorter than the header or its payload length.
+        truncated,
+        /// A multicast or unspecified source where none may be.
+        bad_source,
+        /// Not addressed to an assigned address or a group we are in.
+        not_for_us,
+        /// Addressed to one of our addresses still in DAD (RFC 4862 5.4).
+        to_tentative,
+        /// An extension header chain that is malformed, too long, or has a
+        /// header this stack does not skip (routing with segments left,
+        /// an option that says discard).
+        bad_extension,
+        /// A protocol this stack does not handle.
+        unknown_protocol,
+        /// Fragments received (atomic ones included).
+        fragments_received,
+        /// Fragment headers with offset 0 and no more fragments (RFC 6946),
+        /// handled without reassembly.
+        atomic_fragments,
+        fragments_reassembled,
+        fragments_timed_out,
+        /// Datagrams discarded for overlapping fragments (RFC 5722) or an
+        /// inconsistent length.
+        fragments_overlap,
+        /// Exact repeats of data already held (dropped).
+        fragments_duplicate,
+        /// Would make the datagram longer than 65535 bytes.
+        fragments_too_big,
+        /// Empty non-final fragments, non-final fragments not a multiple
+        /// of 8 bytes, or a first fragment without the upper-layer header
+        /// (RFC 7112).
+        fragments_tiny,
+        fragments_evicted,
+        fragments_no_buffer,
+        /// Outgoing datagrams sent as fragments.
+        tx_fragmented,
+        tx_fragments,
+        /// Outgoing datagrams over 65535 bytes (dropped).
+        tx_too_big,
+        /// No route: not on link and no default router.
+        tx_no_route,
+        /// No usable (assigned) source address.
+        tx_no_source,
+        /// Path MTU lowered by a packet too big message.
+        pmtu_updates,
+    }
+);
+
+counters!(
+    /// ICMPv6 (RFC 4443), neighbour discovery excluded.
+    Icmpv6Stats {
+        rx_messages,
+        bad_checksum,
+        /// Shorter than its header, or an error without its quote.
+        truncated,
+        /// Types this stack does not handle (counted, then ignored).
+        unknown_type,
+        echo_requests_received,
+        echo_replied,
+        /// Echo requests to a multicast group (ignored).
+        echo_multicast_ignored,
+        echo_reply_unmatched,
+        /// Error messages received (unreachable, time exceeded, ...).
+        errors_received,
+        packet_too_big_received,
+        /// Error messages sent.
+        errors_sent,
+        errors_rate_limited,
+    }
+);
+
+counters!(
+    /// Neighbour discovery (RFC 4861) and address autoconfiguration (RFC 4862).
+    NdpStats {
+        solicitations_received,
+        solicitations_sent,
+        advertisements_received,
+        advertisements_sent,
+        router_solicitations_sent,
+        router_advertisements_received,
+        redirects_ignored,
+        /// Hop limit not 255, a code not 0, a bad option, or fields the
+        /// RFC says to check (silently discarded, RFC 4861 6.1, 7.1).
+        invalid,
+        /// A solicitation for an address that is not ours.
+        not_for_us,
+        /// DAD probes sent for our tentative addresses.
+        dad_probes_sent,
+        /// Addresses found in use by another node (not used).
+        dad_conflicts,
+        /// Another node claims an address we already use.
+        address_conflict,
+        /// Router advertisements not from a link-local source (ignored).
+        ra_bad_source,
+        /// Addresses formed from router advertisement prefixes.
+        slaac_addresses,
+        /// A packet waiting for resolution found the queue full (dropped).
+        pending_queue_full,
+        /// Packets dropped because resolution failed.
+        resolution_failed,
+        cache_evictions,
+    }
+);
+
+counters!(
     /// Transmission.
     TxStats {
         /// The device had no transmit buffer; the work waits for a later
@@ -213,6 +325,9 @@ pub struct Stats {
     pub icmp: IcmpStats,
     pub udp: UdpStats,
     pub tcp: TcpStats,
+    pub ipv6: Ipv6Stats,
+    pub icmpv6: Icmpv6Stats,
+    pub ndp: NdpStats,
     pub tx: TxStats,
 }
 
@@ -228,6 +343,9 @@ impl Stats {
             .chain(self.icmp.iter().map(with("icmp")))
             .chain(self.udp.iter().map(with("udp")))
             .chain(self.tcp.iter().map(with("tcp")))
+            .chain(self.ipv6.iter().map(with("ipv6")))
+            .chain(self.icmpv6.iter().map(with("icmpv6")))
+            .chain(self.ndp.iter().map(with("ndp")))
             .chain(self.tx.iter().map(with("tx")))
     }
 }

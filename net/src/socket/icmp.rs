@@ -1,18 +1,19 @@
-//! ICMP echo sockets: a ping client.
+//! ICMP echo sockets: a ping client, over IPv4 (ICMP) or IPv6 (ICMPv6).
 //!
 //! A socket is bound to an echo identifier, queues echo requests (a
 //! destination, a sequence number and data) for the interface to send, and
-//! receives the echo replies that carry its identifier. Echo requests from
-//! others are answered by the interface itself, with or without a socket.
+//! receives the echo replies that carry its identifier, from either family.
+//! Echo requests from others are answered by the interface itself, with or
+//! without a socket.
 
 use crate::storage::{PacketBuffer, PacketMetadata};
-use crate::wire::Ipv4Address;
+use crate::wire::IpAddress;
 
 /// What is kept with each queued echo message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IcmpMetadata {
     /// The peer: the destination of a request, the source of a reply.
-    pub addr: Ipv4Address,
+    pub addr: IpAddress,
     pub seq_no: u16,
 }
 
@@ -38,7 +39,7 @@ pub enum IcmpError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EchoReply {
     /// Who answered.
-    pub src: Ipv4Address,
+    pub src: IpAddress,
     pub seq_no: u16,
     /// Data bytes copied out (the reply may have been longer).
     pub len: usize,
@@ -105,9 +106,14 @@ impl<'a> IcmpSocket<'a> {
         self.stats
     }
 
-    /// Queues an echo request to `dst` carrying `data`.
-    pub fn send_echo(&mut self, dst: Ipv4Address, seq_no: u16, data: &[u8]) -> Result<(), IcmpError> {
-        if self.ident.is_none() || !dst.is_unicast() {
+    /// Queues an echo request to `dst` (either family) carrying `data`.
+    pub fn send_echo(&mut self, dst: impl Into<IpAddress>, seq_no: u16, data: &[u8]) -> Result<(), IcmpError> {
+        let dst = dst.into();
+        let unicast = match dst {
+            IpAddress::V4(a) => a.is_unicast(),
+            IpAddress::V6(a) => !(a.is_unspecified() || a.is_multicast() || a.0 == LOOPBACK_V6),
+        };
+        if self.ident.is_none() || !unicast {
             return Err(IcmpError::Unaddressable);
         }
         self.tx.enqueue_slice(IcmpMetadata { addr: dst, seq_no }, data).map_err(|_| IcmpError::BufferFull)
@@ -130,7 +136,7 @@ impl<'a> IcmpSocket<'a> {
     }
 
     /// Queues a received echo reply; `false` (and counted) when full.
-    pub(crate) fn process_reply(&mut self, src: Ipv4Address, seq_no: u16, data: &[u8]) -> bool {
+    pub(crate) fn process_reply(&mut self, src: IpAddress, seq_no: u16, data: &[u8]) -> bool {
         match self.rx.enqueue_slice(IcmpMetadata { addr: src, seq_no }, data) {
             Ok(()) => {
                 self.stats.replies_received += 1;
@@ -162,11 +168,16 @@ impl<'a> IcmpSocket<'a> {
     }
 }
 
+/// `::1`.
+const LOOPBACK_V6: [u8; 16] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const PEER: Ipv4Address = Ipv4Address::new(10, 0, 0, 2);
+    use crate::wire::{Ipv4Address, Ipv6Address};
+
+    const PEER: IpAddress = IpAddress::V4(Ipv4Address::new(10, 0, 0, 2));
 
     #[test]
     fn echo_round_trip_through_the_socket() {
@@ -177,6 +188,8 @@ mod tests {
         s.bind(0x1234).unwrap();
         assert_eq!(s.bind(1), Err(IcmpError::InvalidState));
         assert_eq!(s.send_echo(Ipv4Address::BROADCAST, 1, b"x"), Err(IcmpError::Unaddressable));
+        assert_eq!(s.send_echo(Ipv6Address([0xff; 16]), 1, b"x"), Err(IcmpError::Unaddressable));
+        assert_eq!(s.send_echo(Ipv6Address::UNSPECIFIED, 1, b"x"), Err(IcmpError::Unaddressable));
         s.send_echo(PEER, 7, b"ping").unwrap();
         assert_eq!(s.send_echo(PEER, 8, b"ping"), Err(IcmpError::BufferFull));
         let mut sent = None;

@@ -129,18 +129,23 @@ pub struct SetFull;
 #[derive(Debug)]
 pub struct SocketSet<'a> {
     slots: &'a mut [SocketStorage<'a>],
+    /// One past the highest taken slot: every pass over the set stops
+    /// there (a set sized for the worst case is mostly empty slots).
+    used: usize,
 }
 
 impl<'a> SocketSet<'a> {
     /// A set over caller storage; its length bounds the socket count.
     pub fn new(slots: &'a mut [SocketStorage<'a>]) -> SocketSet<'a> {
-        SocketSet { slots }
+        let used = slots.iter().rposition(|s| s.socket.is_some()).map_or(0, |i| i + 1);
+        SocketSet { slots, used }
     }
 
     /// Adds a socket; `SetFull` when every slot is taken.
     pub fn try_add<T: AnySocket<'a>>(&mut self, socket: T) -> Result<SocketHandle, SetFull> {
         let index = self.slots.iter().position(|s| s.socket.is_none()).ok_or(SetFull)?;
         self.slots[index].socket = Some(socket.upcast());
+        self.used = self.used.max(index + 1);
         Ok(SocketHandle(index))
     }
 
@@ -182,23 +187,32 @@ impl<'a> SocketSet<'a> {
 
     /// Takes a socket out, freeing its slot.
     pub fn remove(&mut self, handle: SocketHandle) -> Option<Socket<'a>> {
-        self.slots.get_mut(handle.0)?.socket.take()
+        let socket = self.slots.get_mut(handle.0)?.socket.take();
+        while self.used > 0 && self.slots[self.used - 1].socket.is_none() {
+            self.used -= 1;
+        }
+        socket
     }
 
     /// Every socket with its handle.
     pub fn iter(&self) -> impl Iterator<Item = (SocketHandle, &Socket<'a>)> {
-        self.slots.iter().enumerate().filter_map(|(i, s)| Some((SocketHandle(i), s.socket.as_ref()?)))
+        self.slots[..self.used].iter().enumerate().filter_map(|(i, s)| Some((SocketHandle(i), s.socket.as_ref()?)))
     }
 
     /// Every socket with its handle, mutably.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (SocketHandle, &mut Socket<'a>)> {
-        self.slots.iter_mut().enumerate().filter_map(|(i, s)| Some((SocketHandle(i), s.socket.as_mut()?)))
+        self.slots[..self.used].iter_mut().enumerate().filter_map(|(i, s)| Some((SocketHandle(i), s.socket.as_mut()?)))
     }
 
     /// The socket in slot `index`, if any (for passes that start at a
     /// given slot and wrap around).
     pub(crate) fn slot_mut(&mut self, index: usize) -> Option<&mut Socket<'a>> {
         self.slots.get_mut(index)?.socket.as_mut()
+    }
+
+    /// One past the highest taken slot: every socket's index is below.
+    pub(crate) fn slots_in_use(&self) -> usize {
+        self.used
     }
 
     /// Slots in the set (taken or free): every handle's index is below.
@@ -250,5 +264,24 @@ mod tests {
         let dhcp = set.add(DhcpClient::new(EthernetAddress([2, 0, 0, 0, 0, 1]), 1));
         assert_eq!(dhcp, udp, "the freed slot is reused");
         assert_eq!(set.iter_mut().count(), 2);
+    }
+
+    #[test]
+    fn passes_stop_after_the_highest_taken_slot() {
+        let (mut a, mut b, mut c, mut d) =
+            ([UdpPacketMetadata::EMPTY; 1], [0u8; 4], [UdpPacketMetadata::EMPTY; 1], [0u8; 4]);
+        let mut storage = [SocketStorage::EMPTY, SocketStorage::EMPTY, SocketStorage::EMPTY, SocketStorage::EMPTY];
+        let mut set = SocketSet::new(&mut storage);
+        assert_eq!(set.slots_in_use(), 0);
+        let first = set.add(DhcpClient::new(EthernetAddress([2, 0, 0, 0, 0, 1]), 1));
+        let second = set.add(UdpSocket::new(PacketBuffer::new(&mut a, &mut b), PacketBuffer::new(&mut c, &mut d)));
+        assert_eq!(set.slots_in_use(), 2);
+        set.remove(first);
+        assert_eq!(set.slots_in_use(), 2, "a hole below stays");
+        assert_eq!(set.iter().map(|(h, _)| h).collect::<std::vec::Vec<_>>(), [second]);
+        set.remove(second);
+        assert_eq!(set.slots_in_use(), 0, "trailing free slots are dropped");
+        let again = set.add(DhcpClient::new(EthernetAddress([2, 0, 0, 0, 0, 1]), 1));
+        assert_eq!((again.index(), set.slots_in_use(), set.capacity()), (0, 1, 4));
     }
 }

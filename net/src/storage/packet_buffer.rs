@@ -57,6 +57,12 @@ impl<'a, H: Copy> PacketBuffer<'a, H> {
         self.meta_len == self.metadata.len()
     }
 
+    /// Metadata slots in use (packets plus padding records): zero means
+    /// empty, without walking the slots.
+    pub(crate) fn slots_in_use(&self) -> usize {
+        self.meta_len
+    }
+
     /// Packets queued (padding records are not packets).
     pub fn packet_count(&self) -> usize {
         (0..self.meta_len)

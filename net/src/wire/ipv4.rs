@@ -329,6 +329,12 @@ impl Repr {
     /// payload is not a multiple of 8, is `Malformed`.
     pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&T>, verify_checksum: bool) -> Result<Repr> {
         packet.check()?;
+        Repr::parse_checked(packet, verify_checksum)
+    }
+
+    /// [`parse`](Self::parse) for a packet that already passed
+    /// [`Packet::check`] (the receive path checks once, not twice).
+    pub(crate) fn parse_checked<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&T>, verify_checksum: bool) -> Result<Repr> {
         if verify_checksum && !packet.verify_checksum() {
             return Err(Error::Checksum);
         }

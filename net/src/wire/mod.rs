@@ -12,13 +12,21 @@ pub mod dhcpv4;
 pub mod dns;
 pub mod ethernet;
 pub mod icmpv4;
+pub mod icmpv6;
 pub mod ipv4;
+pub mod ipv6;
+#[cfg(test)]
+mod ipv6_captures;
+pub mod ipv6ext;
+pub mod ipv6fragment;
+pub mod ipv6option;
+pub mod ndp;
 pub mod tcp;
 pub mod udp;
 
 pub use address::{
     AddressParseError, EthernetAddress, IpAddress, IpEndpoint, IpListenEndpoint, IpProtocol, Ipv4Address, Ipv4Cidr,
-    Ipv6Address,
+    Ipv6Address, Ipv6Cidr,
 };
 
 use core::fmt;

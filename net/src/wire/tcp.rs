@@ -682,8 +682,15 @@ impl Repr {
             }
             options = TcpOption::Sack(blocks).emit(options);
         }
-        // Padding: end-of-list then zeros (both are zero bytes).
-        options.fill(0);
+        // Padding: end-of-list then zeros (both are zero bytes); at most
+        // three, written directly rather than through a `memset` call.
+        match options {
+            [] => {}
+            [a] => *a = 0,
+            [a, b] => [*a, *b] = [0; 2],
+            [a, b, c] => [*a, *b, *c] = [0; 3],
+            longer => longer.fill(0),
+        }
     }
 
     /// Writes header, options and `payload` (`payload_len` bytes) into a

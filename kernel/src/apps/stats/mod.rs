@@ -12,9 +12,10 @@
 pub mod json;
 pub mod prometheus;
 
+use net::iface::{AddressOrigin, Ipv6AddressInfo, NdpEntry};
 use net::socket::tcp::{State, TcpInfo};
 use net::time::Duration;
-use net::wire::{EthernetAddress, IpEndpoint, Ipv4Address, Ipv4Cidr};
+use net::wire::{EthernetAddress, IpEndpoint, Ipv4Address, Ipv4Cidr, Ipv6Address};
 
 /// Whether a rendering holds everything, or had to leave rows out to fit
 /// its buffer (it is still a well-formed document then).
@@ -149,6 +150,24 @@ pub trait StatsSource {
     /// Calls `visit` once per TCP connection (listeners excluded), in a
     /// stable order, until it returns `false`.
     fn for_each_tcp_connection(&self, visit: &mut dyn FnMut(&TcpConnection<'_>) -> bool);
+    /// Calls `visit` once per IPv6 address (any state), in a stable order.
+    fn for_each_ipv6_address(&self, _visit: &mut dyn FnMut(&Ipv6AddressInfo)) {}
+    /// The IPv6 default router, if any.
+    fn ipv6_router(&self) -> Option<Ipv6Address> {
+        None
+    }
+    /// Calls `visit` once per IPv6 neighbour cache entry, in a stable
+    /// order, until it returns `false`.
+    fn for_each_ipv6_neighbour(&self, _visit: &mut dyn FnMut(&NdpEntry) -> bool) {}
+}
+
+/// How an IPv6 address was configured, as shown in `/stats`.
+pub fn origin_name(origin: AddressOrigin) -> &'static str {
+    match origin {
+        AddressOrigin::LinkLocal => "link-local",
+        AddressOrigin::Slaac => "slaac",
+        AddressOrigin::Static => "static",
+    }
 }
 
 /// A fixed source for tests (here and in `http`).
@@ -213,6 +232,28 @@ pub(crate) mod fixture {
                     Metric::counter("rx_segments", 7).with_help("TCP segments received."),
                     Metric::gauge("listeners", 2),
                 ],
+            });
+        }
+        fn for_each_ipv6_address(&self, visit: &mut dyn FnMut(&Ipv6AddressInfo)) {
+            use net::iface::AddressState;
+            visit(&Ipv6AddressInfo {
+                address: Ipv6Address::new(0xfe80, 0, 0, 0, 0x5054, 0xff, 0xfe12, 0x3456),
+                prefix_len: 64,
+                origin: AddressOrigin::LinkLocal,
+                state: AddressState::Preferred,
+                valid_until: None,
+                preferred_until: None,
+            });
+        }
+        fn ipv6_router(&self) -> Option<Ipv6Address> {
+            Some(Ipv6Address::new(0xfe80, 0, 0, 0, 0, 0, 0, 1))
+        }
+        fn for_each_ipv6_neighbour(&self, visit: &mut dyn FnMut(&NdpEntry) -> bool) {
+            visit(&NdpEntry {
+                ip: Ipv6Address::new(0xfe80, 0, 0, 0, 0, 0, 0, 1),
+                mac: Some(EthernetAddress([0x52, 0x55, 0, 0, 0, 1])),
+                state: net::iface::NeighbourState::Reachable,
+                is_router: true,
             });
         }
         fn for_each_tcp_connection(&self, visit: &mut dyn FnMut(&TcpConnection<'_>) -> bool) {

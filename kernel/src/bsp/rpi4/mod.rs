@@ -1,8 +1,8 @@
 //! Raspberry Pi 4 Model B (BCM2711), low-peripheral mode. The firmware
 //! (start4.elf) loads kernel8.img at 0x8_0000 and enters it at EL2 with the
 //! DTB pointer in x0; the tree it passes wins where it speaks, these
-//! defaults stand in when there is none. Addresses checked against the
-//! BCM2711 peripherals document and bcm2711-rpi-4-b.dtb (see README).
+//! defaults stand in when there is none. Addresses checked against
+//! bcm2711-rpi-4-b.dtb and QEMU's raspi4b (see README).
 use crate::arch::mmu::{MemoryKind, Region};
 use crate::arch::power::PsciConduit;
 use crate::drivers::gpio;

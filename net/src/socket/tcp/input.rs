@@ -27,6 +27,24 @@ impl<'a> TcpSocket<'a> {
         }
     }
 
+    /// Whether the socket is a connection (past LISTEN) with exactly this
+    /// 4-tuple: `accepts` for a segment whose ports are those of `local`
+    /// and `remote` (as the interface builds them), without a socket in
+    /// LISTEN. Inlined into the searches of every received segment.
+    #[inline]
+    pub(crate) fn owns_tuple(&self, local: &IpEndpoint, remote: &IpEndpoint) -> bool {
+        match &self.tuple {
+            Some((l, r)) => {
+                r.port == remote.port
+                    && l.port == local.port
+                    && r.addr == remote.addr
+                    && l.addr == local.addr
+                    && !matches!(self.state, State::Closed | State::Listen)
+            }
+            None => false,
+        }
+    }
+
     /// Handles one incoming segment (already matched by `accepts`),
     /// returning a segment to send immediately, if any (an RST, a
     /// challenge or duplicate ACK, or the ACK for out-of-order data).
@@ -260,7 +278,7 @@ impl<'a> TcpSocket<'a> {
             }
         }
         let sacked_before = self.scoreboard.covered();
-        if self.sack_ok {
+        if self.sack_ok && repr.sack_ranges.iter().any(Option::is_some) {
             self.record_sack(repr);
         }
         // RFC 5681: a duplicate ACK is pure and leaves the window alone.

@@ -19,7 +19,7 @@ use super::isn;
 use super::{rst_reply, State, TcpConfig, TcpReply, TcpSocket};
 use crate::time::Instant;
 use crate::wire::tcp::{Repr as TcpRepr, SeqNumber, TcpControl, TcpTimestamp};
-use crate::wire::{IpEndpoint, IpListenEndpoint};
+use crate::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 
 /// Queue limits and SYN cookie switch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,7 +211,14 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         repr: &TcpRepr,
         payload: &[u8],
     ) -> Option<TcpReply> {
-        if let Some(s) = self.sockets.iter_mut().find(|s| s.accepts(local, remote, repr)) {
+        let ports_match = repr.dst_port == local.port && repr.src_port == remote.port;
+        // `accepts`, with the 4-tuple test inlined (a pool socket put in
+        // LISTEN by hand still takes what it accepts).
+        let owner = |s: &&mut TcpSocket| {
+            ports_match
+                && (s.owns_tuple(&local, &remote) || (s.state == State::Listen && s.accepts(local, remote, repr)))
+        };
+        if let Some(s) = self.sockets.iter_mut().find(owner) {
             return s.process(now, local, remote, repr, payload);
         }
         match (repr.control, repr.ack_number) {
@@ -277,7 +284,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             seq_number: iss,
             ack_number: Some(syn.seq_number + 1),
             window_len: window as u16,
-            max_seg_size: Some(self.mss_limit.min(0xffff) as u16),
+            max_seg_size: Some(family_mss(self.mss_limit, remote).min(0xffff) as u16),
             ..TcpRepr::default()
         };
         // Without timestamps there is nowhere to remember window scaling
@@ -416,7 +423,9 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     }
 
     /// Emits the next segment any pool socket has due (at most one per
-    /// call, round-robin across sockets).
+    /// call, round-robin across sockets). `mss_limit` is for IPv4
+    /// connections; IPv6 ones get 20 bytes less (their IP header is 20
+    /// bytes longer), so one listener serves both families.
     pub fn dispatch<E, F>(&mut self, now: Instant, mss_limit: usize, emit: F) -> Result<(), E>
     where
         F: FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
@@ -433,11 +442,15 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             // until touched; any other is dispatched, which either sends or
             // finds nothing due and goes quiet (one planning pass, not a
             // `poll_at` and then the same planning again).
-            if s.state == State::Closed || s.is_quiet(now, mss_limit) {
+            let remote = s.remote_endpoint();
+            let mss = remote.map_or(mss_limit, |r| family_mss(mss_limit, r));
+            if s.state == State::Closed || s.is_quiet(now, mss) {
                 continue;
             }
-            s.set_segmentation_offload(self.offload_len);
-            let result = s.dispatch(now, mss_limit, |l, r, repr, p| match emit.take() {
+            // Segmentation offload is for IPv4 (the device's TSO4).
+            let v6 = remote.is_some_and(|r| matches!(r.addr, IpAddress::V6(_)));
+            s.set_segmentation_offload(if v6 { 0 } else { self.offload_len });
+            let result = s.dispatch(now, mss, |l, r, repr, p| match emit.take() {
                 Some(f) => f(l, r, repr, p),
                 None => Ok(()),
             });
@@ -453,5 +466,13 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     /// The earliest time any pool socket needs `dispatch`.
     pub fn poll_at(&self) -> Option<Instant> {
         self.sockets.iter().filter_map(|s| s.poll_at()).min()
+    }
+}
+
+/// The MSS limit for a connection with `remote`, from the IPv4 one.
+fn family_mss(mss_limit_v4: usize, remote: IpEndpoint) -> usize {
+    match remote.addr {
+        IpAddress::V4(_) => mss_limit_v4,
+        IpAddress::V6(_) => mss_limit_v4.saturating_sub(20).max(1),
     }
 }

@@ -748,6 +748,7 @@ impl<'a> TcpSocket<'a> {
         Ok(r)
     }
 
+    #[inline]
     fn recv_allowed(&self) -> Result<(), RecvError> {
         if !self.rx_buffer.is_empty() {
             return Ok(());
@@ -760,11 +761,16 @@ impl<'a> TcpSocket<'a> {
     }
 
     /// Reads up to `buf.len()` received bytes; returns the count.
+    #[inline]
     pub fn recv_slice(&mut self, buf: &mut [u8]) -> Result<usize, RecvError> {
-        self.recv_allowed()?;
+        // Polling an empty buffer is the common call: answered inline.
         if self.rx_buffer.is_empty() {
-            return Ok(0);
+            return self.recv_allowed().map(|()| 0);
         }
+        self.recv_queued(buf)
+    }
+
+    fn recv_queued(&mut self, buf: &mut [u8]) -> Result<usize, RecvError> {
         let n = self.rx_buffer.dequeue_slice(buf);
         self.touched_buffer(n);
         Ok(n)

@@ -45,6 +45,7 @@ impl<'a> TcpSocket<'a> {
 
     /// The window to announce, with receiver silly-window avoidance: the
     /// right edge only moves once it can move by min(MSS, buffer/2).
+    #[inline]
     pub(super) fn advertised_window(&self) -> usize {
         let free = self.rx_buffer.window().min(0xffff << self.rcv_shift);
         let promised = self.rcv_adv_edge.distance_from(self.rcv_nxt);
@@ -145,7 +146,18 @@ impl<'a> TcpSocket<'a> {
 
     /// What the next data/FIN segment would be: (offset into the send
     /// buffer, payload length, FIN), if one may be sent now.
+    #[inline]
     pub(super) fn plan_data(&self) -> Option<(usize, usize, bool)> {
+        // Nothing queued beyond what is in flight and no FIN wanted (the
+        // common case once the last segment went out): answered inline.
+        let unsent = self.tx_buffer.len().saturating_sub(self.snd_nxt.distance_from(self.snd_una));
+        if !self.syn_acked || (unsent == 0 && !self.fin_wanted()) {
+            return None;
+        }
+        self.plan_data_with_queue()
+    }
+
+    fn plan_data_with_queue(&self) -> Option<(usize, usize, bool)> {
         let can_send = matches!(
             self.state,
             State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
@@ -194,6 +206,7 @@ impl<'a> TcpSocket<'a> {
     }
 
     /// Whether the receive window moved far enough to announce.
+    #[inline]
     pub(super) fn window_update_due(&self) -> bool {
         if !matches!(self.state, State::Established | State::FinWait1 | State::FinWait2) {
             return false;
@@ -275,6 +288,7 @@ impl<'a> TcpSocket<'a> {
 
     /// The earliest of the armed timers, with `persist` for the persist
     /// timer.
+    #[inline]
     fn timer_deadline(&self, persist: Option<Instant>) -> Option<Instant> {
         let due = earliest(earliest(self.rto_at, persist), earliest(self.ack_at, self.time_wait_until));
         earliest(due, self.keepalive_due_at())
@@ -430,6 +444,7 @@ impl<'a> TcpSocket<'a> {
 
     /// Nothing is due before the next timer unless something touches the
     /// socket: the next `dispatch` (and `poll_at`) answer without planning.
+    #[inline]
     fn go_quiet(&mut self) {
         self.quiet = Some(Quiet { until: self.timer_deadline(self.persist_at), mss_limit: self.mss_limit });
     }
