@@ -49,7 +49,7 @@ pub const HTTP_CONNECTIONS: usize = 64;
 /// Sockets beyond the limit, which only answer 503 and close.
 const HTTP_BUSY_SOCKETS: usize = 8;
 const HTTP_SOCKETS: usize = HTTP_CONNECTIONS + HTTP_BUSY_SOCKETS;
-const ECHO_BUFFER: usize = 512 * 1024;
+const ECHO_BUFFER: usize = 256 * 1024;
 const HTTP_RX_BUFFER: usize = 16 * 1024;
 const HTTP_TX_BUFFER: usize = 32 * 1024;
 /// How long DHCP may take before the static fallback address is used.

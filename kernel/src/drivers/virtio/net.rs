@@ -25,7 +25,7 @@ pub const QUEUE_SIZE: usize = 256;
 /// Receive buffers kept posted to the device.
 const RX_BUFFERS: usize = 128;
 /// Transmit buffers (frames in flight at once).
-const TX_BUFFERS: usize = 128;
+const TX_BUFFERS: usize = 64;
 /// A buffer holds the virtio-net header (10 or 12 bytes) and a frame of up
 /// to 1514 bytes; virtio wants receive buffers of at least 1526 bytes.
 const SMALL_BUFFER_LEN: usize = 2048;

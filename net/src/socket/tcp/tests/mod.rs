@@ -13,6 +13,7 @@ mod established;
 mod handshake;
 mod listener;
 mod listener_shuttle;
+mod offload;
 mod options;
 mod quiet;
 mod reassembly;
