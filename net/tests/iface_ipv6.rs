@@ -779,3 +779,40 @@ fn only_neighbour_discovery_may_come_from_the_unspecified_address() {
     assert!(sockets.get_mut::<UdpSocket>(h).recv().is_err());
     assert_eq!(a.stats().ipv6.bad_source, 2);
 }
+
+#[test]
+fn a_socket_bound_to_the_unspecified_address_serves_both_families() {
+    let (mut a, mut dev_a, mut sa, mut b, mut dev_b, mut sb) = two_interfaces();
+    let ha = sa.add(udp_socket());
+    let hb = sb.add(udp_socket());
+    sa.get_mut::<UdpSocket>(ha).bind(1000).unwrap();
+    let wildcard = IpListenEndpoint { addr: Some(IpAddress::V6(Ipv6Address::UNSPECIFIED)), port: 2000 };
+    sb.get_mut::<UdpSocket>(hb).bind(wildcard).unwrap();
+    sa.get_mut::<UdpSocket>(ha).send_slice(b"six", IpEndpoint::new(ULA_B.into(), 2000)).unwrap();
+    sa.get_mut::<UdpSocket>(ha).send_slice(b"four", IpEndpoint::new(IP_B.into(), 2000)).unwrap();
+    run_link(secs(5), &mut a, &mut dev_a, &mut sa, &mut b, &mut dev_b, &mut sb);
+    let server = sb.get_mut::<UdpSocket>(hb);
+    let mut buf = [0u8; 16];
+    for _ in 0..2 {
+        let (n, from) = server.recv_slice(&mut buf).unwrap();
+        server.send_slice(&buf[..n], from).unwrap();
+    }
+    run_link(secs(6), &mut a, &mut dev_a, &mut sa, &mut b, &mut dev_b, &mut sb);
+    let client = sa.get_mut::<UdpSocket>(ha);
+    assert_eq!(client.recv(), Ok((&b"six"[..], IpEndpoint::new(ULA_B.into(), 2000))), "answered from ULA_B");
+    assert_eq!(client.recv(), Ok((&b"four"[..], IpEndpoint::new(IP_B.into(), 2000))), "answered from IP_B");
+}
+
+#[test]
+fn our_own_dad_probe_echoed_back_by_the_link_is_no_conflict() {
+    let mut a = v6_interface(MAC_A, Ipv6Config { router_solicitations: false, ..Ipv6Config::new() });
+    let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
+    let sent = run_until(&mut a, &mut dev, &mut sockets, secs(0), millis(999));
+    assert_eq!(sent.len(), 1, "the DAD probe");
+    // The link hands our own probe back (same source MAC).
+    dev.rx.push_back(sent[0].1.clone());
+    run_until(&mut a, &mut dev, &mut sockets, sent[0].0, secs(3));
+    assert!(a.has_ipv6_address(LL_A), "DAD passed");
+    let s = a.stats().ndp;
+    assert_eq!((s.looped_back, s.dad_conflicts), (1, 0));
+}

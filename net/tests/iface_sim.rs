@@ -1,16 +1,18 @@
 //! Simulation: two interfaces on an in-memory link (`phy::Link`) whose ends
 //! drop, duplicate, reorder and corrupt frames (`phy::FaultInjector`).
 //! UDP datagrams up to 4000 bytes (so mostly fragmented) and pings go back
-//! and forth; whatever arrives must be intact, and enough must arrive.
+//! and forth, over IPv4 and over IPv6; whatever arrives must be intact, and
+//! enough must arrive.
 
 mod common;
 
 use common::*;
+use net::iface::{Ipv6Config, NdpSlot};
 use net::phy::{DeviceCapabilities, FaultConfig, FaultInjector, FrameQueue, Link};
 use net::socket::icmp::IcmpSocket;
 use net::socket::udp::UdpSocket;
 use net::time::{Duration, Instant};
-use net::wire::IpEndpoint;
+use net::wire::{IpAddress, IpEndpoint, Ipv6Address};
 
 /// The datagram for sequence number `seq`: its number, then a pattern
 /// derived from it, `len` bytes in all.
@@ -30,7 +32,7 @@ fn faults() -> FaultConfig {
     }
 }
 
-fn simulate(seed: u64) {
+fn simulate(seed: u64, ipv6: bool) {
     let caps = DeviceCapabilities::ethernet();
     let len = Link::<Vec<u8>>::storage_len(64, &caps);
     let link = Link::new(vec![0u8; len], vec![0u8; len], caps);
@@ -51,7 +53,17 @@ fn simulate(seed: u64) {
     sa.get_mut::<UdpSocket>(ua).bind(1000).unwrap();
     sa.get_mut::<IcmpSocket>(ping).bind(7).unwrap();
     sb.get_mut::<UdpSocket>(ub).bind(2000).unwrap();
-    let to_b = IpEndpoint::new(IP_B.into(), 2000);
+    let b_addr = if ipv6 {
+        let quiet = Ipv6Config { dad_transmits: 0, router_solicitations: false, ..Ipv6Config::new() };
+        for (iface, addr) in [(&mut a, "fd00::1/64"), (&mut b, "fd00::2/64")] {
+            iface.enable_ipv6(quiet, vec![NdpSlot::EMPTY; 4].leak(), Instant::ZERO);
+            iface.add_ipv6_address(Instant::ZERO, addr.parse().unwrap()).unwrap();
+        }
+        IpAddress::V6(Ipv6Address::new(0xfd00, 0, 0, 0, 0, 0, 0, 2))
+    } else {
+        IpAddress::V4(IP_B)
+    };
+    let to_b = IpEndpoint::new(b_addr, 2000);
 
     let mut rng = seed | 1;
     let mut next = move |n: u64| {
@@ -68,7 +80,7 @@ fn simulate(seed: u64) {
             if sa.get_mut::<UdpSocket>(ua).send_slice(&datagram(sent, size), to_b).is_ok() {
                 sent += 1;
             }
-            let _ = sa.get_mut::<IcmpSocket>(ping).send_echo(IP_B, step as u16, &datagram(step, 64));
+            let _ = sa.get_mut::<IcmpSocket>(ping).send_echo(b_addr, step as u16, &datagram(step, 64));
         }
         a.poll(now, &mut dev_a, &mut sa);
         b.poll(now, &mut dev_b, &mut sb);
@@ -108,13 +120,22 @@ fn simulate(seed: u64) {
         + a.stats().udp.bad_checksum
         + b.stats().udp.bad_checksum
         + a.stats().icmp.bad_checksum
-        + b.stats().icmp.bad_checksum;
+        + b.stats().icmp.bad_checksum
+        + a.stats().icmpv6.bad_checksum
+        + b.stats().icmpv6.bad_checksum;
     assert!(caught > 0, "corruption was caught by checksums");
 }
 
 #[test]
 fn udp_and_ping_survive_a_lossy_corrupting_link() {
     for seed in [1, 0x5eed, 0xfeed_f00d] {
-        simulate(seed);
+        simulate(seed, false);
+    }
+}
+
+#[test]
+fn udp_and_ping_over_ipv6_survive_a_lossy_corrupting_link() {
+    for seed in [2, 0x5eed6, 0xfeed_f00e] {
+        simulate(seed, true);
     }
 }

@@ -6,7 +6,8 @@
 # link-local address and a SLAAC address from the advertised prefix, both
 # derived from the MAC the rig gives it (modified EUI-64), and answer
 # ping -6 (also with fragments), HTTP and the echo services on both.
-# A second boot checks a static address from `ip6=` / `gw6=`.
+# Further boots check a static address from `ip6=` / `gw6=`, bad values,
+# and IPv6 through the impairing forwarder (loss, reordering, duplication).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
@@ -20,6 +21,8 @@ command -v dnsmasq >/dev/null || { fail "ipv6 rig" "dnsmasq is not installed (sc
 
 KERNEL=$(kernel_elf release)
 ECHO_CHECK=$(echo_check_bin) || { fail "ipv6 rig" "echo-check build failed"; exit 0; }
+FORWARDER=target/debug/examples/impair_forwarder
+host_cargo build -q -p net --features std --example impair_forwarder || { fail "ipv6 rig" "forwarder build failed"; exit 0; }
 LOGS=$(mktemp -d /tmp/ipv6-e2e.XXXXXX)
 trap 'rig_cleanup; rm -rf "$LOGS"' EXIT
 
@@ -40,11 +43,19 @@ IID=$(eui64_iid "$GUEST_MAC")
 SLAAC="$PREFIX:0:$IID"
 LINK_LOCAL="fe80::$IID"
 
-# boot_guest NS LOG BOOTARGS TAP: starts QEMU in NS in the background.
+# boot_guest NS LOG BOOTARGS TAP: starts QEMU in NS in the background, on
+# TAP (or, with TAP "dgram:LOCAL:REMOTE", on a UDP link to the forwarder).
 boot_guest() {
-    local ns=$1 log=$2 bootargs=$3 tap=$4
-    qemu_virt_args "" "$KERNEL" "$bootargs" \
-        -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,romfile=,mac=$GUEST_MAC"
+    local ns=$1 log=$2 bootargs=$3 tap=$4 netdev
+    case "$tap" in
+        dgram:*)
+            IFS=: read -r _ local_port remote_port <<<"$tap"
+            netdev="dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=$local_port"
+            netdev+=",remote.type=inet,remote.host=127.0.0.1,remote.port=$remote_port"
+            ;;
+        *) netdev="tap,id=n0,ifname=$tap,script=no,downscript=no" ;;
+    esac
+    qemu_virt_args "" "$KERNEL" "$bootargs" -netdev "$netdev" -device "virtio-net-pci,netdev=n0,romfile=,mac=$GUEST_MAC"
     rig_bg "$ns" timeout 1200 qemu-system-aarch64 "${QEMU_ARGS[@]}" >"$log" 2>&1 </dev/null
     GUEST_PID=$RIG_PID
 }
@@ -226,5 +237,43 @@ if answers "$ns" "$LINK_LOCAL%$TAP" 30; then
 else
     fail "$name" "no answer in 30 s"
 fi
+rig_stop "$GUEST_PID"
+
+# --- 2% loss, reordering and duplication through the impairing forwarder -----
+# Neighbour discovery retries, fragments reassembled out of order and twice.
+ns=$(rig_create v6impaired) || exit 0
+TAP=nt-tap8
+ipv6_tap "$ns" "$TAP" "$STATIC_PREFIX::1/64"
+rig_bg "$ns" "$FORWARDER" --udp-local 127.0.0.1:47202 --udp-remote 127.0.0.1:47201 --tap "$TAP" \
+    --seed 11 --loss 20000 --reorder 20000 --dup 20000 --duration-s 600 --stop-file "$LOGS/stop" >"$LOGS/forwarder.log" 2>&1
+LOG="$LOGS/impaired.log"
+boot_guest "$ns" "$LOG" "ip6=$STATIC_PREFIX::2/64" "dgram:47201:47202"
+name="through 2% loss, reordering and duplication the static address answers"
+IMPAIRED_UP=0
+if answers "$ns" "$STATIC_PREFIX::2" 40; then
+    pass "$name"
+    IMPAIRED_UP=1
+else
+    fail "$name" "no answer in 40 s ($(grep -iE 'ipv6|network' "$LOG" | tail -n 2))"
+fi
+if [ "$IMPAIRED_UP" = 1 ]; then
+    name="UDP echo 1 to 1452 bytes over IPv6 with 2% loss, reordering and duplication"
+    out=$(rig_exec "$ns" python3 qemu/tests/udp_echo_check.py "$STATIC_PREFIX::2" --max 1452 --retries 8 --timeout 0.3 \
+        --deadline 120 2>&1)
+    if [ $? -eq 0 ]; then pass "$name ($out)"; else fail "$name" "$out"; fi
+    name="TCP echo of 1 MiB over IPv6 with 2% loss, reordering and duplication"
+    out=$(rig_exec "$ns" "$ECHO_CHECK" "$STATIC_PREFIX::2" --bytes $((1 << 20)) --clients 1 --deadline 120 2>&1)
+    if [ $? -eq 0 ]; then pass "$name ($out)"; else fail "$name" "$out"; fi
+    # Each ping is 3 fragments each way: about 12% of them lose one.
+    name="ping -6 -s 4000 through the impaired path (most answered)"
+    out=$(rig_exec "$ns" ping -6 -c 20 -i 0.1 -s 4000 -W 1 "$STATIC_PREFIX::2" 2>&1)
+    received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' <<<"$out")
+    if [ "${received:-0}" -ge 12 ]; then pass "$name ($received/20)"; else fail "$name" "$received/20 answered"; fi
+else
+    for what in "UDP echo" "TCP echo" "ping -6 -s 4000"; do
+        fail "$what over IPv6 through the impaired path" "not tried: the address never answered"
+    done
+fi
+touch "$LOGS/stop"
 rig_stop "$GUEST_PID"
 exit 0

@@ -78,7 +78,8 @@ pub(crate) fn process_frame<T: TxTokens>(
         ethernet::EtherType::Arp => process_arp(inner, now, payload, tokens),
         ethernet::EtherType::Ipv4 => process_ipv4(inner, pending, reassembly, now, payload, sockets, tokens),
         ethernet::EtherType::Ipv6 if inner.ipv6.is_some() => {
-            super::ipv6::process_ipv6(inner, pending, reassembly, now, payload, sockets, tokens)
+            let looped = eth.src_addr == inner.config.mac;
+            super::ipv6::process_ipv6(inner, pending, reassembly, now, payload, looped, sockets, tokens)
         }
         ethernet::EtherType::Ipv6 | ethernet::EtherType::Vlan | ethernet::EtherType::Unknown(_) => {
             inner.stats.ethernet.unknown_ethertype += 1

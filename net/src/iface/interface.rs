@@ -227,6 +227,9 @@ pub(crate) struct Inner<'a> {
     pub(crate) resolution_started: bool,
     /// IPv6, once [`Interface::enable_ipv6`] was called.
     pub(crate) ipv6: Option<Ipv6State<'a>>,
+    /// The last destination the TCP send path routed and where it goes;
+    /// forgotten whenever an address or a route changes.
+    next_hop_cache: Option<(Ipv4Address, NextHop)>,
 }
 
 /// An Ethernet interface with IPv4.
@@ -262,6 +265,7 @@ impl<'a> Interface<'a> {
                 tcp_cursor: 0,
                 resolution_started: false,
                 ipv6: None,
+                next_hop_cache: None,
             },
             pending: PacketBuffer::new(storage.pending_slots, storage.pending_bytes),
             reassembly: Reassembler::new(storage.reassembly_slots, storage.reassembly_bytes),
@@ -306,6 +310,7 @@ impl<'a> Interface<'a> {
 
     /// Sets (or clears) the router for destinations off every subnet and route.
     pub fn set_default_gateway(&mut self, gateway: Option<Ipv4Address>) {
+        self.inner.next_hop_cache = None;
         self.inner.routes.set_default_gateway(gateway);
     }
 
@@ -321,6 +326,7 @@ impl<'a> Interface<'a> {
 
     /// The route table, to add or remove static routes.
     pub fn routes_mut(&mut self) -> &mut Routes {
+        self.inner.next_hop_cache = None;
         &mut self.inner.routes
     }
 
@@ -575,11 +581,15 @@ impl<'a> Interface<'a> {
         inner.propagate_dns(sockets);
         inner.announce_addresses(tokens)?;
         inner.send_arp_requests(now, tokens)?;
-        inner.ipv6_timers(now, tokens)?;
+        if inner.ipv6.is_some() {
+            inner.ipv6_timers(now, tokens)?;
+        }
         inner.resolution_started = false;
         inner.flush_pending(now, pending, tokens)?;
-        ingress::send_held_echo_replies(inner, pending, reassembly, now, tokens)?;
-        ingress::expire_reassembly(inner, pending, reassembly, now, tokens)?;
+        if reassembly.maybe_active() {
+            ingress::send_held_echo_replies(inner, pending, reassembly, now, tokens)?;
+            ingress::expire_reassembly(inner, pending, reassembly, now, tokens)?;
+        }
         let result = inner.dispatch_sockets(now, pending, tokens, sockets);
         inner.propagate_dns(sockets);
         result?;
@@ -587,7 +597,9 @@ impl<'a> Interface<'a> {
         // datagrams) ask at once.
         if core::mem::take(&mut inner.resolution_started) {
             inner.send_arp_requests(now, tokens)?;
-            inner.ipv6_timers(now, tokens)?;
+            if inner.ipv6.is_some() {
+                inner.ipv6_timers(now, tokens)?;
+            }
         }
         Ok(())
     }
@@ -657,6 +669,7 @@ impl<'a> Inner<'a> {
             Some(i) => i,
             None => self.addresses.iter().position(Option::is_none).ok_or(AddressError::Full)?,
         };
+        self.next_hop_cache = None;
         self.addresses[slot] = Some(cidr);
         self.announce[slot] = true;
         Ok(())
@@ -665,6 +678,7 @@ impl<'a> Inner<'a> {
     fn remove_address(&mut self, addr: Ipv4Address) -> bool {
         match self.addresses.iter().position(|a| a.is_some_and(|a| a.address() == addr)) {
             Some(i) => {
+                self.next_hop_cache = None;
                 self.addresses[i] = None;
                 self.announce[i] = false;
                 true
@@ -684,6 +698,7 @@ impl<'a> Inner<'a> {
 
     /// Applies what the DHCP client acquired or withdrew.
     pub fn apply_dhcp(&mut self, event: DhcpEvent) {
+        self.next_hop_cache = None;
         match event {
             DhcpEvent::Configured(DhcpConfig { address, router, dns_servers, .. }) => {
                 if let Some(old) = self.dhcp_address {
@@ -1197,6 +1212,7 @@ impl<'a> Inner<'a> {
         let first = if self.tcp_cursor < slots { self.tcp_cursor } else { 0 };
         let mss = self.tcp_mss();
         let budget = self.config.tcp_segments_per_socket.max(1);
+        let offload = self.tcp_offload_payload();
         // The next poll starts after the TCP socket that goes first now
         // (set before dispatching, as a busy device ends the pass early).
         let mut leader_set = false;
@@ -1217,13 +1233,14 @@ impl<'a> Inner<'a> {
                 self.tcp_cursor = index + 1;
             }
             if !quiet {
-                self.dispatch_tcp_socket(now, pending, tokens, socket, mss, budget)?;
+                self.dispatch_tcp_socket(now, pending, tokens, socket, mss, offload, budget)?;
             }
         }
         Ok(())
     }
 
     /// Up to `budget` segments from one TCP socket or listener.
+    #[allow(clippy::too_many_arguments)]
     fn dispatch_tcp_socket<T: TxTokens>(
         &mut self,
         now: Instant,
@@ -1231,15 +1248,16 @@ impl<'a> Inner<'a> {
         tokens: &mut T,
         socket: &mut Socket<'_>,
         mss: usize,
+        offload: usize,
         budget: usize,
     ) -> Result<(), SendError> {
         match socket {
             Socket::Tcp(s) => {
                 give_secret(s, &self.config.tcp_secret);
                 // Segmentation offload is for IPv4 only (the device's TSO4).
-                let (mss, offload) = match s.remote_endpoint().map(|r| r.addr) {
-                    Some(IpAddress::V6(remote)) => (self.tcp_mss6(remote), 0),
-                    Some(IpAddress::V4(_)) | None => (mss, self.tcp_offload_payload()),
+                let (mss, offload) = match s.remote_ipv6() {
+                    Some(remote) => (self.tcp_mss6(remote), 0),
+                    None => (mss, offload),
                 };
                 s.set_segmentation_offload(offload);
                 // `dispatch` checks every timer itself: asking `poll_at`
@@ -1256,7 +1274,7 @@ impl<'a> Inner<'a> {
                 }
             }
             Socket::TcpListener(l) => {
-                l.set_segmentation_offload(self.tcp_offload_payload());
+                l.set_segmentation_offload(offload);
                 // The listener only dispatches its sockets that are due.
                 for _ in 0..budget {
                     let mut sent = false;
@@ -1353,7 +1371,15 @@ impl<'a> Inner<'a> {
     /// known right now; `None` when it needs routing errors counted or
     /// ARP (the general path does both).
     fn resolved_mac(&mut self, dst: Ipv4Address, now: Instant) -> Option<EthernetAddress> {
-        match self.next_hop(dst)? {
+        let hop = match self.next_hop_cache {
+            Some((cached, hop)) if cached == dst => hop,
+            _ => {
+                let hop = self.next_hop(dst)?;
+                self.next_hop_cache = Some((dst, hop));
+                hop
+            }
+        };
+        match hop {
             NextHop::Mac(mac) => Some(mac),
             NextHop::Ip(ip) => match self.neighbours.lookup(ip, now) {
                 Lookup::Found(mac) => Some(mac),
@@ -1606,6 +1632,42 @@ mod tests {
             assert_eq!(iface.addresses().count(), 1);
             assert_eq!(iface.default_gateway(), Some(static_gw));
             assert_eq!(iface.dns_servers().count(), 0);
+        });
+    }
+
+    #[test]
+    fn tcp_next_hop_follows_route_and_address_changes() {
+        with_interface(|iface| {
+            let far = Ipv4Address::new(8, 8, 8, 8);
+            let (gw1, gw2) = (Ipv4Address::new(10, 0, 0, 254), Ipv4Address::new(10, 0, 0, 253));
+            let (mac1, mac2) = (EthernetAddress([2, 0, 0, 0, 0, 0xa1]), EthernetAddress([2, 0, 0, 0, 0, 0xa2]));
+            iface.inner.neighbours.fill(gw1, mac1, Instant::ZERO);
+            iface.inner.neighbours.fill(gw2, mac2, Instant::ZERO);
+            iface.inner.neighbours.fill(far, PEER_MAC, Instant::ZERO);
+            let repr = TcpRepr { src_port: 1, dst_port: 2, ..TcpRepr::default() };
+            let mut dev = QueueDevice::default();
+            let mut pending = PacketBuffer::new(&mut [][..], &mut [][..]);
+            let mut send = |iface: &mut Interface, dev: &mut QueueDevice| {
+                let mut tokens = DeviceTokens { device: dev, now: Instant::ZERO, sent: 0, limit: None };
+                iface.inner.send_tcp_segment(Instant::ZERO, &mut pending, &mut tokens, ME, far, &repr, &[])
+            };
+            assert_eq!(send(iface, &mut dev), Err(SendError::Dropped), "no route yet");
+            iface.set_default_gateway(Some(gw1));
+            send(iface, &mut dev).unwrap();
+            iface.set_default_gateway(Some(gw2));
+            send(iface, &mut dev).unwrap();
+            iface
+                .routes_mut()
+                .add(super::super::route::Route { cidr: Ipv4Cidr::new(far, 32).unwrap(), via: gw1 })
+                .unwrap();
+            send(iface, &mut dev).unwrap();
+            // On-link once an address covers it.
+            iface.add_address(Ipv4Cidr::new(Ipv4Address::new(8, 8, 8, 1), 24).unwrap()).unwrap();
+            send(iface, &mut dev).unwrap();
+            iface.remove_address(Ipv4Address::new(8, 8, 8, 1));
+            send(iface, &mut dev).unwrap();
+            let macs: Vec<_> = dev.tx.iter().filter(|f| f[12..14] == [0x08, 0x00]).map(|f| &f[..6]).collect();
+            assert_eq!(macs, [&mac1.0[..], &mac2.0[..], &mac1.0[..], &PEER_MAC.0[..], &mac1.0[..]]);
         });
     }
 

@@ -145,13 +145,19 @@ enum Delivery {
     HoldForReply,
 }
 
-/// Handles one received IPv6 packet (the Ethernet payload).
+/// Handles one received IPv6 packet (the Ethernet payload); `looped` when
+/// the frame came from our own MAC (a link that echoes multicast back).
+/// Kept out of line: inlined, it would weigh on the IPv4 receive path it
+/// sits beside.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn process_ipv6<T: TxTokens>(
     inner: &mut Inner<'_>,
     pending: &mut PendingQueue<'_>,
     reassembly: &mut Reassembler<'_>,
     now: Instant,
     bytes: &[u8],
+    looped: bool,
     sockets: &mut SocketSet<'_>,
     tokens: &mut T,
 ) {
@@ -173,6 +179,12 @@ pub(crate) fn process_ipv6<T: TxTokens>(
         return;
     };
     let Some(v6) = inner.ipv6.as_ref() else { return };
+    if looped {
+        // Our own DAD probe coming back would look like another node
+        // claiming the address (RFC 7527 2).
+        inner.stats.ndp.looped_back += 1;
+        return;
+    }
     let (src, dst) = (repr.src_addr, repr.dst_addr);
     let to_tentative = v6.autoconf.is_tentative(dst);
     let for_us = v6.autoconf.is_assigned(dst) || (dst.is_multicast() && v6.autoconf.in_group(dst)) || to_tentative;
@@ -506,8 +518,7 @@ fn process_icmpv6<T: TxTokens>(
             let quoted = icmpv6::QuotedDatagram::parse(data);
             let mtu = usize::try_from(mtu).unwrap_or(usize::MAX);
             // RFC 8201 4: never below the IPv6 minimum MTU.
-            if let (Ok(q), true) = (quoted, mtu >= ipv6::MIN_MTU) {
-                let v6 = inner.ipv6.as_mut().expect("checked by process_ipv6");
+            if let (Ok(q), true, Some(v6)) = (quoted, mtu >= ipv6::MIN_MTU, inner.ipv6.as_mut()) {
                 let ours = q.src_addr == datagram.dst || v6.autoconf.is_assigned(q.src_addr);
                 if ours && v6.lower_path_mtu(q.dst_addr, mtu, now) {
                     inner.stats.ipv6.pmtu_updates += 1;
@@ -550,7 +561,7 @@ fn process_ndp<T: TxTokens>(
         return;
     }
     let mac = inner.config.mac;
-    let (src, dst) = (datagram.src, datagram.dst);
+    let src = datagram.src;
     let Some(v6) = inner.ipv6.as_mut() else { return };
     match *repr {
         ndp::Repr::NeighborSolicit { target_addr, src_lladdr } => {
@@ -663,7 +674,6 @@ fn process_ndp<T: TxTokens>(
         ndp::Repr::RouterSolicit { .. } => {} // For routers; a host ignores it.
         ndp::Repr::Redirect { .. } => inner.stats.ndp.redirects_ignored += 1,
     }
-    let _ = dst;
 }
 
 fn process_udp6<T: TxTokens>(
@@ -1093,6 +1103,7 @@ impl<'a> Inner<'a> {
 
     /// DAD probes, router solicitations and neighbour solicitations that
     /// are due.
+    #[inline(never)]
     pub(crate) fn ipv6_timers<T: TxTokens>(&mut self, now: Instant, tokens: &mut T) -> Result<(), SendError> {
         let mac = self.config.mac;
         if let Some(v6) = self.ipv6.as_mut() {

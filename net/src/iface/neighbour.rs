@@ -72,6 +72,10 @@ pub struct NeighbourCache<'a> {
     slots: &'a mut [NeighbourSlot],
     lifetime: Duration,
     max_tries: u8,
+    /// A resolution may be in progress: set by [`start`](Self::start),
+    /// cleared by a pass of [`next_due`](Self::next_due) that finds none,
+    /// so the per-poll pass is skipped while nothing is being resolved.
+    maybe_resolving: bool,
 }
 
 impl<'a> NeighbourCache<'a> {
@@ -79,7 +83,8 @@ impl<'a> NeighbourCache<'a> {
     /// up after `max_tries` requests.
     pub fn new(slots: &'a mut [NeighbourSlot], lifetime: Duration, max_tries: u8) -> NeighbourCache<'a> {
         slots.fill(NeighbourSlot::EMPTY);
-        NeighbourCache { slots, lifetime, max_tries: max_tries.max(1) }
+        // Slots lent again by a previous cache may hold resolutions.
+        NeighbourCache { slots, lifetime, max_tries: max_tries.max(1), maybe_resolving: true }
     }
 
     fn find(&mut self, ip: Ipv4Address) -> Option<&mut NeighbourSlot> {
@@ -146,6 +151,7 @@ impl<'a> NeighbourCache<'a> {
     /// live entry was evicted.
     pub fn start(&mut self, ip: Ipv4Address, now: Instant) -> Option<bool> {
         let state = State::Incomplete { tries: 0, next_request_at: now };
+        self.maybe_resolving = true;
         if let Some(slot) = self.find(ip) {
             if !matches!(slot.state, State::Incomplete { .. }) {
                 slot.state = state;
@@ -161,9 +167,14 @@ impl<'a> NeighbourCache<'a> {
     /// The next request due at `now` (marking it sent), or the next
     /// address whose tries ran out (marking it failed). Call until `None`.
     pub fn next_due(&mut self, now: Instant) -> Option<Due> {
+        if !self.maybe_resolving {
+            return None;
+        }
         let max_tries = self.max_tries;
+        let mut resolving = false;
         for slot in self.slots.iter_mut() {
             let State::Incomplete { tries, next_request_at } = slot.state else { continue };
+            resolving = true;
             if now < next_request_at {
                 continue;
             }
@@ -174,6 +185,7 @@ impl<'a> NeighbourCache<'a> {
             slot.state = State::Incomplete { tries: tries + 1, next_request_at: now + REQUEST_INTERVAL };
             return Some(Due::Request(slot.ip));
         }
+        self.maybe_resolving = resolving;
         None
     }
 

@@ -156,6 +156,10 @@ pub struct Reassembler<'a> {
     slots: &'a mut [ReassemblySlot],
     bytes: &'a mut [u8],
     evictions: u64,
+    /// A slot may be in use: set when one is taken, cleared by a pass of
+    /// [`next_expired`](Self::next_expired) that finds every slot free, so
+    /// the per-poll passes are skipped while nothing is reassembled.
+    maybe_active: bool,
 }
 
 impl<'a> Reassembler<'a> {
@@ -163,7 +167,8 @@ impl<'a> Reassembler<'a> {
     /// at most `bytes.len() / slots.len()` bytes long.
     pub fn new(slots: &'a mut [ReassemblySlot], bytes: &'a mut [u8]) -> Reassembler<'a> {
         slots.fill(ReassemblySlot::EMPTY);
-        Reassembler { slots, bytes, evictions: 0 }
+        // Slots lent again by a previous reassembler may be in use.
+        Reassembler { slots, bytes, evictions: 0, maybe_active: true }
     }
 
     /// The largest datagram one slot holds.
@@ -219,6 +224,7 @@ impl<'a> Reassembler<'a> {
             Some(i) => i,
             None => {
                 let i = self.free_slot(now).ok_or(FragmentError::NoBuffer)?;
+                self.maybe_active = true;
                 self.slots[i].state = SlotState::Assembling(Assembly {
                     key,
                     ranges: [(0, 0); MAX_RANGES],
@@ -348,13 +354,18 @@ impl<'a> Reassembler<'a> {
     pub fn next_expired(&mut self, now: Instant) -> Option<Expired> {
         // Called every poll: the slot length (a division) only once a
         // slot has expired.
+        if !self.maybe_active {
+            return None;
+        }
         let (bytes_len, slot_count) = (self.bytes.len(), self.slots.len());
+        let mut in_use = false;
         for (i, slot) in self.slots.iter_mut().enumerate() {
             let (a, incomplete) = match slot.state {
                 SlotState::Assembling(a) => (a, true),
                 SlotState::Complete(a) => (a, false),
                 SlotState::Free => continue,
             };
+            in_use = true;
             if now < a.expires_at {
                 continue;
             }
@@ -371,7 +382,13 @@ impl<'a> Reassembler<'a> {
             }
             return Some(expired);
         }
+        self.maybe_active = in_use;
         None
+    }
+
+    /// Whether a slot may be in use (false: every slot is free).
+    pub fn maybe_active(&self) -> bool {
+        self.maybe_active
     }
 
     /// When the next datagram times out.

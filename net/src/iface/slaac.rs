@@ -766,64 +766,56 @@ impl Autoconf {
         if !info.autonomous || !self.config.slaac || info.preferred_lifetime > info.valid_lifetime {
             return false;
         }
-        let existing = self.addresses.iter().position(|e| {
-            e.is_some_and(|e| {
-                e.info.origin == AddressOrigin::Slaac
-                    && e.info.prefix_len == info.prefix_len
-                    && e.info.address.mask(info.prefix_len) == prefix
-            })
-        });
-        match existing {
-            None => {
-                // Interface identifiers are 64 bits (RFC 4291 2.5.1).
-                if info.valid_lifetime == 0 || info.prefix_len != 64 {
-                    return false;
-                }
-                let valid = expiry(now, info.valid_lifetime);
-                let preferred = expiry(now, info.preferred_lifetime);
-                if self.form(now, prefix, 64, AddressOrigin::Slaac, valid, preferred).is_err() {
-                    return false;
-                }
-                if info.preferred_lifetime == 0 {
-                    // Formed deprecated: still DAD first.
-                    if let Some(e) = self
-                        .addresses
-                        .iter_mut()
-                        .flatten()
-                        .find(|e| e.info.origin == AddressOrigin::Slaac && e.info.address.mask(64) == prefix)
-                    {
-                        e.info.preferred_until = Some(now);
-                    }
-                }
-                true
+        let of_prefix = |e: &Entry| {
+            e.info.origin == AddressOrigin::Slaac
+                && e.info.prefix_len == info.prefix_len
+                && e.info.address.mask(info.prefix_len) == prefix
+        };
+        if !self.addresses.iter().flatten().any(of_prefix) {
+            // Interface identifiers are 64 bits (RFC 4291 2.5.1).
+            if info.valid_lifetime == 0 || info.prefix_len != 64 {
+                return false;
             }
-            Some(i) => {
-                let Some(mut e) = self.addresses[i] else { return false };
-                e.info.preferred_until = expiry(now, info.preferred_lifetime);
-                if e.info.state == AddressState::Deprecated && info.preferred_lifetime != 0 {
-                    e.info.state = AddressState::Preferred;
+            let valid = expiry(now, info.valid_lifetime);
+            let preferred = expiry(now, info.preferred_lifetime);
+            if self.form(now, prefix, 64, AddressOrigin::Slaac, valid, preferred).is_err() {
+                return false;
+            }
+            if info.preferred_lifetime == 0 {
+                // Formed deprecated: still DAD first.
+                if let Some(e) = self.addresses.iter_mut().flatten().find(|e| of_prefix(e)) {
+                    e.info.preferred_until = Some(now);
                 }
-                // The two-hour rule (RFC 4862 5.5.3 e) keeps an
-                // unauthenticated advertisement from expiring us early.
-                let received = expiry(now, info.valid_lifetime);
-                let remaining = e.info.valid_until.map(|t| t.saturating_duration_since(now));
-                let received_len = received.map(|t| t.saturating_duration_since(now));
-                let longer = match (received_len, remaining) {
-                    (None, _) => true,
-                    (Some(_), None) => false,
-                    (Some(r), Some(rem)) => r > rem,
-                };
-                if received_len.is_none_or(|r| r > TWO_HOURS) || longer {
-                    e.info.valid_until = received;
-                } else if remaining.is_some_and(|rem| rem <= TWO_HOURS) {
-                    // Ignore the received valid lifetime.
-                } else {
-                    e.info.valid_until = Some(now + TWO_HOURS);
-                }
-                self.addresses[i] = Some(e);
-                false
+            }
+            return true;
+        }
+        // Every address of the prefix (a stable identifier's retry after a
+        // duplicate too) takes the new lifetimes.
+        for slot in self.addresses.iter_mut() {
+            let Some(e) = slot.as_mut().filter(|e| of_prefix(e)) else { continue };
+            e.info.preferred_until = expiry(now, info.preferred_lifetime);
+            if e.info.state == AddressState::Deprecated && info.preferred_lifetime != 0 {
+                e.info.state = AddressState::Preferred;
+            }
+            // The two-hour rule (RFC 4862 5.5.3 e) keeps an unauthenticated
+            // advertisement from expiring us early.
+            let received = expiry(now, info.valid_lifetime);
+            let remaining = e.info.valid_until.map(|t| t.saturating_duration_since(now));
+            let received_len = received.map(|t| t.saturating_duration_since(now));
+            let longer = match (received_len, remaining) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(r), Some(rem)) => r > rem,
+            };
+            if received_len.is_none_or(|r| r > TWO_HOURS) || longer {
+                e.info.valid_until = received;
+            } else if remaining.is_some_and(|rem| rem <= TWO_HOURS) {
+                // Ignore the received valid lifetime.
+            } else {
+                e.info.valid_until = Some(now + TWO_HOURS);
             }
         }
+        false
     }
 }
 
@@ -1209,6 +1201,11 @@ mod tests {
         run(&mut a, 2100, 5000);
         assert!(a.is_assigned(retry.address));
         assert!(!a.is_assigned(first));
+        // The next advertisement refreshes the address in use.
+        assert!(!a.prefix_info(ms(5000), &pio(900, 300)), "no third address");
+        let refreshed = a.addresses().find(|i| i.address == retry.address).unwrap();
+        assert_eq!(refreshed.valid_until, Some(ms(905_000)));
+        assert_eq!(a.addresses().filter(|i| i.origin == AddressOrigin::Slaac).count(), 2);
     }
 
     #[test]

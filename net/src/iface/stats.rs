@@ -292,6 +292,9 @@ counters!(
         dad_conflicts,
         /// Another node claims an address we already use.
         address_conflict,
+        /// IPv6 frames from our own MAC (a link echoing multicast back),
+        /// ignored so our DAD probes are not taken for another node's.
+        looped_back,
         /// Router advertisements not from a link-local source (ignored).
         ra_bad_source,
         /// Addresses formed from router advertisement prefixes.

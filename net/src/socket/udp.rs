@@ -166,7 +166,9 @@ impl<'a> UdpSocket<'a> {
         if !self.is_bound() || remote.port == 0 || remote.addr.is_unspecified() {
             return Err(SendError::Unaddressable);
         }
-        let meta = UdpMetadata { endpoint: remote, local_address: self.endpoint.addr };
+        // Bound to an unspecified address: the interface picks the source.
+        let local_address = self.endpoint.addr.filter(|a| !a.is_unspecified());
+        let meta = UdpMetadata { endpoint: remote, local_address };
         self.tx.enqueue(len, meta).map_err(|_| SendError::BufferFull)
     }
 

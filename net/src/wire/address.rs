@@ -484,8 +484,10 @@ impl IpListenEndpoint {
         IpListenEndpoint { addr: None, port }
     }
     /// Whether a datagram or segment sent to `dst` belongs to this endpoint.
+    /// An unspecified address (`0.0.0.0` or `::`) is no restriction: it
+    /// accepts every address of both families, as `None` does.
     pub fn accepts(&self, dst: IpEndpoint) -> bool {
-        self.port == dst.port && self.addr.is_none_or(|a| a == dst.addr)
+        self.port == dst.port && self.addr.is_none_or(|a| a.is_unspecified() || a == dst.addr)
     }
 }
 
@@ -750,6 +752,14 @@ mod tests {
         assert!(!IpListenEndpoint::any(8).accepts(dst));
         let bound = IpListenEndpoint { addr: Some(Ipv4Address::new(10, 0, 2, 16).into()), port: 7 };
         assert!(!bound.accepts(dst));
+        // Bound to an unspecified address of either family: both families.
+        let v6 = IpEndpoint::new(Ipv6Address::new(0xfe80, 0, 0, 0, 0, 0, 0, 1).into(), 7);
+        for unspecified in [IpAddress::V4(Ipv4Address::UNSPECIFIED), IpAddress::V6(Ipv6Address::UNSPECIFIED)] {
+            let wildcard = IpListenEndpoint { addr: Some(unspecified), port: 7 };
+            assert!(wildcard.accepts(dst) && wildcard.accepts(v6));
+        }
+        let bound6 = IpListenEndpoint { addr: Some(v6.addr), port: 7 };
+        assert!(bound6.accepts(v6) && !bound6.accepts(dst));
     }
     #[test]
     fn ipv6_text_round_trip() {

@@ -358,6 +358,7 @@ impl<'a> TcpOption<'a> {
     /// Parses the option at the start of `buffer`, returning it and the
     /// rest of the list. A length byte that is too short, runs past the
     /// list, or does not match the option's fixed length is `Malformed`.
+    #[inline]
     pub fn parse(buffer: &'a [u8]) -> Result<(&'a [u8], TcpOption<'a>)> {
         let (&k, rest) = buffer.split_first().ok_or(Error::Truncated)?;
         match k {

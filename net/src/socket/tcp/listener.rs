@@ -284,7 +284,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             seq_number: iss,
             ack_number: Some(syn.seq_number + 1),
             window_len: window as u16,
-            max_seg_size: Some(family_mss(self.mss_limit, remote).min(0xffff) as u16),
+            max_seg_size: Some(family_mss(self.mss_limit, matches!(remote.addr, IpAddress::V6(_))).min(0xffff) as u16),
             ..TcpRepr::default()
         };
         // Without timestamps there is nowhere to remember window scaling
@@ -442,13 +442,17 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             // until touched; any other is dispatched, which either sends or
             // finds nothing due and goes quiet (one planning pass, not a
             // `poll_at` and then the same planning again).
-            let remote = s.remote_endpoint();
-            let mss = remote.map_or(mss_limit, |r| family_mss(mss_limit, r));
-            if s.state == State::Closed || s.is_quiet(now, mss) {
+            if s.state == State::Closed {
+                continue;
+            }
+            // The family without copying the 4-tuple (every pool socket is
+            // looked at on every call).
+            let v6 = s.remote_ipv6().is_some();
+            let mss = family_mss(mss_limit, v6);
+            if s.is_quiet(now, mss) {
                 continue;
             }
             // Segmentation offload is for IPv4 (the device's TSO4).
-            let v6 = remote.is_some_and(|r| matches!(r.addr, IpAddress::V6(_)));
             s.set_segmentation_offload(if v6 { 0 } else { self.offload_len });
             let result = s.dispatch(now, mss, |l, r, repr, p| match emit.take() {
                 Some(f) => f(l, r, repr, p),
@@ -469,10 +473,12 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     }
 }
 
-/// The MSS limit for a connection with `remote`, from the IPv4 one.
-fn family_mss(mss_limit_v4: usize, remote: IpEndpoint) -> usize {
-    match remote.addr {
-        IpAddress::V4(_) => mss_limit_v4,
-        IpAddress::V6(_) => mss_limit_v4.saturating_sub(20).max(1),
+/// The MSS limit for a connection over IPv6 (`v6`) or IPv4, from the
+/// IPv4 one (the IPv6 header is 20 bytes longer).
+fn family_mss(mss_limit_v4: usize, v6: bool) -> usize {
+    if v6 {
+        mss_limit_v4.saturating_sub(20).max(1)
+    } else {
+        mss_limit_v4
     }
 }

@@ -496,7 +496,17 @@ impl<'a> TcpSocket<'a> {
     /// Goes to CLOSED after an RST or abort: queued data is discarded.
     fn reset_hard(&mut self) {
         self.quiet = None;
-        self.reset_connection();
+        if self.state == State::Closed {
+            // Every way into CLOSED rebuilds the connection variables, and
+            // a closed socket changes none but the config (with what is
+            // derived from it) and the offload setting: rebuilt here rather
+            // than the whole socket, a measurable cost per connection.
+            self.rtt = RttEstimator::new(self.config.rto_initial, self.config.rto_min, self.config.rto_max);
+            self.congestion = Congestion::new(self.config.congestion, DEFAULT_MSS_V4);
+            self.offload_len = 0;
+        } else {
+            self.reset_connection();
+        }
         self.rx_buffer.clear();
         self.tx_buffer.clear();
     }
@@ -528,6 +538,14 @@ impl<'a> TcpSocket<'a> {
     }
     pub fn remote_endpoint(&self) -> Option<IpEndpoint> {
         self.tuple.map(|t| t.1)
+    }
+    /// The peer's address when it is an IPv6 one (without copying the
+    /// 4-tuple: the interface asks on every dispatch).
+    pub(crate) fn remote_ipv6(&self) -> Option<crate::wire::Ipv6Address> {
+        match &self.tuple {
+            Some((_, IpEndpoint { addr: IpAddress::V6(addr), .. })) => Some(*addr),
+            Some(_) | None => None,
+        }
     }
 
     // ---------------------------------------------------------------

@@ -127,11 +127,17 @@ impl<'a> TcpSocket<'a> {
 
     /// A bare ACK reflecting the current state (with SACK blocks).
     pub(super) fn ack_reply(&mut self, now: Instant) -> TcpReply {
+        let repr = self.ack_repr(now);
+        let (local, remote) = self.endpoints();
+        TcpReply { local, remote, repr }
+    }
+
+    /// The header of [`ack_reply`](Self::ack_reply), for `dispatch`.
+    pub(super) fn ack_repr(&mut self, now: Instant) -> TcpRepr {
         let mut repr = self.base_repr(TcpControl::None, self.ack_seq());
         self.stamp_ack(now, &mut repr);
         repr.sack_ranges = self.sack_blocks();
-        let (local, remote) = self.endpoints();
-        TcpReply { local, remote, repr }
+        repr
     }
 
     // ---------------------------------------------------------------
@@ -426,8 +432,8 @@ impl<'a> TcpSocket<'a> {
 
         if self.ack_at.is_some_and(|t| now >= t) || self.window_update_due() {
             let saved = self.ack_state();
-            let reply = self.ack_reply(now);
-            let result = emit(local, remote, &reply.repr, &[]);
+            let repr = self.ack_repr(now);
+            let result = emit(local, remote, &repr, &[]);
             match result {
                 // Every check above came out empty and the ACK changed
                 // none of their inputs: the next call would only go quiet.

@@ -436,3 +436,16 @@ fn listen_ignores_syn_from_or_to_multicast() {
     assert_eq!(s.process(ms(0), LOCAL, unspecified, &SYN, &[]), None);
     assert_eq!(s.state(), State::Listen);
 }
+
+#[test]
+fn config_set_while_closed_times_the_next_handshake() {
+    // The RTO comes from the config given after the socket was built.
+    let mut s = socket();
+    s.set_config(TcpConfig { rto_initial: Duration::from_millis(300), ..plain_config() });
+    s.connect(LOCAL, REMOTE, ms(0)).unwrap();
+    let syn = recv_one(&mut s, ms(0));
+    assert_eq!(syn.control, TcpControl::Syn);
+    recv_nothing(&mut s, ms(299));
+    let again = recv_one(&mut s, ms(300));
+    assert_eq!((again.control, again.seq_number), (TcpControl::Syn, syn.seq_number));
+}
