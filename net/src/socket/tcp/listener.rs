@@ -214,12 +214,20 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         let ports_match = repr.dst_port == local.port && repr.src_port == remote.port;
         // `accepts`, with the 4-tuple test inlined (a pool socket put in
         // LISTEN by hand still takes what it accepts).
-        let owner = |s: &&mut TcpSocket| {
+        let owner = |s: &TcpSocket| {
             ports_match
                 && (s.owns_tuple(&local, &remote) || (s.state == State::Listen && s.accepts(local, remote, repr)))
         };
-        if let Some(s) = self.sockets.iter_mut().find(owner) {
-            return s.process(now, local, remote, repr, payload);
+        if let Some(i) = self.sockets.iter().position(owner) {
+            if let Some((irs, mss)) = self.cookie_over_half_open(now, i, local, remote, repr) {
+                // The client answered our cookie SYN-ACK, not this socket's:
+                // the socket came from a duplicate of its SYN that arrived
+                // once the SYN queue had room. The cookie is what the client
+                // knows; the half-open socket would only reset it.
+                self.sockets[i].reset_hard();
+                return self.open_from_cookie(now, local, remote, repr, payload, irs, mss);
+            }
+            return self.sockets[i].process(now, local, remote, repr, payload);
         }
         match (repr.control, repr.ack_number) {
             (TcpControl::Rst, _) => None,
@@ -324,6 +332,48 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             self.stats.cookies_rejected += 1;
             return rst_reply(local, remote, repr);
         };
+        self.open_from_cookie(now, local, remote, repr, payload, irs, mss)
+    }
+
+    /// The client's ISN and MSS when a segment for socket `index`, a
+    /// half-open connection not yet accepted, acknowledges not its SYN-ACK
+    /// but a cookie SYN-ACK sent for the same SYN (same client ISN).
+    fn cookie_over_half_open(
+        &self,
+        now: Instant,
+        index: usize,
+        local: IpEndpoint,
+        remote: IpEndpoint,
+        repr: &TcpRepr,
+    ) -> Option<(SeqNumber, u16)> {
+        let s = &self.sockets[index];
+        let ack = repr.ack_number?;
+        let plain = matches!(repr.control, TcpControl::None | TcpControl::Fin);
+        if !self.limits.syn_cookies || s.accepted || s.state != State::SynReceived || !plain {
+            return None;
+        }
+        if ack > s.snd_una && ack <= s.snd_max {
+            // It acknowledges this socket's own SYN-ACK.
+            return None;
+        }
+        cookie::check(&self.config.isn_secret, local, remote, s.irs + 1, ack, now).map(|mss| (s.irs, mss))
+    }
+
+    /// Opens the connection a valid cookie ACK (client ISN `irs`, MSS
+    /// `mss` from the cookie) stands for, or parks it when there is no
+    /// room.
+    #[allow(clippy::too_many_arguments)]
+    fn open_from_cookie(
+        &mut self,
+        now: Instant,
+        local: IpEndpoint,
+        remote: IpEndpoint,
+        repr: &TcpRepr,
+        payload: &[u8],
+        irs: SeqNumber,
+        mss: u16,
+    ) -> Option<TcpReply> {
+        let ack = repr.ack_number?;
         if self.accept_queue_len() >= self.limits.accept_backlog {
             // The client believes it is connected: keep its ISN so its
             // later segments still find the cookie good.

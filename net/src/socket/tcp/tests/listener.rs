@@ -490,3 +490,78 @@ fn parked_cookie_needs_the_same_ack_and_a_later_sequence_number() {
     assert_eq!(feed(&mut l, ms(200_000), 5001, &elsewhere, &[]).map(|r| r.control), Some(TcpControl::Rst));
     assert_eq!(l.accept_queue_len(), 0);
 }
+
+/// A SYN answered with a cookie while the SYN queue was full, whose
+/// duplicate (the impairing path of the end-to-end suite duplicates and
+/// reorders) arrives once the queue has room: the client now holds two
+/// SYN-ACKs and answers the first, the cookie. Its ACK must open the
+/// connection, not be reset by the half-open socket the duplicate made.
+/// Client 5001's SYN gets a cookie SYN-ACK (the SYN queue holds 5000's),
+/// 5000 completes, then a duplicate of 5001's SYN takes a pool socket.
+/// Returns the cookie SYN-ACK.
+fn cookie_then_duplicate_syn(l: &mut TcpListener) -> TcpRepr {
+    assert_eq!(feed(l, ms(0), 5000, &syn_from(5000), &[]), None);
+    let cookie_syn_ack = feed(l, ms(0), 5001, &syn_from(5001), &[]).expect("cookie SYN-ACK");
+    let out = drain(l, ms(1));
+    assert_eq!(out.len(), 1);
+    let other = out[0].1.seq_number;
+    assert_eq!(feed(l, ms(2), 5000, &TcpRepr { ack_number: Some(other + 1), ..SEND }, &[]), None);
+    assert_eq!(feed(l, ms(3), 5001, &syn_from(5001), &[]), None);
+    assert_eq!(l.syn_queue_len(), 1);
+    let out = drain(l, ms(3));
+    assert_eq!(out.len(), 1);
+    assert_eq!((out[0].0, out[0].1.control), (5001, TcpControl::Syn));
+    assert_ne!(out[0].1.seq_number, cookie_syn_ack.seq_number);
+    cookie_syn_ack
+}
+
+#[test]
+fn cookie_ack_takes_over_the_half_open_socket_of_a_duplicate_syn() {
+    let limits = ListenerConfig { syn_backlog: 1, ..ListenerConfig::default() };
+    let mut l = listener(4, limits);
+    let cookie_syn_ack = cookie_then_duplicate_syn(&mut l);
+    // The client took the cookie SYN-ACK: its ACK (with data) opens the
+    // connection on the cookie's ISS.
+    let cookie_ack = TcpRepr { ack_number: Some(cookie_syn_ack.seq_number + 1), ..SEND };
+    assert_eq!(feed(&mut l, ms(4), 5001, &cookie_ack, b"abc"), None);
+    assert_eq!(l.stats().cookies_accepted, 1);
+    assert_eq!(l.syn_queue_len(), 0, "the duplicate's half-open socket is gone");
+    let first = l.accept().unwrap();
+    let i = l.accept().unwrap();
+    assert_eq!(l.accept(), None);
+    assert_eq!(l.socket(first).unwrap().remote_endpoint(), Some(client(5000)));
+    let s = l.socket(i).unwrap();
+    assert_eq!((s.state(), s.remote_endpoint()), (State::Established, Some(client(5001))));
+    assert_eq!(app_recv(s), b"abc");
+    s.send_slice(b"abc").unwrap();
+    let out = drain(&mut l, ms(5));
+    assert_eq!(out.len(), 1, "the echo only, no SYN-ACK from the duplicate");
+    assert_eq!(out[0].0, 5001);
+    assert_eq!(out[0].1.control, TcpControl::None);
+    assert_eq!(out[0].1.seq_number, cookie_syn_ack.seq_number + 1);
+    assert_eq!(out[0].1.ack_number, Some(REMOTE_SEQ + 4));
+    assert_eq!(out[0].2, b"abc");
+}
+
+/// As above, but the cookie ACK was lost: the client's next segment (past
+/// its ISN + 1) acknowledges the cookie too, and opens the connection with
+/// its data out of order.
+#[test]
+fn later_segment_acknowledging_the_cookie_takes_over_the_half_open_socket() {
+    let limits = ListenerConfig { syn_backlog: 1, ..ListenerConfig::default() };
+    let mut l = listener(4, limits);
+    let cookie_syn_ack = cookie_then_duplicate_syn(&mut l);
+    let cookie_ack = Some(cookie_syn_ack.seq_number + 1);
+    let second = TcpRepr { seq_number: REMOTE_SEQ + 4, ack_number: cookie_ack, ..SEND };
+    let reply = feed(&mut l, ms(4), 5001, &second, b"def").expect("ACK for out-of-order data");
+    assert_eq!(reply.control, TcpControl::None);
+    assert_eq!(reply.seq_number, cookie_syn_ack.seq_number + 1);
+    assert_eq!(reply.ack_number, Some(REMOTE_SEQ + 1));
+    assert_eq!(l.syn_queue_len(), 0);
+    feed(&mut l, ms(6), 5001, &TcpRepr { ack_number: cookie_ack, ..SEND }, b"abc");
+    l.accept().unwrap();
+    let i = l.accept().unwrap();
+    let s = l.socket(i).unwrap();
+    assert_eq!((s.state(), s.remote_endpoint()), (State::Established, Some(client(5001))));
+    assert_eq!(app_recv(s), b"abcdef");
+}
