@@ -40,7 +40,18 @@ pub fn run(options: &Options, index: usize, deadline: Instant) -> Result<(), Str
         let _ = stream.shutdown(Shutdown::Both);
     }
     let sent = sender.join().unwrap_or_else(|_| Err("sender panicked".into()));
-    received.and(sent)
+    outcome(received, sent)
+}
+
+/// Both threads' errors: the two share one socket, and Linux reports a
+/// reset to only one of them (the other then sees a plain end of stream),
+/// so "closed after N bytes" alone cannot tell a FIN from an RST.
+fn outcome(received: Result<(), String>, sent: Result<(), String>) -> Result<(), String> {
+    match (received, sent) {
+        (Ok(()), sent) => sent,
+        (Err(r), Ok(())) => Err(r),
+        (Err(r), Err(s)) => Err(format!("{r} (sender: {s})")),
+    }
 }
 
 /// Reads until the server closes, checking every byte.
@@ -65,5 +76,21 @@ fn receive(stream: &TcpStream, pattern: Pattern, deadline: Instant) -> Result<()
         Ok(())
     } else {
         Err(format!("closed after {} bytes", checker.matched))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::outcome;
+
+    #[test]
+    fn reports_both_threads_errors() {
+        assert_eq!(outcome(Ok(()), Ok(())), Ok(()));
+        assert_eq!(outcome(Err("closed after 0 bytes".into()), Ok(())), Err("closed after 0 bytes".into()));
+        assert_eq!(outcome(Ok(()), Err("shutdown: x".into())), Err("shutdown: x".into()));
+        assert_eq!(
+            outcome(Err("closed after 0 bytes".into()), Err("send at block 0: reset".into())),
+            Err("closed after 0 bytes (sender: send at block 0: reset)".into())
+        );
     }
 }
