@@ -347,9 +347,14 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         repr: &TcpRepr,
     ) -> Option<(SeqNumber, u16)> {
         let s = &self.sockets[index];
+        if s.state != State::SynReceived || s.accepted || !self.limits.syn_cookies {
+            return None;
+        }
         let ack = repr.ack_number?;
+        // A pool socket put in LISTEN by hand keeps its own handshake (a
+        // reset here would end its listening).
         let plain = matches!(repr.control, TcpControl::None | TcpControl::Fin);
-        if !self.limits.syn_cookies || s.accepted || s.state != State::SynReceived || !plain {
+        if !plain || s.listen_endpoint.is_some() {
             return None;
         }
         if ack > s.snd_una && ack <= s.snd_max {
