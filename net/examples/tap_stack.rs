@@ -497,7 +497,7 @@ impl Service for TcpEcho {
         let stats = sockets.get::<TcpListener>(self.handle).stats();
         format!(
             "tcp_echo/{}: accepted={} completed={} reset={} open={} echoed_bytes={} retransmits={} \
-syns_queued={} cookies_sent={} cookies_accepted={} cookies_rejected={} dropped={} evicted={}",
+syns_queued={} cookies_sent={} cookies_accepted={} cookies_rejected={} cookies_unverified={} dropped={} evicted={}",
             self.port,
             self.accepted,
             self.completed,
@@ -509,6 +509,7 @@ syns_queued={} cookies_sent={} cookies_accepted={} cookies_rejected={} dropped={
             stats.cookies_sent,
             stats.cookies_accepted,
             stats.cookies_rejected,
+            stats.cookies_unverified,
             stats.dropped,
             stats.evicted
         )

@@ -87,6 +87,8 @@ impl StatsSource for StatsView<'_, '_> {
                 Metric::counter("cookies_accepted", s.cookies_accepted.into()),
                 Metric::counter("cookies_rejected", s.cookies_rejected.into())
                     .with_help("ACKs with no connection and no valid cookie (answered with RST)"),
+                Metric::counter("cookies_unverified", s.cookies_unverified.into())
+                    .with_help("ACKs past a cookie client's ISN + 1 while cookies are current (dropped, not reset)"),
                 Metric::counter("dropped", s.dropped.into()).with_help("SYNs or cookie ACKs dropped: a queue was full"),
                 Metric::counter("evicted", s.evicted.into())
                     .with_help("Half-open connections dropped to make room for clients with a valid cookie"),

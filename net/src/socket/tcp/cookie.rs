@@ -83,15 +83,26 @@ pub fn check(
     ack: SeqNumber,
     now: Instant,
 ) -> Option<u16> {
+    if !is_current(ack, now) {
+        return None;
+    }
     let cookie = (ack - 1).0;
     let time_bits = cookie >> 27;
     let index = ((cookie >> 24) & 7) as u8;
-    let age = period(now).wrapping_sub(time_bits) & 0x1f;
-    if age > MAX_AGE {
-        return None;
-    }
     (hash(secret, local, remote, seq - 1, time_bits, index) == cookie & 0x00ff_ffff)
         .then_some(MSS_TABLE[usize::from(index)])
+}
+
+/// Whether `ack - 1`, read as a cookie, was made within its lifetime (what
+/// can be told of an ACK without the client's ISN).
+pub fn is_current(ack: SeqNumber, now: Instant) -> bool {
+    let time_bits = (ack - 1).0 >> 27;
+    period(now).wrapping_sub(time_bits) & 0x1f <= MAX_AGE
+}
+
+/// Whether a cookie made at `made` is still within its lifetime at `now`.
+pub fn within_lifetime(made: Instant, now: Instant) -> bool {
+    period(now).wrapping_sub(period(made)) <= MAX_AGE
 }
 
 /// Options folded into the low bits of the SYN-ACK's TSval.

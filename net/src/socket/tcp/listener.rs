@@ -49,6 +49,9 @@ pub struct ListenerStats {
     pub dropped: u32,
     /// Half-open connections dropped to make room for cookie clients.
     pub evicted: u32,
+    /// ACKs that may answer a recent cookie but could not be checked (not
+    /// at the client's ISN + 1): dropped rather than reset.
+    pub cookies_unverified: u32,
 }
 
 /// Valid cookie ACKs the listener remembers after dropping them for a
@@ -85,6 +88,8 @@ pub struct TcpListener<'a, 'b> {
     parked: [Option<ParkedCookie>; PARKED_COOKIES],
     /// The slot the next parked cookie takes (round-robin).
     parked_next: usize,
+    /// When the last cookie SYN-ACK went out.
+    last_cookie_at: Option<Instant>,
 }
 
 impl<'a, 'b> TcpListener<'a, 'b> {
@@ -113,6 +118,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             stats: ListenerStats::default(),
             parked: [None; PARKED_COOKIES],
             parked_next: 0,
+            last_cookie_at: None,
         }
     }
 
@@ -270,6 +276,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             return None;
         }
         self.stats.cookies_sent += 1;
+        self.last_cookie_at = Some(now);
         Some(self.cookie_syn_ack(now, local, remote, repr))
     }
 
@@ -329,10 +336,26 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             None
         };
         let Some((irs, mss)) = cookie else {
+            if self.may_answer_recent_cookie(now, ack) {
+                // A cookie client whose segments at ISN + 1 (its ACK and
+                // first data) were lost or overtaken: an RST would end a
+                // connection it believes open; its retransmission from
+                // ISN + 1 will prove the cookie.
+                self.stats.cookies_unverified += 1;
+                return None;
+            }
             self.stats.cookies_rejected += 1;
             return rst_reply(local, remote, repr);
         };
         self.open_from_cookie(now, local, remote, repr, payload, irs, mss)
+    }
+
+    /// Whether an ACK that failed the cookie check may still answer one:
+    /// cookies went out within a cookie's lifetime, and its number reads
+    /// as a cookie that is still current.
+    fn may_answer_recent_cookie(&self, now: Instant, ack: SeqNumber) -> bool {
+        let recent = self.last_cookie_at.is_some_and(|at| cookie::within_lifetime(at, now));
+        recent && cookie::is_current(ack, now)
     }
 
     /// The client's ISN and MSS when a segment for socket `index`, a

@@ -479,15 +479,19 @@ fn parked_cookie_needs_the_same_ack_and_a_later_sequence_number() {
     feed(&mut l, ms(1), 5000, &TcpRepr { ack_number: Some(other.seq_number + 1), ..SEND }, &[]);
     assert_eq!(feed(&mut l, ms(2), 5001, &TcpRepr { ack_number: Some(syn_ack.seq_number + 1), ..SEND }, &[]), None);
     l.accept().unwrap();
-    // A different acknowledgment number is no cookie: RST.
+    // A different acknowledgment number is no cookie: no connection (and,
+    // as it reads as a current cookie, it is dropped rather than reset).
     let wrong_ack = TcpRepr { seq_number: REMOTE_SEQ + 4, ack_number: Some(syn_ack.seq_number + 2), ..SEND };
-    assert_eq!(feed(&mut l, ms(3), 5001, &wrong_ack, &[]).map(|r| r.control), Some(TcpControl::Rst));
+    assert_eq!(feed(&mut l, ms(3), 5001, &wrong_ack, &[]), None);
     // Another client with the same ACK is no cookie either.
     let elsewhere = TcpRepr { seq_number: REMOTE_SEQ + 4, ack_number: Some(syn_ack.seq_number + 1), ..SEND };
-    assert_eq!(feed(&mut l, ms(3), 5002, &elsewhere, &[]).map(|r| r.control), Some(TcpControl::Rst));
-    assert_eq!(l.stats().cookies_rejected, 2);
+    assert_eq!(feed(&mut l, ms(3), 5002, &elsewhere, &[]), None);
+    assert_eq!(l.accept_queue_len(), 0);
+    assert_eq!(l.stats().cookies_accepted, 1);
+    assert_eq!((l.stats().cookies_unverified, l.stats().cookies_rejected), (2, 0));
     // After the cookie's lifetime (one to two 64 s periods) it is gone.
     assert_eq!(feed(&mut l, ms(200_000), 5001, &elsewhere, &[]).map(|r| r.control), Some(TcpControl::Rst));
+    assert_eq!(l.stats().cookies_rejected, 1);
     assert_eq!(l.accept_queue_len(), 0);
 }
 
@@ -564,4 +568,34 @@ fn later_segment_acknowledging_the_cookie_takes_over_the_half_open_socket() {
     let s = l.socket(i).unwrap();
     assert_eq!((s.state(), s.remote_endpoint()), (State::Established, Some(client(5001))));
     assert_eq!(app_recv(s), b"abcdef");
+}
+
+/// A cookie client whose ACK and first data segment (both at its ISN + 1,
+/// the only segments the cookie can be checked on) were lost: its later
+/// segments are dropped, not reset, and its retransmission from ISN + 1
+/// opens the connection. Without cookies sent lately, the same segment is
+/// reset as before.
+#[test]
+fn cookie_client_whose_first_segments_were_lost_is_not_reset() {
+    let limits = ListenerConfig { syn_backlog: 0, ..ListenerConfig::default() };
+    let mut l = listener(2, limits);
+    let syn_ack = feed(&mut l, ms(0), 5001, &syn_from(5001), &[]).expect("cookie SYN-ACK");
+    let cookie_ack = Some(syn_ack.seq_number + 1);
+    let second = TcpRepr { seq_number: REMOTE_SEQ + 4, ack_number: cookie_ack, ..SEND };
+    assert_eq!(feed(&mut l, ms(5), 5001, &second, b"def"), None);
+    assert_eq!((l.stats().cookies_unverified, l.stats().cookies_rejected), (1, 0));
+    assert_eq!(l.accept_queue_len(), 0);
+    assert!(drain(&mut l, ms(5)).is_empty());
+    feed(&mut l, ms(300), 5001, &TcpRepr { ack_number: cookie_ack, ..SEND }, b"abc");
+    let i = l.accept().unwrap();
+    assert_eq!(app_recv(l.socket(i).unwrap()), b"abc");
+    assert_eq!(l.stats().cookies_accepted, 1);
+
+    // A listener that sent no cookie resets the same segment.
+    let mut quiet = listener(2, limits);
+    let reply = feed(&mut quiet, ms(5), 5001, &second, b"def").expect("RST");
+    assert_eq!((reply.control, reply.seq_number), (TcpControl::Rst, syn_ack.seq_number + 1));
+    // And so does this one once its cookies are past their lifetime.
+    let reply = feed(&mut l, ms(200_000), 5002, &second, b"def").expect("RST");
+    assert_eq!(reply.control, TcpControl::Rst);
 }

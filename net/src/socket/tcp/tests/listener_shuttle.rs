@@ -51,10 +51,24 @@ fn parse(bytes: &[u8], src: IpAddress, dst: IpAddress) -> Option<(TcpRepr, &[u8]
     Some((repr, &bytes[packet.header_len()..]))
 }
 
-fn run(seed: u32, clients: usize, pool_size: usize, loss_per_mille: u32) -> ListenerStats {
+/// What the link does to frames: loss, and duplication with the copy
+/// delivered later than the original (as the impairing forwarder's copy
+/// lands behind a frame it held back), so other frames come in between.
+#[derive(Clone, Copy)]
+struct Faults {
+    loss_per_mille: u32,
+    dup_per_mille: u32,
+}
+
+const LOSSY: fn(u32) -> Faults = |loss_per_mille| Faults { loss_per_mille, dup_per_mille: 0 };
+
+/// Runs the clients to completion; returns the listener's counters and
+/// how many times a client's connection was reset (or gave up) and it
+/// connected again.
+fn run(seed: u32, clients: usize, pool_size: usize, syn_backlog: usize, faults: Faults) -> (ListenerStats, usize) {
     let config = TcpConfig { isn_secret: [9; 16], msl: Duration::from_millis(500), ..TcpConfig::default() };
     let pool: Vec<TcpSocket<'static>> = (0..pool_size).map(|_| socket_with(config, 8192, 8192)).collect();
-    let limits = ListenerConfig { syn_backlog: 2, accept_backlog: 4, syn_cookies: true };
+    let limits = ListenerConfig { syn_backlog, accept_backlog: 4, syn_cookies: true };
     let mut server = TcpListener::new(7, pool.leak(), config, limits);
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9) | 1);
     let mut cs: Vec<Client> = (0..clients)
@@ -75,15 +89,20 @@ fn run(seed: u32, clients: usize, pool_size: usize, loss_per_mille: u32) -> List
         .collect();
     let mut link: VecDeque<Frame> = VecDeque::new();
     let push = |link: &mut VecDeque<Frame>, rng: &mut Rng, now: Instant, to_client: Option<usize>, bytes: Vec<u8>| {
-        if rng.next() % 1000 < loss_per_mille {
+        if rng.next() % 1000 < faults.loss_per_mille {
             return;
         }
         let at = now + Duration::from_millis(2 + u64::from(rng.next() % 3));
+        if rng.next() % 1000 < faults.dup_per_mille {
+            let later = at + Duration::from_millis(1 + u64::from(rng.next() % 3));
+            link.push_back(Frame { at: later, to_client, bytes: bytes.clone() });
+        }
         link.push_back(Frame { at, to_client, bytes });
     };
     let mut accepted: Vec<usize> = Vec::new();
     let mut now = Instant::ZERO;
     let mut done = false;
+    let mut reconnects = 0;
     for _ in 0..2_000_000 {
         // Deliver due frames.
         while let Some(pos) = link.iter().position(|f| f.at <= now) {
@@ -160,6 +179,7 @@ fn run(seed: u32, clients: usize, pool_size: usize, loss_per_mille: u32) -> List
                 c.sent = 0;
                 c.echoed.clear();
                 c.socket.connect(c.ep, SERVER, now).unwrap();
+                reconnects += 1;
             }
         }
 
@@ -215,12 +235,12 @@ fn run(seed: u32, clients: usize, pool_size: usize, loss_per_mille: u32) -> List
     for (i, c) in cs.iter().enumerate() {
         assert!(c.echoed == c.data, "seed {seed}: client {i} echo mismatch");
     }
-    server.stats()
+    (server.stats(), reconnects)
 }
 
 #[test]
 fn echo_server_many_clients_clean() {
-    let stats = run(1, 12, 4, 0);
+    let (stats, _) = run(1, 12, 4, 2, LOSSY(0));
     // More clients than sockets: some came in through cookies.
     assert!(stats.cookies_accepted > 0, "{stats:?}");
 }
@@ -228,7 +248,7 @@ fn echo_server_many_clients_clean() {
 #[test]
 fn echo_server_many_clients_lossy() {
     for seed in 1..=6 {
-        let stats = run(seed, 10, 4, 20);
+        let (stats, _) = run(seed, 10, 4, 2, LOSSY(20));
         assert!(stats.syns_queued > 0, "{stats:?}");
     }
 }
@@ -239,6 +259,21 @@ fn echo_server_many_clients_lossy() {
 #[ignore]
 fn listener_stress() {
     for seed in 1..=300 {
-        run(seed, 16, 4, 100);
+        run(seed, 16, 4, 2, LOSSY(100));
     }
+}
+
+/// Enough sockets for every client (nothing is evicted) but a SYN queue of
+/// two, over a link that duplicates: a SYN answered with a cookie may have
+/// its copy queued after another handshake completed, and the client,
+/// holding the cookie SYN-ACK, must still get its connection, never a reset.
+#[test]
+fn duplicated_syns_never_reset_a_client() {
+    let mut cookies = 0;
+    for seed in 1..=8 {
+        let (stats, reconnects) = run(seed, 12, 12, 2, Faults { loss_per_mille: 0, dup_per_mille: 100 });
+        assert_eq!(reconnects, 0, "seed {seed}: {stats:?}");
+        cookies += stats.cookies_accepted;
+    }
+    assert!(cookies > 0);
 }
