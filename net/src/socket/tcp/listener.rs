@@ -9,7 +9,12 @@
 //! with a SYN cookie ([`cookie`](super::cookie)) and no state is kept: a
 //! SYN flood then costs nothing, and a real client's ACK still opens a
 //! connection: if no socket is free, it takes the place of a half-open
-//! connection that has not proven its address.
+//! connection that has not proven its address. A client may hold both a
+//! cookie SYN-ACK and, from a duplicate of its SYN queued once the SYN
+//! queue had room, a half-open socket's: an ACK of the cookie replaces that
+//! socket. While cookies are current, an ACK that reads as one but cannot
+//! be checked (its sequence number is past the client's ISN + 1) is dropped
+//! rather than reset: the client's retransmission will prove it.
 //!
 //! The interface drives a listener exactly like a [`TcpSocket`]:
 //! `accepts`, `process`, `dispatch`, `poll_at`.
