@@ -343,9 +343,10 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         let Some((irs, mss)) = cookie else {
             if self.may_answer_recent_cookie(now, ack) {
                 // A cookie client whose segments at ISN + 1 (its ACK and
-                // first data) were lost or overtaken: an RST would end a
-                // connection it believes open; its retransmission from
-                // ISN + 1 will prove the cookie.
+                // first data, sent back to back, so one burst of loss takes
+                // both) were lost or overtaken: an RST would end a
+                // connection it believes open, before a byte is echoed; its
+                // retransmission from ISN + 1 will prove the cookie.
                 self.stats.cookies_unverified += 1;
                 return None;
             }
