@@ -29,7 +29,7 @@ const FAR: Ipv6Address = Ipv6Address::new(0x2001, 0xdb8, 0xff, 0, 0, 0, 0, 5);
 
 /// Deterministic: no DAD delay to wait for, no router solicitations.
 fn quiet_config() -> Ipv6Config {
-    Ipv6Config { dad_transmits: 0, router_solicitations: false, ..Ipv6Config::new() }
+    Ipv6Config { dad_transmits: 0, router_solicitations: false, mld: false, ..Ipv6Config::new() }
 }
 
 /// An IPv6-only interface (no IPv4 address, so no gratuitous ARP).
@@ -304,7 +304,7 @@ fn router_advert(prefix_valid: u32, prefix_preferred: u32) -> Vec<u8> {
 
 #[test]
 fn router_advertisement_gives_a_slaac_address_after_dad() {
-    let mut a = v6_interface(MAC_A, Ipv6Config { seed: 7, ..Ipv6Config::new() });
+    let mut a = v6_interface(MAC_A, Ipv6Config { seed: 7, mld: false, ..Ipv6Config::new() });
     let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
     assert!(!a.has_ipv6_address(LL_A), "tentative");
     let sent = run_until(&mut a, &mut dev, &mut sockets, secs(0), secs(3));
@@ -355,7 +355,7 @@ fn router_advertisement_gives_a_slaac_address_after_dad() {
 
 #[test]
 fn dad_conflict_leaves_the_address_unused_and_says_so() {
-    let mut a = v6_interface(MAC_A, Ipv6Config { router_solicitations: false, ..Ipv6Config::new() });
+    let mut a = v6_interface(MAC_A, Ipv6Config { router_solicitations: false, mld: false, ..Ipv6Config::new() });
     let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
     let sent = run_until(&mut a, &mut dev, &mut sockets, secs(0), millis(999));
     assert_eq!(sent.len(), 1, "the DAD probe");
@@ -376,19 +376,23 @@ fn dad_conflict_leaves_the_address_unused_and_says_so() {
     assert!(!a.has_ipv6_address(LL_A));
     assert_eq!(a.ipv6_address(), None);
     assert_eq!(a.take_ipv6_event(), Some(Ipv6Event::AddressDuplicate(LL_A)));
+    // It was formed from the MAC: IPv6 stops (RFC 4862 5.4.5).
+    assert_eq!(a.take_ipv6_event(), Some(Ipv6Event::Disabled(LL_A)));
     assert_eq!(a.stats().ndp.dad_conflicts, 1);
-    // Nothing is answered on it.
+    // Nothing is answered on it, nor is anything else received.
     let request = icmpv6::Repr::EchoRequest { ident: 1, seq_no: 1, data: b"x" };
     dev.rx.push_back(icmpv6_frame(MAC_A, MAC_P, LL_P, LL_A, 64, &request));
     dev.rx.push_back(ns_from_peer(LL_A));
     a.poll(secs(11), &mut dev, &mut sockets);
     assert!(dev.take_tx().is_empty());
-    assert_eq!(a.stats().ipv6.not_for_us, 1);
+    // The ping (to our MAC) is dropped as IPv6 is off; the solicitation's
+    // group was left, so the Ethernet layer already drops it.
+    assert_eq!(a.stats().ipv6.disabled, 1);
 }
 
 #[test]
 fn simultaneous_dad_probe_from_another_node_is_a_conflict() {
-    let mut a = v6_interface(MAC_A, Ipv6Config { router_solicitations: false, ..Ipv6Config::new() });
+    let mut a = v6_interface(MAC_A, Ipv6Config { router_solicitations: false, mld: false, ..Ipv6Config::new() });
     let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
     a.poll(secs(0), &mut dev, &mut sockets);
     let ns = icmpv6::Repr::Ndp(ndp::Repr::NeighborSolicit { target_addr: LL_A, src_lladdr: None });
@@ -594,7 +598,7 @@ const ULA_B: Ipv6Address = Ipv6Address::new(0xfd00, 0, 0, 0, 0, 0, 0, 2);
 /// A and B with static ULAs (after DAD) and IPv4 addresses.
 fn two_interfaces(
 ) -> (Interface<'static>, TestDevice, SocketSet<'static>, Interface<'static>, TestDevice, SocketSet<'static>) {
-    let config = Ipv6Config { router_solicitations: false, ..Ipv6Config::new() };
+    let config = Ipv6Config { router_solicitations: false, mld: false, ..Ipv6Config::new() };
     let (mut a, mut b) = (interface(MAC_A, "10.0.0.1/24"), interface(MAC_B, "10.0.0.2/24"));
     a.enable_ipv6(config, leak([NdpSlot::EMPTY; 8]), secs(0));
     b.enable_ipv6(Ipv6Config { seed: 99, ..config }, leak([NdpSlot::EMPTY; 8]), secs(0));
@@ -805,7 +809,7 @@ fn a_socket_bound_to_the_unspecified_address_serves_both_families() {
 
 #[test]
 fn our_own_dad_probe_echoed_back_by_the_link_is_no_conflict() {
-    let mut a = v6_interface(MAC_A, Ipv6Config { router_solicitations: false, ..Ipv6Config::new() });
+    let mut a = v6_interface(MAC_A, Ipv6Config { router_solicitations: false, mld: false, ..Ipv6Config::new() });
     let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
     let sent = run_until(&mut a, &mut dev, &mut sockets, secs(0), millis(999));
     assert_eq!(sent.len(), 1, "the DAD probe");

@@ -136,6 +136,7 @@ mod ingress;
 mod interface;
 mod ipv6;
 pub mod ndp_cache;
+pub mod mld;
 pub mod neighbour;
 mod rate_limit;
 pub mod reassembly;
