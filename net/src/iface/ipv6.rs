@@ -14,8 +14,8 @@ use crate::socket::udp::UdpMetadata;
 use crate::time::{Duration, Instant};
 use crate::wire::icmpv6::{self, DstUnreachable, ParamProblem, TimeExceeded};
 use crate::wire::ipv6ext::{self, ChainError};
-use crate::wire::{mld, ndp};
 use crate::wire::{ethernet, ipv6, ipv6fragment, udp};
+use crate::wire::{mld, ndp};
 use crate::wire::{EthernetAddress, IpAddress, IpEndpoint, IpProtocol, Ipv6Address};
 
 use super::egress::{Link, OutPacket, TxTokens};

@@ -183,11 +183,7 @@ impl Listener {
                     Change::Join { left, .. } | Change::Leave { left, .. } => left + 1,
                     Change::None => 1,
                 };
-                g.change = if g.joined {
-                    Change::Join { left, at: now }
-                } else {
-                    Change::Leave { left, at: now }
-                };
+                g.change = if g.joined { Change::Join { left, at: now } } else { Change::Leave { left, at: now } };
             }
             Some(None) | None if leaving => {
                 if let Some(slot) = self.groups.iter_mut().find(|g| g.is_none()) {
