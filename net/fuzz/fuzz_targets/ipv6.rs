@@ -73,10 +73,8 @@ fuzz_target!(|data: &[u8]| {
         Ok(chain) => {
             assert!(chain.upper_offset <= payload.len());
             assert!(chain.headers <= MAX_HEADERS);
-            assert!(
-                !matches!(chain.upper, IpProtocol::HopByHop | IpProtocol::Ipv6Opts | IpProtocol::Ipv6Route)
-                    || chain.fragment.is_some()
-            );
+            assert!(!matches!(chain.upper, IpProtocol::HopByHop | IpProtocol::Ipv6Opts | IpProtocol::Ipv6Route)
+                || chain.fragment.is_some());
             assert!(chain.next_header_pointer < HEADER_LEN + payload.len().max(1));
             if let Some(frag) = chain.fragment {
                 assert_eq!(chain.upper, frag.next_header);
