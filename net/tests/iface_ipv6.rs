@@ -784,6 +784,94 @@ fn only_neighbour_discovery_may_come_from_the_unspecified_address() {
     assert_eq!(a.stats().ipv6.bad_source, 2);
 }
 
+/// Found by the `iface_ipv6` fuzz target: a reply waiting for neighbour
+/// discovery outlived its source address (a SLAAC address whose valid
+/// lifetime ended meanwhile) and went out from it once the neighbour
+/// answered.
+#[test]
+fn a_reply_whose_source_expired_while_waiting_is_dropped() {
+    let mut a = v6_interface(MAC_A, quiet_config());
+    let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
+    dev.rx.push_back(router_advert(30, 30));
+    a.poll(secs(0), &mut dev, &mut sockets);
+    assert!(a.has_ipv6_address(GLOBAL_A));
+    dev.take_tx();
+    // A ping to the SLAAC address from a neighbour whose MAC is unknown.
+    let mac_q = EthernetAddress([0x02, 0, 0, 0, 0, 0x55]);
+    let ll_q = Ipv6Address::link_local_from_mac(&mac_q);
+    let request = icmpv6::Repr::EchoRequest { ident: 7, seq_no: 1, data: b"late" };
+    dev.rx.push_back(icmpv6_frame(MAC_A, mac_q, ll_q, GLOBAL_A, 64, &request));
+    a.poll(secs(1), &mut dev, &mut sockets);
+    assert_eq!(a.pending_packets(), 1, "the reply waits for neighbour discovery");
+    dev.take_tx();
+    // The next poll comes after the address expired; then the neighbour answers.
+    a.poll(secs(31), &mut dev, &mut sockets);
+    assert!(!a.has_ipv6_address(GLOBAL_A), "expired");
+    let na = icmpv6::Repr::Ndp(ndp::Repr::NeighborAdvert {
+        router: false,
+        solicited: true,
+        override_: true,
+        target_addr: ll_q,
+        target_lladdr: Some(mac_q),
+    });
+    dev.rx.push_back(icmpv6_frame(MAC_A, mac_q, ll_q, LL_A, 255, &na));
+    a.poll(secs(31), &mut dev, &mut sockets);
+    for frame in dev.take_tx() {
+        let (_, ip, _) = parse6(&frame);
+        assert_ne!(ip.src_addr, GLOBAL_A, "sent from the expired address");
+    }
+    assert_eq!(a.pending_packets(), 0);
+    assert_eq!(a.stats().ipv6.tx_source_gone, 1);
+}
+
+/// The same for TCP: a connection from a SLAAC address keeps retrying
+/// (the peer answers neighbour discovery, never the SYN) after the address
+/// expired; no retransmission may leave from it.
+#[test]
+fn tcp_retransmissions_stop_leaving_from_an_expired_address() {
+    let mut a = v6_interface(MAC_A, quiet_config());
+    let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
+    dev.rx.push_back(router_advert(30, 30));
+    a.poll(secs(0), &mut dev, &mut sockets);
+    dev.take_tx();
+    let socket = sockets.add(tcp_socket(&a));
+    sockets
+        .get_mut::<TcpSocket>(socket)
+        .connect(IpEndpoint::new(GLOBAL_A.into(), 40000), IpEndpoint::new(LL_P.into(), 80), secs(1))
+        .unwrap();
+    let na = icmpv6::Repr::Ndp(ndp::Repr::NeighborAdvert {
+        router: true,
+        solicited: true,
+        override_: true,
+        target_addr: LL_P,
+        target_lladdr: Some(MAC_P),
+    });
+    let (mut before, mut after, mut now) = (0, 0, secs(1));
+    for _ in 0..200 {
+        a.poll(now, &mut dev, &mut sockets);
+        for frame in dev.take_tx() {
+            let (_, ip, payload) = parse6(&frame);
+            if ip.next_header == IpProtocol::Icmpv6 && payload[0] == 135 {
+                dev.rx.push_back(icmpv6_frame(MAC_A, MAC_P, LL_P, LL_A, 255, &na));
+            }
+            if ip.src_addr == GLOBAL_A {
+                if now < secs(30) {
+                    before += 1;
+                } else {
+                    after += 1;
+                }
+            }
+        }
+        match a.poll_at(now, &sockets) {
+            Some(t) if t <= secs(100) => now = t.max(now),
+            _ => break,
+        }
+    }
+    assert!(before >= 4, "SYNs from the address while it is valid ({before})");
+    assert_eq!(after, 0, "nothing from the expired address");
+    assert!(a.stats().ipv6.tx_source_gone >= 1);
+}
+
 #[test]
 fn a_socket_bound_to_the_unspecified_address_serves_both_families() {
     let (mut a, mut dev_a, mut sa, mut b, mut dev_b, mut sb) = two_interfaces();

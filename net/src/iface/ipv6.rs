@@ -1068,6 +1068,13 @@ impl<'a> Inner<'a> {
         dst_mac: EthernetAddress,
         packet: &OutPacket<'_, Ipv6Address>,
     ) -> Result<(), SendError> {
+        // Every IPv6 frame passes here: one that waited (for neighbour
+        // discovery, for a retransmission) may carry a source that has
+        // since expired or lost DAD, and such an address is no source.
+        if !packet.src.is_unspecified() && !self.ipv6.as_ref().is_some_and(|v6| v6.autoconf.is_assigned(packet.src)) {
+            self.stats.ipv6.tx_source_gone += 1;
+            return Err(SendError::Dropped);
+        }
         let link = self.link();
         let payload_len = packet.payload_len();
         if payload_len > ipv6::MAX_PAYLOAD_LEN {

@@ -246,6 +246,10 @@ counters!(
         tx_no_route,
         /// No usable (assigned) source address.
         tx_no_source,
+        /// The source address stopped being ours (expired, or lost to DAD)
+        /// before the datagram went out: a reply that waited for neighbour
+        /// discovery, a TCP retransmission (dropped; RFC 4862 5.5.4).
+        tx_source_gone,
         /// Path MTU lowered by a packet too big message.
         pmtu_updates,
     }
