@@ -150,8 +150,7 @@ impl Listener {
                 }
                 return Some(Report::V2(record, address));
             }
-            if let Some((at, version)) = g.answer.filter(|(at, _)| now >= *at) {
-                let _ = at;
+            if let Some((_, version)) = g.answer.filter(|(at, _)| now >= *at) {
                 g.answer = None;
                 return Some(match version {
                     Version::V1 => Report::V1(g.address),
