@@ -1043,6 +1043,21 @@ fn mld_answers_a_group_specific_mldv1_query_with_an_mldv1_report() {
     // MLDv1 report (RFC 2710 3): to the group itself.
     let message = [&[131, 0, 0, 0, 0, 0, 0, 0][..], &group.0].concat();
     assert_eq!(sent[0].1, mld_frame_from_a(LL_A, group, message));
+    // With an MLDv1 querier about, state changes are MLDv1 too (RFC 3810
+    // 8.2.1): a join is an MLDv1 report to the group, twice; a leave an
+    // MLDv1 done to all-routers, twice.
+    let other_address: Ipv6Address = "2001:db8:1::77".parse().unwrap();
+    let other_group = other_address.solicited_node();
+    a.add_ipv6_address(secs(11), net::wire::Ipv6Cidr::new(other_address, 64).unwrap()).unwrap();
+    let sent = run_until(&mut a, &mut dev, &mut sockets, secs(11), secs(15));
+    let join = mld_frame_from_a(LL_A, other_group, [&[131, 0, 0, 0, 0, 0, 0, 0][..], &other_group.0].concat());
+    assert_eq!(sent.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(), [join.clone(), join]);
+    assert!(a.remove_ipv6_address(other_address));
+    let sent = run_until(&mut a, &mut dev, &mut sockets, secs(16), secs(20));
+    let routers = Ipv6Address::LINK_LOCAL_ALL_ROUTERS;
+    let done = mld_frame_from_a(LL_A, routers, [&[132, 0, 0, 0, 0, 0, 0, 0][..], &other_group.0].concat());
+    assert_eq!(sent.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(), [done.clone(), done]);
+    assert_eq!(a.stats().mld.leaves_sent, 2);
     // Another group's query is not for us.
     let other = Ipv6Address::new(0xff02, 0, 0, 0, 0, 1, 0xff00, 0x77);
     dev.rx.push_back(query_frame(true, other, 500, LL_P, 1, true));

@@ -199,7 +199,8 @@ fn check_sent_ipv6(bytes: &[u8], addresses6: &[Ipv6Address]) -> Sent {
 /// hop limit 1 behind a router alert, from a link-local address (or ::
 /// while it is tentative); an MLDv2 report to ff02::16 whose records all
 /// fit, join/leave/current-state records of solicited-node groups without
-/// sources; or an MLDv1 report to the solicited-node group it names.
+/// sources; or an MLDv1 report to the solicited-node group it names, or
+/// an MLDv1 done to all-routers.
 fn check_sent_mld(ip: &ipv6::Repr, router_alert: bool, message: &[u8]) {
     use net::wire::mld;
     assert_eq!(ip.hop_limit, mld::HOP_LIMIT, "MLD hop limit");
@@ -227,6 +228,12 @@ fn check_sent_mld(ip: &ipv6::Repr, router_alert: bool, message: &[u8]) {
             assert_eq!(message.len(), mld::QUERY_V1_LEN);
             let group = mld::parse_report_v1(message, src, dst, true).expect("sent MLDv1 report parses");
             assert!(group.is_solicited_node_multicast() && group == ip.dst_addr, "MLDv1 report {group}");
+        }
+        icmpv6::Message::MldDone => {
+            assert_eq!(message.len(), mld::QUERY_V1_LEN);
+            assert_eq!(ip.dst_addr, Ipv6Address::LINK_LOCAL_ALL_ROUTERS);
+            let group = mld::parse_done_v1(message, src, dst, true).expect("sent MLDv1 done parses");
+            assert!(group.is_solicited_node_multicast(), "MLDv1 done {group}");
         }
         other => panic!("sent ICMPv6 {other:?}"),
     }

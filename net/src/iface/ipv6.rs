@@ -1184,6 +1184,7 @@ impl<'a> Inner<'a> {
         let (dst, len) = match report {
             Report::V2(..) => (mld::ALL_MLDV2_ROUTERS, mld::report_len(1)),
             Report::V1(group) => (group, mld::QUERY_V1_LEN),
+            Report::DoneV1(_) => (Ipv6Address::LINK_LOCAL_ALL_ROUTERS, mld::QUERY_V1_LEN),
         };
         let mut packet = OutPacket::raw(src, dst, IpProtocol::HopByHop, mld::HOP_LIMIT, false, &[]);
         packet.header_len = HOP_BY_HOP.len() + len;
@@ -1192,6 +1193,7 @@ impl<'a> Inner<'a> {
         match report {
             Report::V2(record, group) => mld::emit_report(message, &src, &dst, &[(record, group)]),
             Report::V1(group) => mld::emit_report_v1(message, &src, &dst, group),
+            Report::DoneV1(group) => mld::emit_done_v1(message, &src, &dst, group),
         }
         self.emit_ipv6(now, tokens, dst.multicast_mac(), &packet)
     }
@@ -1211,15 +1213,15 @@ impl<'a> Inner<'a> {
         }
         loop {
             let Some(v6) = self.ipv6.as_mut() else { return Ok(()) };
-            let Some(report) = v6.mld.next_due(now, |max| v6.autoconf.random_delay(max)) else { break };
-            if let Err(e) = self.send_mld_report(now, tokens, report) {
+            let Some(due) = v6.mld.next_due(now, |max| v6.autoconf.random_delay(max)) else { break };
+            if let Err(e) = self.send_mld_report(now, tokens, due.report) {
                 if let Some(v6) = self.ipv6.as_mut() {
-                    v6.mld.unsend(report, now);
+                    v6.mld.unsend(due, now);
                 }
                 return Err(e);
             }
             self.stats.mld.reports_sent += 1;
-            if matches!(report, Report::V2(mld::RecordType::ChangeToInclude, _)) {
+            if matches!(due.report, Report::V2(mld::RecordType::ChangeToInclude, _) | Report::DoneV1(_)) {
                 self.stats.mld.leaves_sent += 1;
             }
         }

@@ -4,7 +4,9 @@
 //! report [`ROBUSTNESS`] times, the repeats at random within
 //! [`UNSOLICITED_REPORT_INTERVAL`]; a query schedules a current-state
 //! report per group at random within its maximum response delay, in the
-//! query's version.
+//! query's version. After an MLDv1 query the listener speaks MLDv1 only
+//! (RFC 3810 8.2.1) until [`OLDER_VERSION_QUERIER_TIMEOUT`] passes
+//! without another: joins become MLDv1 reports, leaves MLDv1 dones.
 //!
 //! The group set is not stored separately from the address list: each
 //! poll [`Listener::sync`]s a fixed table to it, keeping a slot for a
@@ -21,6 +23,9 @@ use super::slaac::MAX_IPV6_ADDRESSES;
 pub const ROBUSTNESS: u8 = 2;
 /// RFC 3810 9.11.
 pub const UNSOLICITED_REPORT_INTERVAL: Duration = Duration::from_secs(1);
+/// RFC 3810 9.12, Older Version Querier Present Timeout: robustness times
+/// the query interval (125 s) plus the query response interval (10 s).
+pub const OLDER_VERSION_QUERIER_TIMEOUT: Duration = Duration::from_secs(2 * 125 + 10);
 /// Groups tracked: one per address, and as many again leaving.
 pub const MAX_GROUPS: usize = 2 * MAX_IPV6_ADDRESSES;
 
@@ -49,17 +54,29 @@ pub enum Report {
     V2(RecordType, Ipv6Address),
     /// An MLDv1 report, to an MLDv1 querier.
     V1(Ipv6Address),
+    /// An MLDv1 done (leaving), to an MLDv1 querier.
+    DoneV1(Ipv6Address),
+}
+
+/// What [`Listener::next_due`] gives: the report, and whether it reports a
+/// state change (a join or leave) rather than answering a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Due {
+    pub report: Report,
+    pub change: bool,
 }
 
 /// The listener state of one interface.
 #[derive(Debug)]
 pub struct Listener {
     groups: [Option<Group>; MAX_GROUPS],
+    /// Until when an MLDv1 querier is taken to be present.
+    v1_querier_until: Option<Instant>,
 }
 
 impl Listener {
     pub const fn new() -> Listener {
-        Listener { groups: [None; MAX_GROUPS] }
+        Listener { groups: [None; MAX_GROUPS], v1_querier_until: None }
     }
 
     /// Whether the table matches `wanted` (so no sync is needed).
@@ -110,6 +127,9 @@ impl Listener {
     /// already scheduled stands, RFC 3810 6.2). Returns how many groups
     /// it concerned.
     pub fn query(&mut self, query: &Query, now: Instant, mut delay: impl FnMut(Duration) -> Duration) -> usize {
+        if query.version == Version::V1 {
+            self.v1_querier_until = Some(now + OLDER_VERSION_QUERIER_TIMEOUT);
+        }
         let max = Duration::from_millis(u64::from(query.max_response_ms));
         let mut asked = 0;
         for g in self.groups.iter_mut().flatten() {
@@ -128,7 +148,8 @@ impl Listener {
 
     /// The next report due at `now`, marked as sent (a repeat of a state
     /// change is rescheduled with `delay`). Call until `None`.
-    pub fn next_due(&mut self, now: Instant, mut delay: impl FnMut(Duration) -> Duration) -> Option<Report> {
+    pub fn next_due(&mut self, now: Instant, mut delay: impl FnMut(Duration) -> Duration) -> Option<Due> {
+        let v1 = self.v1_querier_until.is_some_and(|t| now < t);
         for slot in self.groups.iter_mut() {
             let Some(g) = slot else { continue };
             let (record, left, at) = match g.change {
@@ -148,14 +169,20 @@ impl Listener {
                 if !g.joined && g.change == Change::None {
                     *slot = None;
                 }
-                return Some(Report::V2(record, address));
+                let report = match (v1, record) {
+                    (false, _) => Report::V2(record, address),
+                    (true, RecordType::ChangeToInclude) => Report::DoneV1(address),
+                    (true, _) => Report::V1(address),
+                };
+                return Some(Due { report, change: true });
             }
             if let Some((_, version)) = g.answer.filter(|(at, _)| now >= *at) {
                 g.answer = None;
-                return Some(match version {
-                    Version::V1 => Report::V1(g.address),
-                    Version::V2 => Report::V2(RecordType::ModeIsExclude, g.address),
-                });
+                let report = match (v1, version) {
+                    (true, _) | (false, Version::V1) => Report::V1(g.address),
+                    (false, Version::V2) => Report::V2(RecordType::ModeIsExclude, g.address),
+                };
+                return Some(Due { report, change: false });
             }
         }
         None
@@ -163,34 +190,33 @@ impl Listener {
 
     /// Puts back a report [`next_due`](Self::next_due) gave that could
     /// not be sent, so it goes out at the next poll.
-    pub fn unsend(&mut self, report: Report, now: Instant) {
-        let (group, answer) = match report {
-            Report::V2(RecordType::ChangeToExclude | RecordType::ChangeToInclude, g) => (g, None),
-            Report::V2(_, g) => (g, Some((now, Version::V2))),
-            Report::V1(g) => (g, Some((now, Version::V1))),
+    pub fn unsend(&mut self, due: Due, now: Instant) {
+        let (group, version) = match due.report {
+            Report::V2(_, g) => (g, Version::V2),
+            Report::V1(g) | Report::DoneV1(g) => (g, Version::V1),
         };
-        if let Some(answer) = answer {
-            if let Some(g) = self.groups.iter_mut().flatten().find(|g| g.address == group && g.joined) {
-                g.answer = Some(answer);
+        let slot = self.groups.iter_mut().find(|g| g.is_some_and(|g| g.address == group));
+        match (slot, due.change) {
+            (Some(Some(g)), false) => {
+                if g.joined {
+                    g.answer = Some((now, version));
+                }
             }
-            return;
-        }
-        let leaving = matches!(report, Report::V2(RecordType::ChangeToInclude, _));
-        match self.groups.iter_mut().find(|g| g.is_some_and(|g| g.address == group)) {
-            Some(Some(g)) => {
+            (Some(Some(g)), true) => {
                 let left = match g.change {
                     Change::Join { left, .. } | Change::Leave { left, .. } => left + 1,
                     Change::None => 1,
                 };
                 g.change = if g.joined { Change::Join { left, at: now } } else { Change::Leave { left, at: now } };
             }
-            Some(None) | None if leaving => {
+            // The last leave report freed the slot: take one back.
+            (Some(None) | None, true) => {
                 if let Some(slot) = self.groups.iter_mut().find(|g| g.is_none()) {
                     let change = Change::Leave { left: 1, at: now };
                     *slot = Some(Group { address: group, joined: false, change, answer: None });
                 }
             }
-            Some(None) | None => {}
+            (Some(None) | None, false) => {}
         }
     }
 
@@ -234,7 +260,7 @@ mod tests {
     }
 
     fn drain(l: &mut Listener, now: Instant) -> std::vec::Vec<Report> {
-        core::iter::from_fn(|| l.next_due(now, half)).collect()
+        core::iter::from_fn(|| l.next_due(now, half).map(|d| d.report)).collect()
     }
 
     #[test]
@@ -284,6 +310,16 @@ mod tests {
         let other = Query { group: Ipv6Address::new(0xff02, 0, 0, 0, 0, 1, 0xff00, 0xc), ..general };
         assert_eq!(l.query(&other, Instant::from_millis(3000), half), 0);
         assert_eq!(l.poll_at(), None);
+        // The MLDv1 querier is still taken to be present: an MLDv2 query
+        // is answered in MLDv1, a leave is an MLDv1 done...
+        assert_eq!(l.query(&general, Instant::from_millis(4000), half), 2);
+        assert_eq!(drain(&mut l, Instant::from_millis(4500)), [Report::V1(A), Report::V1(B)]);
+        l.sync(&[A], Instant::from_millis(5000));
+        assert_eq!(drain(&mut l, Instant::from_millis(5000)), [Report::DoneV1(B)]);
+        // ...until the older version querier present timeout passes.
+        let later = Instant::from_millis(2000) + OLDER_VERSION_QUERIER_TIMEOUT;
+        l.sync(&[A, B], later);
+        assert_eq!(drain(&mut l, later), [Report::V2(RecordType::ChangeToExclude, B)]);
     }
 
     #[test]
@@ -291,8 +327,9 @@ mod tests {
         let t0 = Instant::from_millis(0);
         let mut l = Listener::new();
         l.sync(&[A], t0);
-        let r = l.next_due(t0, half).unwrap();
-        l.unsend(r, t0);
+        let due = l.next_due(t0, half).unwrap();
+        assert!(due.change);
+        l.unsend(due, t0);
         assert_eq!(drain(&mut l, t0), [Report::V2(RecordType::ChangeToExclude, A)]);
         assert_eq!(l.poll_at(), Some(Instant::from_millis(500)));
     }

@@ -1,6 +1,6 @@
 //! Multicast listener discovery messages: queries in both formats (MLDv1,
 //! RFC 2710 3; MLDv2, RFC 3810 5.1) and MLDv2 reports (RFC 3810 5.2), plus
-//! the MLDv1 report a host sends to an MLDv1 querier.
+//! the MLDv1 report and done a host sends to an MLDv1 querier.
 //!
 //! ```text
 //! query:     | 130 | code | checksum | max resp code(2) | reserved(2) | group(16)
@@ -31,6 +31,7 @@ pub const ALL_MLDV2_ROUTERS: Ipv6Address = Ipv6Address::new(0xff02, 0, 0, 0, 0, 
 
 const TYPE_QUERY: u8 = 130;
 const TYPE_REPORT_V1: u8 = 131;
+const TYPE_DONE_V1: u8 = 132;
 const TYPE_REPORT_V2: u8 = 143;
 
 /// Which format a query came in; an MLDv1 querier only understands MLDv1
@@ -304,12 +305,29 @@ pub fn emit_report_v1(buf: &mut [u8], src: &Ipv6Address, dst: &Ipv6Address, grou
     fill_checksum(buf, src, dst);
 }
 
+/// Writes an MLDv1 done (leave) for `group` (24 bytes, RFC 2710 3), sent
+/// to all-routers.
+pub fn emit_done_v1(buf: &mut [u8], src: &Ipv6Address, dst: &Ipv6Address, group: Ipv6Address) {
+    emit_report_v1(buf, src, dst, group);
+    buf[0] = TYPE_DONE_V1;
+    fill_checksum(buf, src, dst);
+}
+
 /// The group an MLDv1 report names, checked (type, length, checksum).
 pub fn parse_report_v1(message: &[u8], src: &Ipv6Address, dst: &Ipv6Address, verify: bool) -> Result<Ipv6Address> {
+    parse_v1(TYPE_REPORT_V1, message, src, dst, verify)
+}
+
+/// The group an MLDv1 done names, checked (type, length, checksum).
+pub fn parse_done_v1(message: &[u8], src: &Ipv6Address, dst: &Ipv6Address, verify: bool) -> Result<Ipv6Address> {
+    parse_v1(TYPE_DONE_V1, message, src, dst, verify)
+}
+
+fn parse_v1(msg_type: u8, message: &[u8], src: &Ipv6Address, dst: &Ipv6Address, verify: bool) -> Result<Ipv6Address> {
     if message.len() < QUERY_V1_LEN {
         return Err(Error::Truncated);
     }
-    if message[0] != TYPE_REPORT_V1 {
+    if message[0] != msg_type {
         return Err(Error::Unsupported);
     }
     if verify && !checksum::is_valid(message_sum(src, dst, message)) {
@@ -420,6 +438,12 @@ mod tests {
         assert_eq!(parse_report_v1(&buf, &LL, &group, true), Ok(group));
         assert_eq!(parse_report_v1(&buf, &LL, &ALL_NODES, true), Err(Error::Checksum));
         assert_eq!(parse_report_v1(&buf[..23], &LL, &group, true), Err(Error::Truncated));
+        assert_eq!(parse_done_v1(&buf, &LL, &group, true), Err(Error::Unsupported));
+        let routers = Ipv6Address::LINK_LOCAL_ALL_ROUTERS;
+        emit_done_v1(&mut buf, &LL, &routers, group);
+        assert_eq!(buf[..2], [132, 0]);
+        assert_eq!(parse_done_v1(&buf, &LL, &routers, true), Ok(group));
+        assert_eq!(parse_done_v1(&buf, &LL, &group, true), Err(Error::Checksum));
     }
 
     #[test]
