@@ -1,8 +1,9 @@
 //! The IPv6 half of the interface: receive (extension headers, reassembly,
 //! ICMPv6, neighbour discovery, UDP and TCP to the sockets) and send
 //! (next-hop choice, neighbour resolution, path MTU, fragmentation), plus
-//! the timers of DAD, router solicitation and neighbour unreachability
-//! detection.
+//! the timers of MLD reports, DAD, router solicitation and neighbour
+//! unreachability detection. A duplicate link-local address formed from
+//! the MAC turns all of it off (RFC 4862 5.4.5).
 //!
 //! The state lives in [`Ipv6State`], present once the embedder called
 //! [`Interface::enable_ipv6`](super::Interface::enable_ipv6); until then
