@@ -1074,6 +1074,12 @@ fn mld_drops_queries_that_fail_its_checks() {
     bad_length.truncate(bad_length.len() - 1); // 27 bytes: neither format
     let len = bad_length.len() - 14 - 40;
     bad_length[18..20].copy_from_slice(&(len as u16).to_be_bytes());
+    // A general query sent to our solicited-node group instead of ff02::1.
+    let group = LL_A.solicited_node();
+    let message = with_checksum(LL_P, group, [&[130, 0, 0, 0, 3, 0xe8, 0, 0][..], &[0; 16], &[2, 125, 0, 0]].concat());
+    let payload = [&HBH_ROUTER_ALERT[..], &message].concat();
+    let general_to_group =
+        frame6(group.multicast_mac(), MAC_P, &ipv6_packet(LL_P, group, IpProtocol::HopByHop, 1, &payload));
     let mut bad_checksum = query_frame(true, any, 1000, LL_P, 1, true);
     let last = bad_checksum.len() - 1;
     bad_checksum[last] ^= 1;
@@ -1082,6 +1088,7 @@ fn mld_drops_queries_that_fail_its_checks() {
         query_frame(true, any, 1000, LL_P, 1, false),          // no router alert
         query_frame(true, any, 1000, global_querier, 1, true), // not link-local
         query_frame(false, LL_A.solicited_node(), 1000, LL_P, 2, true),
+        general_to_group,
         bad_length,
         bad_checksum,
     ] {
@@ -1089,7 +1096,7 @@ fn mld_drops_queries_that_fail_its_checks() {
     }
     let sent = run_until(&mut a, &mut dev, &mut sockets, secs(10), secs(20));
     assert!(sent.is_empty(), "{sent:?}");
-    assert_eq!(a.stats().mld.queries_malformed, 6);
+    assert_eq!(a.stats().mld.queries_malformed, 7);
     assert_eq!(a.stats().mld.queries_received, 0);
 }
 

@@ -580,12 +580,17 @@ fn process_icmpv6<T: TxTokens>(
     Delivery::Done
 }
 
-/// An MLD query (RFC 3810 5.1.14, 6.2): from a link-local source with
-/// hop limit 1 and a router alert, else dropped; answers are scheduled.
+/// An MLD query (RFC 3810 5.1.14, 5.1.15, 6.2): from a link-local source
+/// with hop limit 1 and a router alert, a general one to all-nodes, one
+/// about a group to that group; else dropped. Answers are scheduled.
 fn process_mld_query(inner: &mut Inner<'_>, now: Instant, datagram: &Datagram6, verify: bool) {
     let stats = &mut inner.stats.mld;
+    let well_sent = |q: &mld::Query| {
+        let dst_fits = datagram.dst == Ipv6Address::LINK_LOCAL_ALL_NODES || datagram.dst == q.group;
+        datagram.hop_limit == mld::HOP_LIMIT && datagram.src.is_link_local() && datagram.router_alert && dst_fits
+    };
     let query = match mld::Query::parse(datagram.payload, &datagram.src, &datagram.dst, verify) {
-        Ok(q) if datagram.hop_limit == mld::HOP_LIMIT && datagram.src.is_link_local() && datagram.router_alert => q,
+        Ok(q) if well_sent(&q) => q,
         Ok(_) | Err(_) => {
             stats.queries_malformed += 1;
             return;
