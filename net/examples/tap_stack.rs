@@ -997,6 +997,7 @@ fn run_on<L: Link>(opts: Options, mut link: L, mut signals: SignalFd) -> Result<
                 Ipv6Event::AddressExpired(a) => println!("ipv6 address {a} expired"),
                 Ipv6Event::RouterAdded(r) => println!("ipv6 router {r}"),
                 Ipv6Event::RouterRemoved(r) => println!("ipv6 router {r} gone"),
+                Ipv6Event::Disabled(a) => println!("ipv6 disabled: link-local {a} from the MAC is a duplicate"),
             }
         }
         let usable6 = || iface.ipv6_addresses().filter(|a| a.is_assigned()).map(|a| a.address);

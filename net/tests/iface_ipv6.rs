@@ -29,7 +29,7 @@ const FAR: Ipv6Address = Ipv6Address::new(0x2001, 0xdb8, 0xff, 0, 0, 0, 0, 5);
 
 /// Deterministic: no DAD delay to wait for, no router solicitations.
 fn quiet_config() -> Ipv6Config {
-    Ipv6Config { dad_transmits: 0, router_solicitations: false, ..Ipv6Config::new() }
+    Ipv6Config { dad_transmits: 0, router_solicitations: false, mld: false, ..Ipv6Config::new() }
 }
 
 /// An IPv6-only interface (no IPv4 address, so no gratuitous ARP).
@@ -304,7 +304,7 @@ fn router_advert(prefix_valid: u32, prefix_preferred: u32) -> Vec<u8> {
 
 #[test]
 fn router_advertisement_gives_a_slaac_address_after_dad() {
-    let mut a = v6_interface(MAC_A, Ipv6Config { seed: 7, ..Ipv6Config::new() });
+    let mut a = v6_interface(MAC_A, Ipv6Config { seed: 7, mld: false, ..Ipv6Config::new() });
     let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
     assert!(!a.has_ipv6_address(LL_A), "tentative");
     let sent = run_until(&mut a, &mut dev, &mut sockets, secs(0), secs(3));
@@ -355,7 +355,7 @@ fn router_advertisement_gives_a_slaac_address_after_dad() {
 
 #[test]
 fn dad_conflict_leaves_the_address_unused_and_says_so() {
-    let mut a = v6_interface(MAC_A, Ipv6Config { router_solicitations: false, ..Ipv6Config::new() });
+    let mut a = v6_interface(MAC_A, Ipv6Config { router_solicitations: false, mld: false, ..Ipv6Config::new() });
     let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
     let sent = run_until(&mut a, &mut dev, &mut sockets, secs(0), millis(999));
     assert_eq!(sent.len(), 1, "the DAD probe");
@@ -376,19 +376,23 @@ fn dad_conflict_leaves_the_address_unused_and_says_so() {
     assert!(!a.has_ipv6_address(LL_A));
     assert_eq!(a.ipv6_address(), None);
     assert_eq!(a.take_ipv6_event(), Some(Ipv6Event::AddressDuplicate(LL_A)));
+    // It was formed from the MAC: IPv6 stops (RFC 4862 5.4.5).
+    assert_eq!(a.take_ipv6_event(), Some(Ipv6Event::Disabled(LL_A)));
     assert_eq!(a.stats().ndp.dad_conflicts, 1);
-    // Nothing is answered on it.
+    // Nothing is answered on it, nor is anything else received.
     let request = icmpv6::Repr::EchoRequest { ident: 1, seq_no: 1, data: b"x" };
     dev.rx.push_back(icmpv6_frame(MAC_A, MAC_P, LL_P, LL_A, 64, &request));
     dev.rx.push_back(ns_from_peer(LL_A));
     a.poll(secs(11), &mut dev, &mut sockets);
     assert!(dev.take_tx().is_empty());
-    assert_eq!(a.stats().ipv6.not_for_us, 1);
+    // The ping (to our MAC) is dropped as IPv6 is off; the solicitation's
+    // group was left, so the Ethernet layer already drops it.
+    assert_eq!(a.stats().ipv6.disabled, 1);
 }
 
 #[test]
 fn simultaneous_dad_probe_from_another_node_is_a_conflict() {
-    let mut a = v6_interface(MAC_A, Ipv6Config { router_solicitations: false, ..Ipv6Config::new() });
+    let mut a = v6_interface(MAC_A, Ipv6Config { router_solicitations: false, mld: false, ..Ipv6Config::new() });
     let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
     a.poll(secs(0), &mut dev, &mut sockets);
     let ns = icmpv6::Repr::Ndp(ndp::Repr::NeighborSolicit { target_addr: LL_A, src_lladdr: None });
@@ -594,7 +598,7 @@ const ULA_B: Ipv6Address = Ipv6Address::new(0xfd00, 0, 0, 0, 0, 0, 0, 2);
 /// A and B with static ULAs (after DAD) and IPv4 addresses.
 fn two_interfaces(
 ) -> (Interface<'static>, TestDevice, SocketSet<'static>, Interface<'static>, TestDevice, SocketSet<'static>) {
-    let config = Ipv6Config { router_solicitations: false, ..Ipv6Config::new() };
+    let config = Ipv6Config { router_solicitations: false, mld: false, ..Ipv6Config::new() };
     let (mut a, mut b) = (interface(MAC_A, "10.0.0.1/24"), interface(MAC_B, "10.0.0.2/24"));
     a.enable_ipv6(config, leak([NdpSlot::EMPTY; 8]), secs(0));
     b.enable_ipv6(Ipv6Config { seed: 99, ..config }, leak([NdpSlot::EMPTY; 8]), secs(0));
@@ -893,7 +897,7 @@ fn a_socket_bound_to_the_unspecified_address_serves_both_families() {
 
 #[test]
 fn our_own_dad_probe_echoed_back_by_the_link_is_no_conflict() {
-    let mut a = v6_interface(MAC_A, Ipv6Config { router_solicitations: false, ..Ipv6Config::new() });
+    let mut a = v6_interface(MAC_A, Ipv6Config { router_solicitations: false, mld: false, ..Ipv6Config::new() });
     let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
     let sent = run_until(&mut a, &mut dev, &mut sockets, secs(0), millis(999));
     assert_eq!(sent.len(), 1, "the DAD probe");
@@ -903,4 +907,218 @@ fn our_own_dad_probe_echoed_back_by_the_link_is_no_conflict() {
     assert!(a.has_ipv6_address(LL_A), "DAD passed");
     let s = a.stats().ndp;
     assert_eq!((s.looped_back, s.dad_conflicts), (1, 0));
+}
+
+/// ff02::16, where MLDv2 reports go.
+const ALL_MLDV2_ROUTERS: Ipv6Address = Ipv6Address::new(0xff02, 0, 0, 0, 0, 0, 0, 0x16);
+/// The hop-by-hop header every MLD message carries: router alert (MLD), PadN.
+const HBH_ROUTER_ALERT: [u8; 8] = [58, 0, 5, 2, 0, 0, 1, 0];
+
+fn with_checksum(src: Ipv6Address, dst: Ipv6Address, mut message: Vec<u8>) -> Vec<u8> {
+    let sum = icmpv6_checksum(src, dst, &message);
+    message[2..4].copy_from_slice(&sum.to_be_bytes());
+    message
+}
+
+/// The exact frame of an MLD message from A: hop limit 1, hop-by-hop
+/// router alert, then the message.
+fn mld_frame_from_a(src: Ipv6Address, dst: Ipv6Address, message: Vec<u8>) -> Vec<u8> {
+    let message = with_checksum(src, dst, message);
+    let payload = [&HBH_ROUTER_ALERT[..], &message].concat();
+    frame6(dst.multicast_mac(), MAC_A, &ipv6_packet(src, dst, IpProtocol::HopByHop, 1, &payload))
+}
+
+/// An MLDv2 report from A with one source-less record.
+fn v2_report_frame(src: Ipv6Address, record_type: u8, group: Ipv6Address) -> Vec<u8> {
+    let message = [&[143, 0, 0, 0, 0, 0, 0, 1, record_type, 0, 0, 0][..], &group.0].concat();
+    mld_frame_from_a(src, ALL_MLDV2_ROUTERS, message)
+}
+
+/// A query from the peer (a querier at LL_P unless `src` says otherwise).
+fn query_frame(
+    v2: bool,
+    group: Ipv6Address,
+    max_ms: u16,
+    src: Ipv6Address,
+    hop_limit: u8,
+    router_alert: bool,
+) -> Vec<u8> {
+    let mut message = [&[130, 0, 0, 0][..], &max_ms.to_be_bytes(), &[0, 0], &group.0].concat();
+    if v2 {
+        message.extend_from_slice(&[2, 125, 0, 0]);
+    }
+    let dst = if group.is_unspecified() { Ipv6Address::LINK_LOCAL_ALL_NODES } else { group };
+    let message = with_checksum(src, dst, message);
+    let packet = if router_alert {
+        let payload = [&HBH_ROUTER_ALERT[..], &message].concat();
+        ipv6_packet(src, dst, IpProtocol::HopByHop, hop_limit, &payload)
+    } else {
+        ipv6_packet(src, dst, IpProtocol::Icmpv6, hop_limit, &message)
+    };
+    frame6(dst.multicast_mac(), MAC_P, &packet)
+}
+
+const TO_EXCLUDE: u8 = 4;
+const TO_INCLUDE: u8 = 3;
+const IS_EXCLUDE: u8 = 2;
+
+#[test]
+fn mld_joins_from_the_unspecified_address_while_tentative_then_leaves() {
+    let config = Ipv6Config { router_solicitations: false, seed: 3, ..Ipv6Config::new() };
+    let mut a = v6_interface(MAC_A, config);
+    let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
+    let group = LL_A.solicited_node();
+    // The join goes out first, before the DAD probe, from :: (the address
+    // is tentative), to ff02::16 with a change-to-exclude record.
+    a.poll(secs(0), &mut dev, &mut sockets);
+    assert_eq!(dev.take_tx(), [v2_report_frame(Ipv6Address::UNSPECIFIED, TO_EXCLUDE, group)]);
+    let sent = run_until(&mut a, &mut dev, &mut sockets, secs(0), secs(5));
+    let reports: Vec<_> = sent.iter().filter(|(_, f)| f[12..14] == [0x86, 0xdd] && f[20] == 0).collect();
+    // Robustness 2: one repeat within the unsolicited report interval.
+    assert_eq!(reports.len(), 1, "{sent:?}");
+    assert!(reports[0].0 < secs(1));
+    let src = if reports[0].0 < sent.iter().find(|(_, f)| f[20] == 58).unwrap().0 + net::time::Duration::from_secs(1) {
+        // Sent before DAD ended (the probe's retransmit timer is 1 s).
+        Ipv6Address::UNSPECIFIED
+    } else {
+        LL_A
+    };
+    assert_eq!(reports[0].1, v2_report_frame(src, TO_EXCLUDE, group));
+    assert!(a.has_ipv6_address(LL_A));
+    assert_eq!(a.stats().mld.reports_sent, 2);
+    // A second address with the same interface identifier shares the
+    // group: nothing new. One with another identifier joins its own,
+    // now from the link-local address.
+    let other: Ipv6Address = "2001:db8:1::77".parse().unwrap();
+    a.add_ipv6_address(secs(10), net::wire::Ipv6Cidr::new(other, 64).unwrap()).unwrap();
+    a.poll(secs(10), &mut dev, &mut sockets);
+    assert_eq!(dev.take_tx()[0], v2_report_frame(LL_A, TO_EXCLUDE, other.solicited_node()));
+    run_until(&mut a, &mut dev, &mut sockets, secs(10), secs(15));
+    // Removing it leaves the group, twice.
+    assert!(a.remove_ipv6_address(other));
+    let sent = run_until(&mut a, &mut dev, &mut sockets, secs(20), secs(25));
+    let frames: Vec<_> = sent.iter().map(|(_, f)| f.clone()).collect();
+    let leave = v2_report_frame(LL_A, TO_INCLUDE, other.solicited_node());
+    assert_eq!(frames, [leave.clone(), leave]);
+    assert!(sent[1].0 - sent[0].0 < net::time::Duration::from_secs(1));
+    assert_eq!(a.stats().mld.leaves_sent, 2);
+    assert_eq!(a.poll_at(secs(25), &sockets), None);
+}
+
+/// A with its link-local address in use and its join reports sent.
+fn joined_interface() -> (Interface<'static>, TestDevice, SocketSet<'static>) {
+    let config = Ipv6Config { dad_transmits: 0, router_solicitations: false, seed: 5, ..Ipv6Config::new() };
+    let mut a = v6_interface(MAC_A, config);
+    let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
+    let sent = run_until(&mut a, &mut dev, &mut sockets, secs(0), secs(5));
+    let join = v2_report_frame(LL_A, TO_EXCLUDE, LL_A.solicited_node());
+    assert_eq!(sent.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(), [join.clone(), join]);
+    (a, dev, sockets)
+}
+
+#[test]
+fn mld_answers_a_general_query_within_its_max_response_delay() {
+    let (mut a, mut dev, mut sockets) = joined_interface();
+    dev.rx.push_back(query_frame(true, Ipv6Address::UNSPECIFIED, 2000, LL_P, 1, true));
+    a.poll(secs(10), &mut dev, &mut sockets);
+    assert!(dev.take_tx().is_empty(), "answered after a random delay");
+    let due = a.poll_at(secs(10), &sockets).unwrap();
+    assert!(due > secs(10) && due < millis(12_000), "{due:?}");
+    let sent = run_until(&mut a, &mut dev, &mut sockets, secs(10), secs(20));
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, due);
+    assert_eq!(sent[0].1, v2_report_frame(LL_A, IS_EXCLUDE, LL_A.solicited_node()));
+    assert_eq!(a.stats().mld.queries_received, 1);
+    assert_eq!(a.stats().mld.reports_sent, 3);
+}
+
+#[test]
+fn mld_answers_a_group_specific_mldv1_query_with_an_mldv1_report() {
+    let (mut a, mut dev, mut sockets) = joined_interface();
+    let group = LL_A.solicited_node();
+    dev.rx.push_back(query_frame(false, group, 500, LL_P, 1, true));
+    let sent = run_until(&mut a, &mut dev, &mut sockets, secs(10), secs(20));
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].0 < millis(10_500));
+    // MLDv1 report (RFC 2710 3): to the group itself.
+    let message = [&[131, 0, 0, 0, 0, 0, 0, 0][..], &group.0].concat();
+    assert_eq!(sent[0].1, mld_frame_from_a(LL_A, group, message));
+    // With an MLDv1 querier about, state changes are MLDv1 too (RFC 3810
+    // 8.2.1): a join is an MLDv1 report to the group, twice; a leave an
+    // MLDv1 done to all-routers, twice.
+    let other_address: Ipv6Address = "2001:db8:1::77".parse().unwrap();
+    let other_group = other_address.solicited_node();
+    a.add_ipv6_address(secs(11), net::wire::Ipv6Cidr::new(other_address, 64).unwrap()).unwrap();
+    let sent = run_until(&mut a, &mut dev, &mut sockets, secs(11), secs(15));
+    let join = mld_frame_from_a(LL_A, other_group, [&[131, 0, 0, 0, 0, 0, 0, 0][..], &other_group.0].concat());
+    assert_eq!(sent.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(), [join.clone(), join]);
+    assert!(a.remove_ipv6_address(other_address));
+    let sent = run_until(&mut a, &mut dev, &mut sockets, secs(16), secs(20));
+    let routers = Ipv6Address::LINK_LOCAL_ALL_ROUTERS;
+    let done = mld_frame_from_a(LL_A, routers, [&[132, 0, 0, 0, 0, 0, 0, 0][..], &other_group.0].concat());
+    assert_eq!(sent.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(), [done.clone(), done]);
+    assert_eq!(a.stats().mld.leaves_sent, 2);
+    // Another group's query is not for us.
+    let other = Ipv6Address::new(0xff02, 0, 0, 0, 0, 1, 0xff00, 0x77);
+    dev.rx.push_back(query_frame(true, other, 500, LL_P, 1, true));
+    assert!(run_until(&mut a, &mut dev, &mut sockets, secs(30), secs(40)).is_empty());
+    assert_eq!(a.stats().mld.queries_received, 1);
+}
+
+#[test]
+fn mld_drops_queries_that_fail_its_checks() {
+    let (mut a, mut dev, mut sockets) = joined_interface();
+    let any = Ipv6Address::UNSPECIFIED;
+    let global_querier: Ipv6Address = "2001:db8:1::9".parse().unwrap();
+    let mut bad_length = query_frame(true, any, 1000, LL_P, 1, true);
+    bad_length.truncate(bad_length.len() - 1); // 27 bytes: neither format
+    let len = bad_length.len() - 14 - 40;
+    bad_length[18..20].copy_from_slice(&(len as u16).to_be_bytes());
+    // A general query sent to our solicited-node group instead of ff02::1.
+    let group = LL_A.solicited_node();
+    let message = with_checksum(LL_P, group, [&[130, 0, 0, 0, 3, 0xe8, 0, 0][..], &[0; 16], &[2, 125, 0, 0]].concat());
+    let payload = [&HBH_ROUTER_ALERT[..], &message].concat();
+    let general_to_group =
+        frame6(group.multicast_mac(), MAC_P, &ipv6_packet(LL_P, group, IpProtocol::HopByHop, 1, &payload));
+    let mut bad_checksum = query_frame(true, any, 1000, LL_P, 1, true);
+    let last = bad_checksum.len() - 1;
+    bad_checksum[last] ^= 1;
+    for frame in [
+        query_frame(true, any, 1000, LL_P, 255, true),         // hop limit not 1
+        query_frame(true, any, 1000, LL_P, 1, false),          // no router alert
+        query_frame(true, any, 1000, global_querier, 1, true), // not link-local
+        query_frame(false, LL_A.solicited_node(), 1000, LL_P, 2, true),
+        general_to_group,
+        bad_length,
+        bad_checksum,
+    ] {
+        dev.rx.push_back(frame);
+    }
+    let sent = run_until(&mut a, &mut dev, &mut sockets, secs(10), secs(20));
+    assert!(sent.is_empty(), "{sent:?}");
+    assert_eq!(a.stats().mld.queries_malformed, 7);
+    assert_eq!(a.stats().mld.queries_received, 0);
+}
+
+#[test]
+fn no_mld_once_ipv6_is_disabled() {
+    let mut a = v6_interface(MAC_A, Ipv6Config { router_solicitations: false, seed: 3, ..Ipv6Config::new() });
+    let (mut dev, mut sockets) = (TestDevice::new(), socket_set());
+    a.poll(secs(0), &mut dev, &mut sockets);
+    assert_eq!(dev.take_tx().len(), 1, "the join");
+    let na = icmpv6::Repr::Ndp(ndp::Repr::NeighborAdvert {
+        router: false,
+        solicited: false,
+        override_: true,
+        target_addr: LL_A,
+        target_lladdr: Some(MAC_P),
+    });
+    let all = Ipv6Address::LINK_LOCAL_ALL_NODES;
+    dev.rx.push_back(icmpv6_frame(all.multicast_mac(), MAC_P, LL_A, all, 255, &na));
+    let sent = run_until(&mut a, &mut dev, &mut sockets, millis(1), secs(10));
+    assert!(sent.is_empty(), "no leave, no repeat: IPv6 is off: {sent:?}");
+    assert_eq!(a.poll_at(secs(10), &sockets), None);
+    dev.rx.push_back(query_frame(true, Ipv6Address::UNSPECIFIED, 1000, LL_P, 1, true));
+    assert!(run_until(&mut a, &mut dev, &mut sockets, secs(11), secs(20)).is_empty());
+    assert_eq!(a.stats().ipv6.disabled, 1);
 }

@@ -154,6 +154,11 @@ rig_bg "$ns" dnsmasq --no-daemon --conf-file=/dev/null --interface="$TAP" --bind
     --pid-file="$LOGS/dnsmasq.pid" --log-facility="$LOGS/dnsmasq.log" >"$LOGS/dnsmasq.out" 2>&1
 RA_PID=$RIG_PID
 LOG="$LOGS/slaac.log"
+# The guest's MLD reports (RFC 3810), captured from boot on.
+rig_bg "$ns" timeout 120 tcpdump -i "$TAP" -U -n -w "$LOGS/mld.pcap" \
+    "ether src $GUEST_MAC and ether dst 33:33:00:00:00:16" >"$LOGS/tcpdump.out" 2>&1
+TCPDUMP_PID=$RIG_PID
+rig_wait_until 10 grep -q "listening on" "$LOGS/tcpdump.out"
 boot_guest "$ns" "$LOG" "" "$TAP"
 rig_wait_until 20 rig_tap_attached "$ns" "$TAP" || fail "ipv6 rig" "QEMU never opened $TAP"
 
@@ -174,6 +179,13 @@ if answers "$ns" "$SLAAC" 40; then
 else
     fail "$name" "no answer in 40 s ($(grep -iE 'ipv6|slaac|network' "$LOG" | tail -n 3))"
 fi
+
+name="MLDv2 joins of the solicited-node group, twice (hop limit 1, router alert, ff02::16)"
+# Link-local and SLAAC addresses share one interface identifier, so one
+# group; both addresses answer by now, so the joins are out.
+rig_stop "$TCPDUMP_PID"
+out=$(python3 qemu/tests/mld_check.py "$LOGS/mld.pcap" "ff02::1:ff${IID: -7:2}:${IID: -4}" 2>&1)
+if [ $? -eq 0 ]; then pass "$name ($out)"; else fail "$name" "$out"; fi
 
 name="the guest's neighbour entry carries its MAC"
 out=$(ip -n "$ns" -6 neigh show dev "$TAP" 2>&1)

@@ -387,6 +387,9 @@ fn log_ipv6_events(iface: &mut Interface) {
             Ipv6Event::AddressExpired(a) => info!("network: IPv6 address {a} expired"),
             Ipv6Event::RouterAdded(r) => info!("network: IPv6 default router {r}"),
             Ipv6Event::RouterRemoved(r) => info!("network: IPv6 router {r} gone"),
+            Ipv6Event::Disabled(a) => {
+                warn!("network: IPv6 disabled: link-local {a} from the MAC address is in use by another node (IPv4 goes on)")
+            }
         }
     }
 }

@@ -187,21 +187,55 @@ fn check_sent_ipv6(bytes: &[u8], addresses6: &[Ipv6Address]) -> Sent {
                 Ok(icmpv6::Repr::Ndp(_)) => assert_eq!(ip.hop_limit, ndp::HOP_LIMIT, "NDP sent with a hop limit"),
                 Ok(_) => assert!(!ip.src_addr.is_unspecified(), "ICMPv6 from ::"),
                 // MLD reports are the one kind this parser leaves alone.
-                Err(e) => {
-                    assert!(packet.verify_checksum(&ip.src_addr, &ip.dst_addr), "sent ICMPv6: {e}");
-                    assert!(
-                        matches!(
-                            packet.msg_type(),
-                            icmpv6::Message::MldReport | icmpv6::Message::MldReportV2 | icmpv6::Message::MldDone
-                        ),
-                        "sent ICMPv6 {:?}: {e}",
-                        packet.msg_type()
-                    );
-                }
+                Err(_) => check_sent_mld(&ip, chain.router_alert, upper),
             }
             Sent::Other
         }
         other => panic!("sent IPv6 next header {other:?}"),
+    }
+}
+
+/// Checks an MLD report the interface sent (RFC 3810 5.2, RFC 2710 3):
+/// hop limit 1 behind a router alert, from a link-local address (or ::
+/// while it is tentative); an MLDv2 report to ff02::16 whose records all
+/// fit, join/leave/current-state records of solicited-node groups without
+/// sources; or an MLDv1 report to the solicited-node group it names, or
+/// an MLDv1 done to all-routers.
+fn check_sent_mld(ip: &ipv6::Repr, router_alert: bool, message: &[u8]) {
+    use net::wire::mld;
+    assert_eq!(ip.hop_limit, mld::HOP_LIMIT, "MLD hop limit");
+    assert!(router_alert, "MLD without a router alert");
+    assert!(ip.src_addr.is_unspecified() || ip.src_addr.is_link_local(), "MLD from {}", ip.src_addr);
+    let (src, dst) = (&ip.src_addr, &ip.dst_addr);
+    match icmpv6::Packet::new_checked(message).expect("sent ICMPv6 checks").msg_type() {
+        icmpv6::Message::MldReportV2 => {
+            assert_eq!(ip.dst_addr, mld::ALL_MLDV2_ROUTERS);
+            let report = mld::Report::parse(message, src, dst, true).expect("sent MLDv2 report parses");
+            assert!(!report.is_empty());
+            assert_eq!(report.records().count(), report.len());
+            for r in report.records() {
+                assert!(r.group.is_solicited_node_multicast(), "reported {}", r.group);
+                assert_eq!(r.sources, 0);
+                assert!(matches!(
+                    r.record_type,
+                    mld::RecordType::ChangeToExclude
+                        | mld::RecordType::ChangeToInclude
+                        | mld::RecordType::ModeIsExclude
+                ));
+            }
+        }
+        icmpv6::Message::MldReport => {
+            assert_eq!(message.len(), mld::QUERY_V1_LEN);
+            let group = mld::parse_report_v1(message, src, dst, true).expect("sent MLDv1 report parses");
+            assert!(group.is_solicited_node_multicast() && group == ip.dst_addr, "MLDv1 report {group}");
+        }
+        icmpv6::Message::MldDone => {
+            assert_eq!(message.len(), mld::QUERY_V1_LEN);
+            assert_eq!(ip.dst_addr, Ipv6Address::LINK_LOCAL_ALL_ROUTERS);
+            let group = mld::parse_done_v1(message, src, dst, true).expect("sent MLDv1 done parses");
+            assert!(group.is_solicited_node_multicast(), "MLDv1 done {group}");
+        }
+        other => panic!("sent ICMPv6 {other:?}"),
     }
 }
 

@@ -9,7 +9,7 @@
 //! idents and M flags, overlapping ones included; NDP (NS, NA with fuzzed
 //! flags and targets, our own included for DAD conflicts, RS, RA with
 //! prefixes, lifetimes and MTU from small sets, redirect) with hop limit
-//! 255 or not; ICMPv6 errors quoting our packets (packet too big with
+//! 255 or not; MLD queries (both versions, checks passed or not); ICMPv6 errors quoting our packets (packet too big with
 //! fuzzed MTUs); raw IPv6 bytes; time steps (DAD, RS, NUD, lifetimes,
 //! reassembly); application datagrams and pings to IPv6 peers (neighbour
 //! resolution, fragmentation); a device that refuses transmits. After
@@ -337,6 +337,41 @@ fn ndp_frame(inp: &mut Input) -> Vec<u8> {
     ipv6_frame(mac, dst, &ipv6_packet(src, dst, IpProtocol::Icmpv6, hop_limit, &body))
 }
 
+/// An MLD query (MLDv1 or MLDv2, general or for one of our groups or
+/// another) from a peer, mostly with what RFC 3810 requires (link-local
+/// source, hop limit 1, router alert), sometimes not.
+fn mld_query_frame(inp: &mut Input) -> Vec<u8> {
+    use net::wire::mld;
+    let peer = inp.u8();
+    let src = if inp.u8() < 0xe0 { peer_link_local(peer) } else { peer_address(inp) };
+    let hop_limit = if inp.u8() < 0xf0 { mld::HOP_LIMIT } else { inp.u8() };
+    let group = match inp.u8() % 3 {
+        0 => Ipv6Address::UNSPECIFIED,
+        1 => our_address(inp).solicited_node(),
+        _ => Ipv6Address::new(0xff02, 0, 0, 0, 0, 1, 0xff00, inp.u16()),
+    };
+    let v2 = inp.bool();
+    let query = mld::Query {
+        version: if v2 { mld::Version::V2 } else { mld::Version::V1 },
+        max_response_ms: u32::from(inp.u16()) << (inp.u8() % 8),
+        group,
+        suppress_router_processing: inp.bool(),
+        robustness: inp.u8() % 8,
+        query_interval_code: inp.u8(),
+        sources: 0,
+    };
+    let dst = if group.is_unspecified() { Ipv6Address::LINK_LOCAL_ALL_NODES } else { group };
+    let mut message = vec![0u8; if v2 { mld::QUERY_V2_MIN_LEN } else { mld::QUERY_V1_LEN }];
+    query.emit(&mut message, &src, &dst);
+    let packet = if inp.u8() < 0xf0 {
+        let payload = [&[58, 0, 5, 2, 0, 0, 1, 0][..], &message].concat();
+        ipv6_packet(src, dst, IpProtocol::HopByHop, hop_limit, &payload)
+    } else {
+        ipv6_packet(src, dst, IpProtocol::Icmpv6, hop_limit, &message)
+    };
+    ipv6_frame(peer_mac(peer), dst, &packet)
+}
+
 /// An ICMPv6 error from a peer (or a router) quoting a packet we could
 /// have sent: from one of our addresses to a peer.
 fn error_frame(inp: &mut Input) -> Vec<u8> {
@@ -450,7 +485,9 @@ fuzz_target!(|data: &[u8]| {
                 device.rx.push_back(ipv6_frame(peer_mac(0), dst, bytes));
             }
             1..=5 => device.rx.extend(datagram_frames(&mut inp)),
-            6..=8 => device.rx.push_back(ndp_frame(&mut inp)),
+            6 | 7 => device.rx.push_back(ndp_frame(&mut inp)),
+            8 if inp.bool() => device.rx.push_back(mld_query_frame(&mut inp)),
+            8 => device.rx.push_back(ndp_frame(&mut inp)),
             9 => device.rx.push_back(error_frame(&mut inp)),
             10 | 11 => now += time_step(&mut inp),
             12 => {

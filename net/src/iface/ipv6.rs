@@ -1,8 +1,9 @@
 //! The IPv6 half of the interface: receive (extension headers, reassembly,
 //! ICMPv6, neighbour discovery, UDP and TCP to the sockets) and send
 //! (next-hop choice, neighbour resolution, path MTU, fragmentation), plus
-//! the timers of DAD, router solicitation and neighbour unreachability
-//! detection.
+//! the timers of MLD reports, DAD, router solicitation and neighbour
+//! unreachability detection. A duplicate link-local address formed from
+//! the MAC turns all of it off (RFC 4862 5.4.5).
 //!
 //! The state lives in [`Ipv6State`], present once the embedder called
 //! [`Interface::enable_ipv6`](super::Interface::enable_ipv6); until then
@@ -14,12 +15,13 @@ use crate::socket::udp::UdpMetadata;
 use crate::time::{Duration, Instant};
 use crate::wire::icmpv6::{self, DstUnreachable, ParamProblem, TimeExceeded};
 use crate::wire::ipv6ext::{self, ChainError};
-use crate::wire::ndp;
 use crate::wire::{ethernet, ipv6, ipv6fragment, udp};
+use crate::wire::{mld, ndp};
 use crate::wire::{EthernetAddress, IpAddress, IpEndpoint, IpProtocol, Ipv6Address};
 
 use super::egress::{Link, OutPacket, TxTokens};
 use super::interface::{Inner, PendingPacket, PendingQueue, SendError};
+use super::mld::{Listener, Report};
 use super::ndp_cache::{AdvertOutcome, Advertisement, NdpCache, NdpSlot, Solicit};
 use super::neighbour::Lookup;
 use super::reassembly::{Accepted, Expired, FragmentError, FragmentKey, Reassembler};
@@ -45,6 +47,8 @@ pub(crate) struct Ipv6State<'a> {
     pub ndp: NdpCache<'a>,
     /// A static default router (used when no router advertised itself).
     pub gateway: Option<Ipv6Address>,
+    /// MLD for the solicited-node groups of the addresses.
+    pub mld: Listener,
     path_mtus: [Option<PathMtu>; PATH_MTU_ENTRIES],
     next_ident: u32,
 }
@@ -55,6 +59,7 @@ impl<'a> Ipv6State<'a> {
             autoconf: Autoconf::new(config, mac, now),
             ndp: NdpCache::new(neighbours),
             gateway: None,
+            mld: Listener::new(),
             path_mtus: [None; PATH_MTU_ENTRIES],
             next_ident: config.seed.rotate_left(16) ^ 0x5bd1_e995,
         }
@@ -69,10 +74,32 @@ impl<'a> Ipv6State<'a> {
                 .any(|a| a.state != slaac::AddressState::Duplicate && a.address.solicited_node().multicast_mac() == mac)
     }
 
-    /// The earliest IPv6 timer. (Path MTU entries expire lazily: nothing
-    /// needs sending when they do.)
+    /// The multicast groups to report: the solicited-node groups of the
+    /// addresses not found duplicate, each once (all-nodes is never
+    /// reported, RFC 3810 6). None while IPv6 is disabled or MLD is off.
+    fn wanted_groups(&self) -> ([Ipv6Address; slaac::MAX_IPV6_ADDRESSES], usize) {
+        let mut groups = [Ipv6Address::UNSPECIFIED; slaac::MAX_IPV6_ADDRESSES];
+        let mut n = 0;
+        if self.autoconf.is_disabled() || !self.autoconf.config().mld {
+            return (groups, 0);
+        }
+        for a in self.autoconf.addresses().filter(|a| a.state != slaac::AddressState::Duplicate) {
+            let group = a.address.solicited_node();
+            if n < groups.len() && !groups[..n].contains(&group) {
+                groups[n] = group;
+                n += 1;
+            }
+        }
+        (groups, n)
+    }
+
+    /// The earliest IPv6 timer: now (the zero instant) when the address
+    /// list changed since the groups were last reported. (Path MTU entries
+    /// expire lazily: nothing needs sending when they do.)
     pub fn poll_at(&self) -> Option<Instant> {
-        [self.autoconf.poll_at(), self.ndp.poll_at()].into_iter().flatten().min()
+        let (groups, n) = self.wanted_groups();
+        let resync = (!self.mld.in_sync(&groups[..n])).then_some(Instant::ZERO);
+        [self.autoconf.poll_at(), self.ndp.poll_at(), self.mld.poll_at(), resync].into_iter().flatten().min()
     }
 
     /// Forgets lowered path MTUs whose time is up (RFC 8201 5.3: try the
@@ -135,6 +162,8 @@ struct Datagram6<'p> {
     next_header_pointer: u32,
     /// Sent to one of our addresses still in DAD: only NDP is looked at.
     to_tentative: bool,
+    /// A hop-by-hop router alert came with it (MLD requires one).
+    router_alert: bool,
 }
 
 /// What the interface must do with a datagram after delivering it.
@@ -179,6 +208,10 @@ pub(crate) fn process_ipv6<T: TxTokens>(
         return;
     };
     let Some(v6) = inner.ipv6.as_ref() else { return };
+    if v6.autoconf.is_disabled() {
+        inner.stats.ipv6.disabled += 1;
+        return;
+    }
     if looped {
         // Our own DAD probe coming back would look like another node
         // claiming the address (RFC 7527 2).
@@ -219,6 +252,7 @@ pub(crate) fn process_ipv6<T: TxTokens>(
             reassembled: false,
             next_header_pointer: chain.next_header_pointer as u32,
             to_tentative,
+            router_alert: chain.router_alert,
         };
         // Whole datagrams never need holding: one frame in, one frame out.
         let _ = deliver(inner, pending, now, &datagram, sockets, tokens);
@@ -364,6 +398,7 @@ fn deliver_fragmentable<T: TxTokens>(
             None => chain.next_header_pointer as u32,
         },
         to_tentative: false,
+        router_alert: false,
     };
     deliver(inner, pending, now, &datagram, sockets, tokens)
 }
@@ -454,6 +489,18 @@ fn process_icmpv6<T: TxTokens>(
         return Delivery::Done;
     };
     let verify = inner.caps.checksum.icmpv4.rx();
+    match packet.msg_type() {
+        icmpv6::Message::MldQuery => {
+            process_mld_query(inner, now, datagram, verify);
+            return Delivery::Done;
+        }
+        icmpv6::Message::MldReport | icmpv6::Message::MldDone | icmpv6::Message::MldReportV2 => {
+            // Another listener's: a host does not act on it (RFC 3810 6).
+            inner.stats.mld.others_reports += 1;
+            return Delivery::Done;
+        }
+        _ => {}
+    }
     let repr = match icmpv6::Repr::parse(&packet, &datagram.src, &datagram.dst, verify) {
         Ok(r) => r,
         Err(crate::wire::Error::Checksum) => {
@@ -531,6 +578,30 @@ fn process_icmpv6<T: TxTokens>(
         icmpv6::Repr::Ndp(ndp) => process_ndp(inner, pending, now, datagram, &ndp, tokens),
     }
     Delivery::Done
+}
+
+/// An MLD query (RFC 3810 5.1.14, 5.1.15, 6.2): from a link-local source
+/// with hop limit 1 and a router alert, a general one to all-nodes, one
+/// about a group to that group; else dropped. Answers are scheduled.
+fn process_mld_query(inner: &mut Inner<'_>, now: Instant, datagram: &Datagram6, verify: bool) {
+    let stats = &mut inner.stats.mld;
+    let well_sent = |q: &mld::Query| {
+        let dst_fits = datagram.dst == Ipv6Address::LINK_LOCAL_ALL_NODES || datagram.dst == q.group;
+        datagram.hop_limit == mld::HOP_LIMIT && datagram.src.is_link_local() && datagram.router_alert && dst_fits
+    };
+    let query = match mld::Query::parse(datagram.payload, &datagram.src, &datagram.dst, verify) {
+        Ok(q) if well_sent(&q) => q,
+        Ok(_) | Err(_) => {
+            stats.queries_malformed += 1;
+            return;
+        }
+    };
+    let Some(v6) = inner.ipv6.as_mut() else { return };
+    if v6.mld.query(&query, now, |max| v6.autoconf.random_delay(max)) == 0 {
+        inner.stats.mld.queries_not_for_us += 1;
+        return;
+    }
+    inner.stats.mld.queries_received += 1;
 }
 
 fn is_ndp(message: icmpv6::Message) -> bool {
@@ -1108,14 +1179,71 @@ impl<'a> Inner<'a> {
         self.emit_ipv6(now, tokens, dst_mac, &packet)
     }
 
-    /// DAD probes, router solicitations and neighbour solicitations that
-    /// are due.
+    /// Sends an MLD report (RFC 3810 5.2.13-14): from the link-local
+    /// address, or the unspecified one while it is tentative; hop limit 1
+    /// behind a hop-by-hop header with the router alert option.
+    fn send_mld_report<T: TxTokens>(&mut self, now: Instant, tokens: &mut T, report: Report) -> Result<(), SendError> {
+        // Next header ICMPv6, length 0 (8 bytes), router alert (MLD), PadN.
+        const HOP_BY_HOP: [u8; 8] = [58, 0, 5, 2, 0, 0, 1, 0];
+        let Some(v6) = self.ipv6.as_ref() else { return Ok(()) };
+        let src = v6.autoconf.link_local().unwrap_or(Ipv6Address::UNSPECIFIED);
+        let (dst, len) = match report {
+            Report::V2(..) => (mld::ALL_MLDV2_ROUTERS, mld::report_len(1)),
+            Report::V1(group) => (group, mld::QUERY_V1_LEN),
+            Report::DoneV1(_) => (Ipv6Address::LINK_LOCAL_ALL_ROUTERS, mld::QUERY_V1_LEN),
+        };
+        let mut packet = OutPacket::raw(src, dst, IpProtocol::HopByHop, mld::HOP_LIMIT, false, &[]);
+        packet.header_len = HOP_BY_HOP.len() + len;
+        packet.header[..HOP_BY_HOP.len()].copy_from_slice(&HOP_BY_HOP);
+        let message = &mut packet.header[HOP_BY_HOP.len()..packet.header_len];
+        match report {
+            Report::V2(record, group) => mld::emit_report(message, &src, &dst, &[(record, group)]),
+            Report::V1(group) => mld::emit_report_v1(message, &src, &dst, group),
+            Report::DoneV1(group) => mld::emit_done_v1(message, &src, &dst, group),
+        }
+        self.emit_ipv6(now, tokens, dst.multicast_mac(), &packet)
+    }
+
+    /// Brings the MLD groups in line with the addresses and sends the
+    /// reports due.
+    fn mld_timers<T: TxTokens>(&mut self, now: Instant, tokens: &mut T) -> Result<(), SendError> {
+        let Some(v6) = self.ipv6.as_mut() else { return Ok(()) };
+        if v6.autoconf.is_disabled() {
+            v6.mld.clear();
+            return Ok(());
+        }
+        // (With MLD off, no groups are wanted and the table stays empty.)
+        let (groups, n) = v6.wanted_groups();
+        if !v6.mld.in_sync(&groups[..n]) {
+            v6.mld.sync(&groups[..n], now);
+        }
+        loop {
+            let Some(v6) = self.ipv6.as_mut() else { return Ok(()) };
+            let Some(due) = v6.mld.next_due(now, |max| v6.autoconf.random_delay(max)) else { break };
+            if let Err(e) = self.send_mld_report(now, tokens, due.report) {
+                if let Some(v6) = self.ipv6.as_mut() {
+                    v6.mld.unsend(due, now);
+                }
+                return Err(e);
+            }
+            self.stats.mld.reports_sent += 1;
+            if matches!(due.report, Report::V2(mld::RecordType::ChangeToInclude, _) | Report::DoneV1(_)) {
+                self.stats.mld.leaves_sent += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// MLD reports, DAD probes, router solicitations and neighbour
+    /// solicitations that are due.
     #[inline(never)]
     pub(crate) fn ipv6_timers<T: TxTokens>(&mut self, now: Instant, tokens: &mut T) -> Result<(), SendError> {
         let mac = self.config.mac;
         if let Some(v6) = self.ipv6.as_mut() {
             v6.expire_path_mtus(now);
         }
+        // Joined before the DAD probes go out (RFC 4862 5.4.2).
+        self.mld_timers(now, tokens)?;
         loop {
             let Some(v6) = self.ipv6.as_mut() else { return Ok(()) };
             let Some(due) = v6.autoconf.next_due(now) else { break };
@@ -1141,6 +1269,8 @@ impl<'a> Inner<'a> {
                 Due::RouterSolicitation { .. } => self.stats.ndp.router_solicitations_sent += 1,
             }
         }
+        // Addresses that expired just now are left.
+        self.mld_timers(now, tokens)?;
         loop {
             let Some(v6) = self.ipv6.as_mut() else { return Ok(()) };
             let Some(solicit) = v6.ndp.next_due(now) else { break };

@@ -5,7 +5,8 @@
 //! and, once [`Interface::enable_ipv6`] is called, IPv6 beside it: a
 //! link-local address, duplicate address detection, router solicitation
 //! and SLAAC ([`slaac`]), neighbour discovery with the RFC 4861
-//! reachability states ([`ndp_cache`]), extension headers, reassembly,
+//! reachability states ([`ndp_cache`]), MLDv2 listener reports for the
+//! groups it listens to ([`mld`]), extension headers, reassembly,
 //! fragmentation, path MTU, ICMPv6, and the same sockets over IPv6 (a
 //! socket or listener bound to a port alone takes both families).
 //!
@@ -135,6 +136,7 @@ mod egress;
 mod ingress;
 mod interface;
 mod ipv6;
+pub mod mld;
 pub mod ndp_cache;
 pub mod neighbour;
 mod rate_limit;

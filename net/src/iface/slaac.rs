@@ -68,12 +68,16 @@ pub struct Ipv6Config {
     /// Hop limit of datagrams this interface originates (a router
     /// advertisement may change it).
     pub hop_limit: u8,
-    /// Seeds the random delays of RFC 4861/4862.
+    /// Seeds the random delays of RFC 4861/4862 and RFC 3810.
     pub seed: u32,
+    /// Report the groups listened to with MLDv2 (RFC 3810), so switches
+    /// that snoop MLD forward neighbour solicitations to us.
+    pub mld: bool,
 }
 
 impl Ipv6Config {
-    /// SLAAC with EUI-64 identifiers, one DAD probe, router solicitation.
+    /// SLAAC with EUI-64 identifiers, one DAD probe, router solicitation,
+    /// MLD reports.
     pub const fn new() -> Ipv6Config {
         Ipv6Config {
             interface_id: InterfaceId::Eui64,
@@ -82,6 +86,7 @@ impl Ipv6Config {
             router_solicitations: true,
             hop_limit: 64,
             seed: 0,
+            mld: true,
         }
     }
 }
@@ -184,6 +189,10 @@ pub enum Ipv6Event {
     RouterAdded(Ipv6Address),
     /// Its lifetime ran out or it said it is no longer a router.
     RouterRemoved(Ipv6Address),
+    /// The link-local address formed from the hardware address is a
+    /// duplicate: IPv6 is off on the interface (RFC 4862 5.4.5); IPv4
+    /// goes on.
+    Disabled(Ipv6Address),
 }
 
 /// Something to send now.
@@ -230,6 +239,8 @@ pub enum Ipv6AddressError {
     Full,
     /// Not a unicast address, or a prefix longer than 128.
     Invalid,
+    /// IPv6 is disabled on the interface (see [`Ipv6Event::Disabled`]).
+    Disabled,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,6 +270,8 @@ pub struct Autoconf {
     /// The link MTU a router advertised.
     mtu: Option<u32>,
     retrans_timer: Duration,
+    /// Set when the hardware-derived link-local address was a duplicate.
+    disabled: bool,
 }
 
 /// How many leading bits `a` and `b` share.
@@ -312,6 +325,7 @@ impl Autoconf {
             hop_limit: config.hop_limit,
             mtu: None,
             retrans_timer: super::ndp_cache::RETRANS_TIMER,
+            disabled: false,
         };
         let link_local = Ipv6Address([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
         let _ = a.form(now, link_local, 64, AddressOrigin::LinkLocal, None, None);
@@ -328,7 +342,7 @@ impl Autoconf {
     }
 
     /// A random duration in `[0, max)` (xorshift; only spreads timers).
-    fn random_delay(&mut self, max: Duration) -> Duration {
+    pub(crate) fn random_delay(&mut self, max: Duration) -> Duration {
         let mut x = self.rng.max(1);
         x ^= x << 13;
         x ^= x >> 17;
@@ -421,6 +435,9 @@ impl Autoconf {
     pub fn add_static(&mut self, now: Instant, address: Ipv6Address, prefix_len: u8) -> Result<(), Ipv6AddressError> {
         if prefix_len > 128 || address.is_unspecified() || address.is_multicast() || address.is_loopback() {
             return Err(Ipv6AddressError::Invalid);
+        }
+        if self.disabled {
+            return Err(Ipv6AddressError::Disabled);
         }
         let info = Ipv6AddressInfo {
             address,
@@ -555,6 +572,10 @@ impl Autoconf {
         #[cfg(feature = "log")]
         log::warn!("ipv6: duplicate address {address}: another node uses it; not used");
         let stable = matches!(self.config.interface_id, InterfaceId::Stable { .. });
+        if !stable && entry.info.origin == AddressOrigin::LinkLocal {
+            self.disable(address);
+            return true;
+        }
         let counter = entry.dad_counter + 1;
         if stable && entry.info.origin != AddressOrigin::Static && counter <= IDGEN_RETRIES {
             let prefix = address.mask(64);
@@ -568,6 +589,30 @@ impl Autoconf {
             let _ = self.insert(now, next, counter);
         }
         true
+    }
+
+    /// RFC 4862 5.4.5: the link-local address derived from the hardware
+    /// address is a duplicate, so the hardware address probably is too:
+    /// IPv6 stops on the interface. Only the duplicate stays listed.
+    fn disable(&mut self, duplicate: Ipv6Address) {
+        self.disabled = true;
+        for slot in self.addresses.iter_mut() {
+            if slot.is_some_and(|e| e.info.address != duplicate) {
+                *slot = None;
+            }
+        }
+        self.routers = [None; MAX_ROUTERS];
+        self.prefixes = [None; MAX_PREFIXES];
+        self.solicitation = Solicitation::Done;
+        self.push_event(Ipv6Event::Disabled(duplicate));
+        #[cfg(feature = "log")]
+        log::error!("ipv6: link-local address {duplicate} from the hardware address is a duplicate: IPv6 disabled");
+    }
+
+    /// Whether IPv6 is off after a duplicate hardware-derived link-local
+    /// address.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled
     }
 
     /// The next DAD probe or router solicitation due at `now` (marked as
@@ -749,7 +794,7 @@ impl Autoconf {
     /// A prefix information option (RFC 4861 6.3.4 for on-link, RFC 4862
     /// 5.5.3 for addresses). Returns whether a new address was formed.
     pub fn prefix_info(&mut self, now: Instant, info: &PrefixInfo) -> bool {
-        if info.prefix.is_link_local() || info.prefix_len > 128 || info.prefix.is_multicast() {
+        if self.disabled || info.prefix.is_link_local() || info.prefix_len > 128 || info.prefix.is_multicast() {
             return false;
         }
         let prefix = info.prefix.mask(info.prefix_len);
@@ -956,6 +1001,9 @@ mod tests {
         assert!(!a.is_assigned(ll) && !a.is_tentative(ll));
         assert!(!a.in_group(ll.solicited_node()), "left the group");
         assert_eq!(a.take_event(), Some(Ipv6Event::AddressDuplicate(ll)));
+        // Formed from the MAC: IPv6 stops (RFC 4862 5.4.5).
+        assert_eq!(a.take_event(), Some(Ipv6Event::Disabled(ll)));
+        assert!(a.is_disabled());
         assert!(run(&mut a, 1000, 5000).is_empty(), "never becomes preferred");
         assert_eq!(a.take_event(), None);
         assert_eq!(a.source_for(ROUTER), None);
@@ -1206,6 +1254,37 @@ mod tests {
         let refreshed = a.addresses().find(|i| i.address == retry.address).unwrap();
         assert_eq!(refreshed.valid_until, Some(ms(905_000)));
         assert_eq!(a.addresses().filter(|i| i.origin == AddressOrigin::Slaac).count(), 2);
+    }
+
+    #[test]
+    fn only_a_hardware_derived_link_local_duplicate_disables() {
+        // A stable link-local address is retried with the next identifier.
+        let secret = [0x42; 16];
+        let config = Ipv6Config { interface_id: InterfaceId::Stable { secret }, ..no_delay_config() };
+        let mut a = Autoconf::new(config, MAC, ms(0));
+        let first = a.addresses().next().unwrap().address;
+        assert!(a.duplicate_detected(ms(100), first));
+        assert!(!a.is_disabled());
+        assert_eq!(a.take_event(), Some(Ipv6Event::AddressDuplicate(first)));
+        assert_eq!(a.take_event(), None);
+        let retry = a.addresses().find(|i| i.state == AddressState::Tentative).unwrap();
+        assert_eq!(retry.address, with_id(first, stable_id(&secret, first, MAC, 1)));
+        // With EUI-64, another address's duplicate only loses that one.
+        let mut b = Autoconf::new(no_delay_config(), MAC, ms(0));
+        run(&mut b, 0, 2000);
+        assert!(b.is_assigned(link_local_of(MAC)));
+        let fixed = with_id(PREFIX, [0, 0, 0, 0, 0, 0, 0, 9]);
+        b.add_static(ms(3000), fixed, 64).unwrap();
+        assert!(b.duplicate_detected(ms(3000), fixed));
+        assert!(!b.is_disabled() && b.is_assigned(link_local_of(MAC)));
+        // Once disabled, nothing new is added.
+        let mut c = Autoconf::new(no_delay_config(), MAC, ms(0));
+        assert!(c.duplicate_detected(ms(100), link_local_of(MAC)));
+        assert!(c.is_disabled());
+        assert_eq!(c.add_static(ms(200), fixed, 64), Err(Ipv6AddressError::Disabled));
+        assert!(!c.prefix_info(ms(200), &pio(600, 300)));
+        assert_eq!(c.addresses().count(), 1);
+        assert_eq!(c.poll_at(), None);
     }
 
     #[test]

@@ -208,6 +208,9 @@ counters!(
         not_for_us,
         /// Addressed to one of our addresses still in DAD (RFC 4862 5.4).
         to_tentative,
+        /// Dropped because IPv6 is disabled (a duplicate hardware-derived
+        /// link-local address, RFC 4862 5.4.5).
+        disabled,
         /// An extension header chain that is malformed, too long, or has a
         /// header this stack does not skip (routing with segments left,
         /// an option that says discard).
@@ -312,6 +315,25 @@ counters!(
 );
 
 counters!(
+    /// Multicast listener discovery (RFC 3810), host side.
+    MldStats {
+        /// Valid queries for a group we listen to (or general ones).
+        queries_received,
+        /// Queries that failed a check: length, checksum, group, hop
+        /// limit not 1, a source not link-local, no router alert.
+        queries_malformed,
+        /// Valid queries about a group we do not listen to.
+        queries_not_for_us,
+        /// Reports sent: state changes (joins, leaves) and answers.
+        reports_sent,
+        /// Leave (change to include) reports among them.
+        leaves_sent,
+        /// Reports and done messages from other listeners (ignored).
+        others_reports,
+    }
+);
+
+counters!(
     /// Transmission.
     TxStats {
         /// The device had no transmit buffer; the work waits for a later
@@ -335,6 +357,7 @@ pub struct Stats {
     pub ipv6: Ipv6Stats,
     pub icmpv6: Icmpv6Stats,
     pub ndp: NdpStats,
+    pub mld: MldStats,
     pub tx: TxStats,
 }
 
@@ -353,6 +376,7 @@ impl Stats {
             .chain(self.ipv6.iter().map(with("ipv6")))
             .chain(self.icmpv6.iter().map(with("icmpv6")))
             .chain(self.ndp.iter().map(with("ndp")))
+            .chain(self.mld.iter().map(with("mld")))
             .chain(self.tx.iter().map(with("tx")))
     }
 }

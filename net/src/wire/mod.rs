@@ -20,6 +20,7 @@ mod ipv6_captures;
 pub mod ipv6ext;
 pub mod ipv6fragment;
 pub mod ipv6option;
+pub mod mld;
 pub mod ndp;
 pub mod tcp;
 pub mod udp;
