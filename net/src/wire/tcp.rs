@@ -534,7 +534,9 @@ impl Repr {
                 (false, false, true) => TcpControl::Rst,
                 _ => return Err(Error::Malformed),
             };
-        let mut repr = Repr {
+        // Built in the value returned, not moved into it (the header is
+        // about a hundred bytes).
+        let mut parsed = Ok(Repr {
             src_port: packet.src_port(),
             dst_port: packet.dst_port(),
             control,
@@ -547,8 +549,17 @@ impl Repr {
             cwr: flags.contains(TcpFlags::CWR),
             payload_len: packet.payload().len(),
             ..Repr::default()
-        };
-        let mut options = packet.options();
+        });
+        if let Ok(repr) = &mut parsed {
+            if let Err(e) = repr.parse_options(packet.options()) {
+                parsed = Err(e);
+            }
+        }
+        parsed
+    }
+
+    /// Fills the option fields from a header's option bytes.
+    fn parse_options(&mut self, mut options: &[u8]) -> Result<()> {
         // The option list of nearly every segment after the handshake: a
         // timestamp alone, as NOP, NOP, TS (Linux, BSD) or TS, EOL, pad
         // (ours). Both are fully checked here; anything else is walked.
@@ -561,7 +572,7 @@ impl Repr {
             if let Some([v0, v1, v2, v3, e0, e1, e2, e3]) = ts {
                 let tsval = u32::from_be_bytes([v0, v1, v2, v3]);
                 let tsecr = u32::from_be_bytes([e0, e1, e2, e3]);
-                repr.timestamp = Some(TcpTimestamp { tsval, tsecr });
+                self.timestamp = Some(TcpTimestamp { tsval, tsecr });
                 options = &[];
             }
         }
@@ -570,15 +581,15 @@ impl Repr {
             match option {
                 TcpOption::EndOfList => break,
                 TcpOption::NoOperation | TcpOption::Unknown { .. } => {}
-                TcpOption::MaxSegmentSize(mss) => repr.max_seg_size = Some(mss),
-                TcpOption::WindowScale(shift) => repr.window_scale = Some(shift.min(MAX_WINDOW_SHIFT)),
-                TcpOption::SackPermitted => repr.sack_permitted = true,
-                TcpOption::Sack(blocks) => repr.sack_ranges = blocks,
-                TcpOption::Timestamp { tsval, tsecr } => repr.timestamp = Some(TcpTimestamp { tsval, tsecr }),
+                TcpOption::MaxSegmentSize(mss) => self.max_seg_size = Some(mss),
+                TcpOption::WindowScale(shift) => self.window_scale = Some(shift.min(MAX_WINDOW_SHIFT)),
+                TcpOption::SackPermitted => self.sack_permitted = true,
+                TcpOption::Sack(blocks) => self.sack_ranges = blocks,
+                TcpOption::Timestamp { tsval, tsecr } => self.timestamp = Some(TcpTimestamp { tsval, tsecr }),
             }
             options = rest;
         }
-        Ok(repr)
+        Ok(())
     }
 
     /// Sequence space the segment occupies.
