@@ -16,7 +16,7 @@ use crate::wire::{Error, IpAddress, IpEndpoint, IpProtocol, Ipv4Address};
 
 use super::egress::{OutPacket, TxTokens};
 use super::interface::{is_icmp_error, v4_endpoint, Inner, PendingQueue, SendError};
-use super::reassembly::{Accepted, FragmentError, FragmentKey, Reassembler};
+use super::reassembly::{FragmentKey, Reassembler};
 
 /// What the interface must do with a datagram after delivering it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,27 +214,16 @@ fn process_ipv4<T: TxTokens>(
     inner.stats.ipv4.fragments_received += 1;
     let key = FragmentKey::v4(repr.src_addr, dst, repr.protocol, repr.ident);
     let offset = usize::from(repr.frag_offset);
-    let added = reassembly.add(now, key, offset, repr.more_frags, packet.header(), packet.payload());
-    inner.stats.ipv4.fragments_evicted += reassembly.take_evictions();
-    let index = match added {
-        Ok(Accepted::Complete(index)) => index,
-        Ok(Accepted::Incomplete) => return,
-        Ok(Accepted::Duplicate) => {
-            inner.stats.ipv4.fragments_duplicate += 1;
-            return;
-        }
-        Err(e) => {
-            let stats = &mut inner.stats.ipv4;
-            match e {
-                FragmentError::NoBuffer => stats.fragments_no_buffer += 1,
-                FragmentError::TooBig => stats.fragments_too_big += 1,
-                FragmentError::Overlap => stats.fragments_overlap += 1,
-                FragmentError::Tiny => stats.fragments_tiny += 1,
-            }
-            return;
-        }
-    };
-    inner.stats.ipv4.fragments_reassembled += 1;
+    let added = reassembly.add_counted(
+        &mut inner.stats.ipv4,
+        now,
+        key,
+        offset,
+        repr.more_frags,
+        packet.header(),
+        packet.payload(),
+    );
+    let Some(index) = added else { return };
     let Some((key, payload)) = reassembly.datagram(index) else { return };
     let mut header = [0u8; ipv4::HEADER_LEN];
     synthesize_header(repr.src_addr, dst, &key, payload.len(), repr.ttl, &mut header);

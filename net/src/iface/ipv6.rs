@@ -24,7 +24,7 @@ use super::interface::{Inner, PendingPacket, PendingQueue, SendError};
 use super::mld::{Listener, Report};
 use super::ndp_cache::{AdvertOutcome, Advertisement, NdpCache, NdpSlot, Solicit};
 use super::neighbour::Lookup;
-use super::reassembly::{Accepted, Expired, FragmentError, FragmentKey, Reassembler};
+use super::reassembly::{Expired, FragmentKey, Reassembler};
 use super::slaac::{self, Autoconf, Due, Ipv6Config, PrefixInfo, RouterAdvertInfo};
 
 /// Destinations whose path MTU is remembered.
@@ -298,27 +298,9 @@ pub(crate) fn process_ipv6<T: TxTokens>(
     }
     let key = FragmentKey { src: src.into(), dst: dst.into(), protocol: fragment.next_header, ident: fragment.ident };
     let offset = usize::from(fragment.frag_offset);
-    let added = reassembly.add(now, key, offset, fragment.more_frags, quote_header, data);
-    inner.stats.ipv6.fragments_evicted += reassembly.take_evictions();
-    let index = match added {
-        Ok(Accepted::Complete(index)) => index,
-        Ok(Accepted::Incomplete) => return,
-        Ok(Accepted::Duplicate) => {
-            inner.stats.ipv6.fragments_duplicate += 1;
-            return;
-        }
-        Err(e) => {
-            let stats = &mut inner.stats.ipv6;
-            match e {
-                FragmentError::NoBuffer => stats.fragments_no_buffer += 1,
-                FragmentError::TooBig => stats.fragments_too_big += 1,
-                FragmentError::Overlap => stats.fragments_overlap += 1,
-                FragmentError::Tiny => stats.fragments_tiny += 1,
-            }
-            return;
-        }
-    };
-    inner.stats.ipv6.fragments_reassembled += 1;
+    let added =
+        reassembly.add_counted(&mut inner.stats.ipv6, now, key, offset, fragment.more_frags, quote_header, data);
+    let Some(index) = added else { return };
     let Some((key, whole)) = reassembly.datagram(index) else { return };
     let mut header = [0u8; ipv6::HEADER_LEN];
     synthesize_header(src, dst, key.protocol, whole.len(), repr.hop_limit, &mut header);

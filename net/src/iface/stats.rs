@@ -4,6 +4,8 @@
 //! [`Stats::iter`] yields `(layer, counter, value)` triples so an embedder
 //! can print them (JSON, Prometheus text) without naming every field.
 
+use super::reassembly::{Accepted, FragmentError};
+
 macro_rules! counters {
     ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident,)* }) => {
         $(#[$meta])*
@@ -344,6 +346,34 @@ counters!(
         reply_dropped,
     }
 );
+
+/// The reassembly counters both IP families keep under the same names.
+pub(crate) trait FragmentCounters {
+    /// Counts what became of a fragment handed to reassembly, and the
+    /// incomplete datagrams evicted to take it.
+    fn count_fragment(&mut self, outcome: Result<Accepted, FragmentError>, evictions: u64);
+}
+
+macro_rules! fragment_counters {
+    ($($stats:ty),*) => {$(
+        impl FragmentCounters for $stats {
+            fn count_fragment(&mut self, outcome: Result<Accepted, FragmentError>, evictions: u64) {
+                self.fragments_evicted += evictions;
+                match outcome {
+                    Ok(Accepted::Incomplete) => {}
+                    Ok(Accepted::Duplicate) => self.fragments_duplicate += 1,
+                    Ok(Accepted::Complete(_)) => self.fragments_reassembled += 1,
+                    Err(FragmentError::NoBuffer) => self.fragments_no_buffer += 1,
+                    Err(FragmentError::TooBig) => self.fragments_too_big += 1,
+                    Err(FragmentError::Overlap) => self.fragments_overlap += 1,
+                    Err(FragmentError::Tiny) => self.fragments_tiny += 1,
+                }
+            }
+        }
+    )*};
+}
+
+fragment_counters!(Ipv4Stats, Ipv6Stats);
 
 /// All counters of an interface.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
