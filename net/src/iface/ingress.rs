@@ -362,31 +362,8 @@ fn process_udp<T: TxTokens>(
     sockets: &mut SocketSet<'_>,
     tokens: &mut T,
 ) {
-    let stats = &mut inner.stats.udp;
-    let packet = match udp::Packet::new_checked(datagram.payload) {
-        Ok(p) => p,
-        Err(Error::Truncated) => {
-            stats.truncated += 1;
-            return;
-        }
-        Err(_) => {
-            stats.malformed += 1;
-            return;
-        }
-    };
     let (src, dst) = (IpAddress::V4(datagram.src), IpAddress::V4(datagram.dst));
-    let repr = match udp::Repr::parse(&packet, &src, &dst, inner.caps.checksum.udp.rx()) {
-        Ok(r) => r,
-        Err(Error::Checksum) => {
-            stats.bad_checksum += 1;
-            return;
-        }
-        Err(_) => {
-            stats.malformed += 1;
-            return;
-        }
-    };
-    stats.rx_datagrams += 1;
+    let Some(repr) = parse_udp(inner, datagram.payload, &src, &dst) else { return };
     let local = v4_endpoint(datagram.dst, repr.dst_port);
     let remote = v4_endpoint(datagram.src, repr.src_port);
     let mut delivered = false;
@@ -438,6 +415,44 @@ fn process_udp<T: TxTokens>(
             datagram.header,
             datagram.payload,
         );
+    }
+}
+
+/// Parses a UDP datagram of either family, counting it or why it was
+/// dropped.
+pub(crate) fn parse_udp<'p>(
+    inner: &mut Inner<'_>,
+    payload: &'p [u8],
+    src: &IpAddress,
+    dst: &IpAddress,
+) -> Option<udp::Repr<'p>> {
+    let stats = &mut inner.stats.udp;
+    let packet = match udp::Packet::new_checked(payload) {
+        Ok(p) => p,
+        Err(Error::Truncated) => {
+            stats.truncated += 1;
+            return None;
+        }
+        Err(_) => {
+            stats.malformed += 1;
+            return None;
+        }
+    };
+    // Over IPv6 the checksum is mandatory (RFC 8200 8.1): a zero one never
+    // verifies. (Not checked when the device vouched for it.)
+    match udp::Repr::parse(&packet, src, dst, inner.caps.checksum.udp.rx()) {
+        Ok(repr) => {
+            stats.rx_datagrams += 1;
+            Some(repr)
+        }
+        Err(Error::Checksum) => {
+            stats.bad_checksum += 1;
+            None
+        }
+        Err(_) => {
+            stats.malformed += 1;
+            None
+        }
     }
 }
 

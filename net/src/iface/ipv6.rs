@@ -15,7 +15,7 @@ use crate::socket::udp::UdpMetadata;
 use crate::time::{Duration, Instant};
 use crate::wire::icmpv6::{self, DstUnreachable, ParamProblem, TimeExceeded};
 use crate::wire::ipv6ext::{self, ChainError};
-use crate::wire::{ethernet, ipv6, ipv6fragment, udp};
+use crate::wire::{ethernet, ipv6, ipv6fragment};
 use crate::wire::{mld, ndp};
 use crate::wire::{EthernetAddress, IpAddress, IpEndpoint, IpProtocol, Ipv6Address};
 
@@ -737,33 +737,8 @@ fn process_udp6<T: TxTokens>(
     sockets: &mut SocketSet<'_>,
     tokens: &mut T,
 ) {
-    let stats = &mut inner.stats.udp;
-    let packet = match udp::Packet::new_checked(datagram.payload) {
-        Ok(p) => p,
-        Err(crate::wire::Error::Truncated) => {
-            stats.truncated += 1;
-            return;
-        }
-        Err(_) => {
-            stats.malformed += 1;
-            return;
-        }
-    };
     let (src, dst) = (IpAddress::V6(datagram.src), IpAddress::V6(datagram.dst));
-    // Over IPv6 the checksum is mandatory (RFC 8200 8.1): a zero one never
-    // verifies. (Not checked when the device vouched for it.)
-    let repr = match udp::Repr::parse(&packet, &src, &dst, inner.caps.checksum.udp.rx()) {
-        Ok(r) => r,
-        Err(crate::wire::Error::Checksum) => {
-            stats.bad_checksum += 1;
-            return;
-        }
-        Err(_) => {
-            stats.malformed += 1;
-            return;
-        }
-    };
-    stats.rx_datagrams += 1;
+    let Some(repr) = super::ingress::parse_udp(inner, datagram.payload, &src, &dst) else { return };
     let local = IpEndpoint::new(dst, repr.dst_port);
     let remote = IpEndpoint::new(src, repr.src_port);
     for (_, socket) in sockets.iter_mut() {
