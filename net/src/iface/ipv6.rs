@@ -440,16 +440,7 @@ fn deliver<T: TxTokens>(
                     pointer: datagram.next_header_pointer,
                     data: &[],
                 };
-                inner.send_icmpv6_error(
-                    now,
-                    pending,
-                    tokens,
-                    datagram.src,
-                    datagram.dst,
-                    &error,
-                    datagram.quote_header,
-                    datagram.quote_rest,
-                );
+                send_error_about(inner, pending, now, tokens, datagram, &error);
             }
             Delivery::Done
         }
@@ -754,17 +745,21 @@ fn process_udp6<T: TxTokens>(
     inner.stats.udp.no_socket += 1;
     if !datagram.dst.is_multicast() && datagram.src.is_unicast() {
         let error = icmpv6::Repr::DstUnreachable { reason: DstUnreachable::PortUnreachable, data: &[] };
-        inner.send_icmpv6_error(
-            now,
-            pending,
-            tokens,
-            datagram.src,
-            datagram.dst,
-            &error,
-            datagram.quote_header,
-            datagram.quote_rest,
-        );
+        send_error_about(inner, pending, now, tokens, datagram, &error);
     }
+}
+
+/// Sends the ICMPv6 `error` about `datagram` back to its source.
+fn send_error_about<T: TxTokens>(
+    inner: &mut Inner<'_>,
+    pending: &mut PendingQueue<'_>,
+    now: Instant,
+    tokens: &mut T,
+    datagram: &Datagram6,
+    error: &icmpv6::Repr,
+) {
+    let (quote_header, quote_rest) = (datagram.quote_header, datagram.quote_rest);
+    inner.send_icmpv6_error(now, pending, tokens, datagram.src, datagram.dst, error, quote_header, quote_rest);
 }
 
 /// Answers an echo request held because its reply needs several frames.
