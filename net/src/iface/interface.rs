@@ -128,6 +128,28 @@ pub struct PendingPacket {
     pub(crate) next_hop: IpAddress,
 }
 
+impl<A: Copy + Into<IpAddress>> OutPacket<'_, A> {
+    /// Queues a copy of the datagram in `pending` until the link address of
+    /// `next_hop` is known; false when the queue is full.
+    pub(crate) fn queue_until_resolved(&self, pending: &mut PendingQueue<'_>, next_hop: A, dont_frag: bool) -> bool {
+        let header = PendingPacket {
+            src: self.src.into(),
+            dst: self.dst.into(),
+            protocol: self.protocol,
+            ttl: self.ttl,
+            dont_frag,
+            next_hop: next_hop.into(),
+        };
+        match pending.enqueue(self.payload_len(), header) {
+            Ok(buf) => {
+                self.write_payload(buf);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
 /// A metadata slot of the ARP pending queue.
 pub type PendingSlot = PacketMetadata<PendingPacket>;
 pub(crate) type PendingQueue<'a> = PacketBuffer<'a, PendingPacket>;
@@ -800,20 +822,9 @@ impl<'a> Inner<'a> {
                     self.stats.ipv4.tx_too_big += 1;
                     return Err(SendError::Dropped);
                 }
-                let header = PendingPacket {
-                    src: packet.src.into(),
-                    dst: packet.dst.into(),
-                    protocol: packet.protocol,
-                    ttl: packet.ttl,
-                    dont_frag: packet.dont_frag,
-                    next_hop: ip.into(),
-                };
-                match pending.enqueue(packet.payload_len(), header) {
-                    Ok(buf) => packet.write_payload(buf),
-                    Err(_) => {
-                        self.stats.arp.pending_queue_full += 1;
-                        return Err(SendError::Dropped);
-                    }
+                if !packet.queue_until_resolved(pending, ip, packet.dont_frag) {
+                    self.stats.arp.pending_queue_full += 1;
+                    return Err(SendError::Dropped);
                 }
                 match lookup {
                     Lookup::Pending => self.stats.arp.request_rate_limited += 1,

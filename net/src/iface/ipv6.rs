@@ -20,7 +20,7 @@ use crate::wire::{mld, ndp};
 use crate::wire::{EthernetAddress, IpAddress, IpEndpoint, IpProtocol, Ipv6Address};
 
 use super::egress::{Link, OutPacket, TxTokens};
-use super::interface::{Inner, PendingPacket, PendingQueue, SendError};
+use super::interface::{Inner, PendingQueue, SendError};
 use super::mld::{Listener, Report};
 use super::ndp_cache::{AdvertOutcome, Advertisement, NdpCache, NdpSlot, Solicit};
 use super::neighbour::Lookup;
@@ -988,20 +988,9 @@ impl<'a> Inner<'a> {
                     self.stats.ipv6.tx_too_big += 1;
                     return Err(SendError::Dropped);
                 }
-                let header = PendingPacket {
-                    src: packet.src.into(),
-                    dst: packet.dst.into(),
-                    protocol: packet.protocol,
-                    ttl: packet.ttl,
-                    dont_frag: false,
-                    next_hop: hop.into(),
-                };
-                match pending.enqueue(packet.payload_len(), header) {
-                    Ok(buf) => packet.write_payload(buf),
-                    Err(_) => {
-                        self.stats.ndp.pending_queue_full += 1;
-                        return Err(SendError::Dropped);
-                    }
+                if !packet.queue_until_resolved(pending, hop, false) {
+                    self.stats.ndp.pending_queue_full += 1;
+                    return Err(SendError::Dropped);
                 }
                 match lookup {
                     Lookup::Pending => {}
