@@ -20,7 +20,7 @@ use crate::wire::{mld, ndp};
 use crate::wire::{EthernetAddress, IpAddress, IpEndpoint, IpProtocol, Ipv6Address};
 
 use super::egress::{Link, OutPacket, TxTokens};
-use super::interface::{Inner, PendingQueue, SendError};
+use super::interface::{send_fragments, Inner, PendingQueue, SendError};
 use super::mld::{Listener, Report};
 use super::ndp_cache::{AdvertOutcome, Advertisement, NdpCache, NdpSlot, Solicit};
 use super::neighbour::Lookup;
@@ -1050,22 +1050,17 @@ impl<'a> Inner<'a> {
         }
         let Some(v6) = self.ipv6.as_mut() else { return Err(SendError::Dropped) };
         let ident = v6.take_ident();
-        let mut offset = 0;
-        while offset < payload_len {
-            let len = step.min(payload_len - offset);
-            let more = offset + len < payload_len;
-            let Some(token) = tokens.next() else {
-                self.stats.tx.device_busy += 1;
-                return Err(SendError::DeviceBusy);
-            };
-            let frame_len = link.eth_header_len() + ipv6::HEADER_LEN + ipv6fragment::HEADER_LEN + len;
-            token.consume(frame_len, |buf| {
-                write_ipv6_frame(&link, buf, dst_mac, packet, Some((ident, more)), offset, len)
-            });
-            tokens.count();
-            self.stats.ipv6.tx_fragments += 1;
-            offset += len;
-        }
+        let headers_len = link.eth_header_len() + ipv6::HEADER_LEN + ipv6fragment::HEADER_LEN;
+        let stats = &mut self.stats;
+        send_fragments(
+            tokens,
+            &mut stats.tx,
+            &mut stats.ipv6.tx_fragments,
+            payload_len,
+            step,
+            headers_len,
+            |buf, offset, len, more| write_ipv6_frame(&link, buf, dst_mac, packet, Some((ident, more)), offset, len),
+        )?;
         self.stats.ipv6.tx_fragmented += 1;
         self.stats.ipv6.tx_packets += 1;
         Ok(())
