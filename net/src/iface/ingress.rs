@@ -20,11 +20,21 @@ use super::reassembly::{FragmentKey, Reassembler};
 
 /// What the interface must do with a datagram after delivering it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Delivery {
+pub(crate) enum Delivery {
     Done,
     /// An echo reply needs several frames: keep the reassembled request and
     /// answer it in the egress phase.
     HoldForReply,
+}
+
+impl Delivery {
+    /// Frees the reassembly slot `index` unless its datagram is held.
+    pub(crate) fn settle(self, reassembly: &mut Reassembler<'_>, index: usize) {
+        match self {
+            Delivery::Done => reassembly.release(index),
+            Delivery::HoldForReply => {}
+        }
+    }
 }
 
 /// A received IPv4 datagram (whole or reassembled).
@@ -229,10 +239,7 @@ fn process_ipv4<T: TxTokens>(
     synthesize_header(repr.src_addr, dst, &key, payload.len(), repr.ttl, &mut header);
     let datagram =
         Datagram { src: repr.src_addr, dst, protocol: key.protocol, header: &header, payload, reassembled: true };
-    match deliver(inner, pending, now, &datagram, sockets, tokens) {
-        Delivery::Done => reassembly.release(index),
-        Delivery::HoldForReply => {}
-    }
+    deliver(inner, pending, now, &datagram, sockets, tokens).settle(reassembly, index);
 }
 
 /// The header a reassembled datagram would have had unfragmented.

@@ -20,6 +20,7 @@ use crate::wire::{mld, ndp};
 use crate::wire::{EthernetAddress, IpAddress, IpEndpoint, IpProtocol, Ipv6Address};
 
 use super::egress::{Link, OutPacket, TxTokens};
+use super::ingress::Delivery;
 use super::interface::{send_fragments, Inner, PendingQueue, SendError};
 use super::mld::{Listener, Report};
 use super::ndp_cache::{AdvertOutcome, Advertisement, NdpCache, NdpSlot, Solicit};
@@ -164,14 +165,6 @@ struct Datagram6<'p> {
     to_tentative: bool,
     /// A hop-by-hop router alert came with it (MLD requires one).
     router_alert: bool,
-}
-
-/// What the interface must do with a datagram after delivering it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Delivery {
-    Done,
-    /// An echo reply needs several frames: answer in the egress phase.
-    HoldForReply,
 }
 
 /// Handles one received IPv6 packet (the Ethernet payload); `looped` when
@@ -319,10 +312,7 @@ pub(crate) fn process_ipv6<T: TxTokens>(
         sockets,
         tokens,
     );
-    match delivery {
-        Delivery::Done => reassembly.release(index),
-        Delivery::HoldForReply => {}
-    }
+    delivery.settle(reassembly, index);
 }
 
 /// The header a reassembled datagram would have had unfragmented.
