@@ -17,6 +17,7 @@ use crate::wire::{Error, IpAddress, IpEndpoint, IpProtocol, Ipv4Address};
 use super::egress::{OutPacket, TxTokens};
 use super::interface::{is_icmp_error, v4_endpoint, Inner, PendingQueue, SendError};
 use super::reassembly::{FragmentKey, Reassembler};
+use super::stats::FragmentCounters;
 
 /// What the interface must do with a datagram after delivering it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,16 +225,8 @@ fn process_ipv4<T: TxTokens>(
     inner.stats.ipv4.fragments_received += 1;
     let key = FragmentKey::v4(repr.src_addr, dst, repr.protocol, repr.ident);
     let offset = usize::from(repr.frag_offset);
-    let added = reassembly.add_counted(
-        &mut inner.stats.ipv4,
-        now,
-        key,
-        offset,
-        repr.more_frags,
-        packet.header(),
-        packet.payload(),
-    );
-    let Some(index) = added else { return };
+    let added = reassembly.add(now, key, offset, repr.more_frags, packet.header(), packet.payload());
+    let Some(index) = inner.stats.ipv4.count_fragment(added, reassembly.take_evictions()) else { return };
     let Some((key, payload)) = reassembly.datagram(index) else { return };
     let mut header = [0u8; ipv4::HEADER_LEN];
     synthesize_header(repr.src_addr, dst, &key, payload.len(), repr.ttl, &mut header);

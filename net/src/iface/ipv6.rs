@@ -27,6 +27,7 @@ use super::ndp_cache::{AdvertOutcome, Advertisement, NdpCache, NdpSlot, Solicit}
 use super::neighbour::Lookup;
 use super::reassembly::{Expired, FragmentKey, Reassembler};
 use super::slaac::{self, Autoconf, Due, Ipv6Config, PrefixInfo, RouterAdvertInfo};
+use super::stats::FragmentCounters;
 
 /// Destinations whose path MTU is remembered.
 pub const PATH_MTU_ENTRIES: usize = 4;
@@ -291,9 +292,8 @@ pub(crate) fn process_ipv6<T: TxTokens>(
     }
     let key = FragmentKey { src: src.into(), dst: dst.into(), protocol: fragment.next_header, ident: fragment.ident };
     let offset = usize::from(fragment.frag_offset);
-    let added =
-        reassembly.add_counted(&mut inner.stats.ipv6, now, key, offset, fragment.more_frags, quote_header, data);
-    let Some(index) = added else { return };
+    let added = reassembly.add(now, key, offset, fragment.more_frags, quote_header, data);
+    let Some(index) = inner.stats.ipv6.count_fragment(added, reassembly.take_evictions()) else { return };
     let Some((key, whole)) = reassembly.datagram(index) else { return };
     let mut header = [0u8; ipv6::HEADER_LEN];
     synthesize_header(src, dst, key.protocol, whole.len(), repr.hop_limit, &mut header);

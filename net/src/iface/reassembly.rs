@@ -19,7 +19,6 @@
 //! - when every slot is busy, a new datagram takes the slot of the oldest
 //!   incomplete one if that one is at least [`EVICTION_AGE`] old.
 
-use super::stats::FragmentCounters;
 use crate::time::{Duration, Instant};
 use crate::wire::{ipv4, IpAddress, IpProtocol, Ipv4Address};
 
@@ -269,27 +268,6 @@ impl<'a> Reassembler<'a> {
         self.slots[i].state = SlotState::Free;
         self.evictions += 1;
         Some(i)
-    }
-
-    /// [`add`](Self::add), counting the outcome in `counters`: the slot of
-    /// the datagram the fragment completes, if it does.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn add_counted(
-        &mut self,
-        counters: &mut impl FragmentCounters,
-        now: Instant,
-        key: FragmentKey,
-        offset: usize,
-        more: bool,
-        header: &[u8],
-        payload: &[u8],
-    ) -> Option<usize> {
-        let outcome = self.add(now, key, offset, more, header, payload);
-        counters.count_fragment(outcome, self.take_evictions());
-        match outcome {
-            Ok(Accepted::Complete(index)) => Some(index),
-            Ok(Accepted::Incomplete | Accepted::Duplicate) | Err(_) => None,
-        }
     }
 
     /// Incomplete datagrams evicted for newer ones since the last call.

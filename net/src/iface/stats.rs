@@ -350,24 +350,30 @@ counters!(
 /// The reassembly counters both IP families keep under the same names.
 pub(crate) trait FragmentCounters {
     /// Counts what became of a fragment handed to reassembly, and the
-    /// incomplete datagrams evicted to take it.
-    fn count_fragment(&mut self, outcome: Result<Accepted, FragmentError>, evictions: u64);
+    /// incomplete datagrams evicted to take it; the slot of the datagram it
+    /// completed, if it did.
+    fn count_fragment(&mut self, outcome: Result<Accepted, FragmentError>, evictions: u64) -> Option<usize>;
 }
 
 macro_rules! fragment_counters {
     ($($stats:ty),*) => {$(
         impl FragmentCounters for $stats {
-            fn count_fragment(&mut self, outcome: Result<Accepted, FragmentError>, evictions: u64) {
+            fn count_fragment(&mut self, outcome: Result<Accepted, FragmentError>, evictions: u64) -> Option<usize> {
                 self.fragments_evicted += evictions;
-                match outcome {
-                    Ok(Accepted::Incomplete) => {}
-                    Ok(Accepted::Duplicate) => self.fragments_duplicate += 1,
-                    Ok(Accepted::Complete(_)) => self.fragments_reassembled += 1,
-                    Err(FragmentError::NoBuffer) => self.fragments_no_buffer += 1,
-                    Err(FragmentError::TooBig) => self.fragments_too_big += 1,
-                    Err(FragmentError::Overlap) => self.fragments_overlap += 1,
-                    Err(FragmentError::Tiny) => self.fragments_tiny += 1,
-                }
+                let counter = match outcome {
+                    Ok(Accepted::Incomplete) => return None,
+                    Ok(Accepted::Complete(index)) => {
+                        self.fragments_reassembled += 1;
+                        return Some(index);
+                    }
+                    Ok(Accepted::Duplicate) => &mut self.fragments_duplicate,
+                    Err(FragmentError::NoBuffer) => &mut self.fragments_no_buffer,
+                    Err(FragmentError::TooBig) => &mut self.fragments_too_big,
+                    Err(FragmentError::Overlap) => &mut self.fragments_overlap,
+                    Err(FragmentError::Tiny) => &mut self.fragments_tiny,
+                };
+                *counter += 1;
+                None
             }
         }
     )*};
