@@ -16,15 +16,26 @@ use crate::wire::{Error, IpAddress, IpEndpoint, IpProtocol, Ipv4Address};
 
 use super::egress::{OutPacket, TxTokens};
 use super::interface::{is_icmp_error, v4_endpoint, Inner, PendingQueue, SendError};
-use super::reassembly::{Accepted, FragmentError, FragmentKey, Reassembler};
+use super::reassembly::{FragmentKey, Reassembler};
+use super::stats::FragmentCounters;
 
 /// What the interface must do with a datagram after delivering it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Delivery {
+pub(crate) enum Delivery {
     Done,
     /// An echo reply needs several frames: keep the reassembled request and
     /// answer it in the egress phase.
     HoldForReply,
+}
+
+impl Delivery {
+    /// Frees the reassembly slot `index` unless its datagram is held.
+    pub(crate) fn settle(self, reassembly: &mut Reassembler<'_>, index: usize) {
+        match self {
+            Delivery::Done => reassembly.release(index),
+            Delivery::HoldForReply => {}
+        }
+    }
 }
 
 /// A received IPv4 datagram (whole or reassembled).
@@ -215,35 +226,13 @@ fn process_ipv4<T: TxTokens>(
     let key = FragmentKey::v4(repr.src_addr, dst, repr.protocol, repr.ident);
     let offset = usize::from(repr.frag_offset);
     let added = reassembly.add(now, key, offset, repr.more_frags, packet.header(), packet.payload());
-    inner.stats.ipv4.fragments_evicted += reassembly.take_evictions();
-    let index = match added {
-        Ok(Accepted::Complete(index)) => index,
-        Ok(Accepted::Incomplete) => return,
-        Ok(Accepted::Duplicate) => {
-            inner.stats.ipv4.fragments_duplicate += 1;
-            return;
-        }
-        Err(e) => {
-            let stats = &mut inner.stats.ipv4;
-            match e {
-                FragmentError::NoBuffer => stats.fragments_no_buffer += 1,
-                FragmentError::TooBig => stats.fragments_too_big += 1,
-                FragmentError::Overlap => stats.fragments_overlap += 1,
-                FragmentError::Tiny => stats.fragments_tiny += 1,
-            }
-            return;
-        }
-    };
-    inner.stats.ipv4.fragments_reassembled += 1;
+    let Some(index) = inner.stats.ipv4.count_fragment(added, reassembly.take_evictions()) else { return };
     let Some((key, payload)) = reassembly.datagram(index) else { return };
     let mut header = [0u8; ipv4::HEADER_LEN];
     synthesize_header(repr.src_addr, dst, &key, payload.len(), repr.ttl, &mut header);
     let datagram =
         Datagram { src: repr.src_addr, dst, protocol: key.protocol, header: &header, payload, reassembled: true };
-    match deliver(inner, pending, now, &datagram, sockets, tokens) {
-        Delivery::Done => reassembly.release(index),
-        Delivery::HoldForReply => {}
-    }
+    deliver(inner, pending, now, &datagram, sockets, tokens).settle(reassembly, index);
 }
 
 /// The header a reassembled datagram would have had unfragmented.
@@ -373,31 +362,8 @@ fn process_udp<T: TxTokens>(
     sockets: &mut SocketSet<'_>,
     tokens: &mut T,
 ) {
-    let stats = &mut inner.stats.udp;
-    let packet = match udp::Packet::new_checked(datagram.payload) {
-        Ok(p) => p,
-        Err(Error::Truncated) => {
-            stats.truncated += 1;
-            return;
-        }
-        Err(_) => {
-            stats.malformed += 1;
-            return;
-        }
-    };
     let (src, dst) = (IpAddress::V4(datagram.src), IpAddress::V4(datagram.dst));
-    let repr = match udp::Repr::parse(&packet, &src, &dst, inner.caps.checksum.udp.rx()) {
-        Ok(r) => r,
-        Err(Error::Checksum) => {
-            stats.bad_checksum += 1;
-            return;
-        }
-        Err(_) => {
-            stats.malformed += 1;
-            return;
-        }
-    };
-    stats.rx_datagrams += 1;
+    let Some(repr) = parse_udp(inner, datagram.payload, &src, &dst) else { return };
     let local = v4_endpoint(datagram.dst, repr.dst_port);
     let remote = v4_endpoint(datagram.src, repr.src_port);
     let mut delivered = false;
@@ -449,6 +415,44 @@ fn process_udp<T: TxTokens>(
             datagram.header,
             datagram.payload,
         );
+    }
+}
+
+/// Parses a UDP datagram of either family, counting it or why it was
+/// dropped.
+pub(crate) fn parse_udp<'p>(
+    inner: &mut Inner<'_>,
+    payload: &'p [u8],
+    src: &IpAddress,
+    dst: &IpAddress,
+) -> Option<udp::Repr<'p>> {
+    let stats = &mut inner.stats.udp;
+    let packet = match udp::Packet::new_checked(payload) {
+        Ok(p) => p,
+        Err(Error::Truncated) => {
+            stats.truncated += 1;
+            return None;
+        }
+        Err(_) => {
+            stats.malformed += 1;
+            return None;
+        }
+    };
+    // Over IPv6 the checksum is mandatory (RFC 8200 8.1): a zero one never
+    // verifies. (Not checked when the device vouched for it.)
+    match udp::Repr::parse(&packet, src, dst, inner.caps.checksum.udp.rx()) {
+        Ok(repr) => {
+            stats.rx_datagrams += 1;
+            Some(repr)
+        }
+        Err(Error::Checksum) => {
+            stats.bad_checksum += 1;
+            None
+        }
+        Err(_) => {
+            stats.malformed += 1;
+            None
+        }
     }
 }
 

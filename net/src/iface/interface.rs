@@ -41,7 +41,7 @@ use super::rate_limit::TokenBucket;
 use super::reassembly::{Reassembler, ReassemblySlot};
 use super::route::Routes;
 use super::slaac::{AddressState, Ipv6AddressError, Ipv6AddressInfo, Ipv6Config, Ipv6Event, Router};
-use super::stats::Stats;
+use super::stats::{Stats, TxStats};
 
 /// IPv4 addresses an interface holds at once.
 pub const MAX_ADDRESSES: usize = 4;
@@ -126,6 +126,56 @@ pub struct PendingPacket {
     pub(crate) ttl: u8,
     pub(crate) dont_frag: bool,
     pub(crate) next_hop: IpAddress,
+}
+
+impl<A: Copy + Into<IpAddress>> OutPacket<'_, A> {
+    /// Queues a copy of the datagram in `pending` until the link address of
+    /// `next_hop` is known; false when the queue is full.
+    pub(crate) fn queue_until_resolved(&self, pending: &mut PendingQueue<'_>, next_hop: A, dont_frag: bool) -> bool {
+        let header = PendingPacket {
+            src: self.src.into(),
+            dst: self.dst.into(),
+            protocol: self.protocol,
+            ttl: self.ttl,
+            dont_frag,
+            next_hop: next_hop.into(),
+        };
+        match pending.enqueue(self.payload_len(), header) {
+            Ok(buf) => {
+                self.write_payload(buf);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// Sends `payload_len` bytes of IP payload in fragments of `step` bytes,
+/// each behind `headers_len` bytes of headers, counting each in `sent`.
+/// `write` builds one frame: `(frame, offset, len, more fragments)`.
+pub(crate) fn send_fragments<T: TxTokens>(
+    tokens: &mut T,
+    tx: &mut TxStats,
+    sent: &mut u64,
+    payload_len: usize,
+    step: usize,
+    headers_len: usize,
+    mut write: impl FnMut(&mut [u8], usize, usize, bool),
+) -> Result<(), SendError> {
+    let mut offset = 0;
+    while offset < payload_len {
+        let len = step.min(payload_len - offset);
+        let more = offset + len < payload_len;
+        let Some(token) = tokens.next() else {
+            tx.device_busy += 1;
+            return Err(SendError::DeviceBusy);
+        };
+        token.consume(headers_len + len, |buf| write(buf, offset, len, more));
+        tokens.count();
+        *sent += 1;
+        offset += len;
+    }
+    Ok(())
 }
 
 /// A metadata slot of the ARP pending queue.
@@ -800,20 +850,9 @@ impl<'a> Inner<'a> {
                     self.stats.ipv4.tx_too_big += 1;
                     return Err(SendError::Dropped);
                 }
-                let header = PendingPacket {
-                    src: packet.src.into(),
-                    dst: packet.dst.into(),
-                    protocol: packet.protocol,
-                    ttl: packet.ttl,
-                    dont_frag: packet.dont_frag,
-                    next_hop: ip.into(),
-                };
-                match pending.enqueue(packet.payload_len(), header) {
-                    Ok(buf) => packet.write_payload(buf),
-                    Err(_) => {
-                        self.stats.arp.pending_queue_full += 1;
-                        return Err(SendError::Dropped);
-                    }
+                if !packet.queue_until_resolved(pending, ip, packet.dont_frag) {
+                    self.stats.arp.pending_queue_full += 1;
+                    return Err(SendError::Dropped);
                 }
                 match lookup {
                     Lookup::Pending => self.stats.arp.request_rate_limited += 1,
@@ -883,20 +922,17 @@ impl<'a> Inner<'a> {
             return Err(SendError::NeedsMultiFrame);
         }
         let ident = self.take_ident();
-        let mut offset = 0;
-        while offset < payload_len {
-            let len = step.min(payload_len - offset);
-            let more = offset + len < payload_len;
-            let Some(token) = tokens.next() else {
-                self.stats.tx.device_busy += 1;
-                return Err(SendError::DeviceBusy);
-            };
-            let frame_len = link.eth_header_len() + ipv4::HEADER_LEN + len;
-            token.consume(frame_len, |buf| link.write_ip_frame(buf, dst_mac, packet, ident, offset, len, more));
-            tokens.count();
-            self.stats.ipv4.tx_fragments += 1;
-            offset += len;
-        }
+        let headers_len = link.eth_header_len() + ipv4::HEADER_LEN;
+        let stats = &mut self.stats;
+        send_fragments(
+            tokens,
+            &mut stats.tx,
+            &mut stats.ipv4.tx_fragments,
+            payload_len,
+            step,
+            headers_len,
+            |buf, offset, len, more| link.write_ip_frame(buf, dst_mac, packet, ident, offset, len, more),
+        )?;
         self.stats.ipv4.tx_fragmented += 1;
         self.stats.ipv4.tx_packets += 1;
         Ok(())

@@ -15,17 +15,19 @@ use crate::socket::udp::UdpMetadata;
 use crate::time::{Duration, Instant};
 use crate::wire::icmpv6::{self, DstUnreachable, ParamProblem, TimeExceeded};
 use crate::wire::ipv6ext::{self, ChainError};
-use crate::wire::{ethernet, ipv6, ipv6fragment, udp};
+use crate::wire::{ethernet, ipv6, ipv6fragment};
 use crate::wire::{mld, ndp};
 use crate::wire::{EthernetAddress, IpAddress, IpEndpoint, IpProtocol, Ipv6Address};
 
 use super::egress::{Link, OutPacket, TxTokens};
-use super::interface::{Inner, PendingPacket, PendingQueue, SendError};
+use super::ingress::Delivery;
+use super::interface::{send_fragments, Inner, PendingQueue, SendError};
 use super::mld::{Listener, Report};
 use super::ndp_cache::{AdvertOutcome, Advertisement, NdpCache, NdpSlot, Solicit};
 use super::neighbour::Lookup;
-use super::reassembly::{Accepted, Expired, FragmentError, FragmentKey, Reassembler};
+use super::reassembly::{Expired, FragmentKey, Reassembler};
 use super::slaac::{self, Autoconf, Due, Ipv6Config, PrefixInfo, RouterAdvertInfo};
+use super::stats::FragmentCounters;
 
 /// Destinations whose path MTU is remembered.
 pub const PATH_MTU_ENTRIES: usize = 4;
@@ -166,14 +168,6 @@ struct Datagram6<'p> {
     router_alert: bool,
 }
 
-/// What the interface must do with a datagram after delivering it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Delivery {
-    Done,
-    /// An echo reply needs several frames: answer in the egress phase.
-    HoldForReply,
-}
-
 /// Handles one received IPv6 packet (the Ethernet payload); `looped` when
 /// the frame came from our own MAC (a link that echoes multicast back).
 /// Kept out of line: inlined, it would weigh on the IPv4 receive path it
@@ -299,26 +293,7 @@ pub(crate) fn process_ipv6<T: TxTokens>(
     let key = FragmentKey { src: src.into(), dst: dst.into(), protocol: fragment.next_header, ident: fragment.ident };
     let offset = usize::from(fragment.frag_offset);
     let added = reassembly.add(now, key, offset, fragment.more_frags, quote_header, data);
-    inner.stats.ipv6.fragments_evicted += reassembly.take_evictions();
-    let index = match added {
-        Ok(Accepted::Complete(index)) => index,
-        Ok(Accepted::Incomplete) => return,
-        Ok(Accepted::Duplicate) => {
-            inner.stats.ipv6.fragments_duplicate += 1;
-            return;
-        }
-        Err(e) => {
-            let stats = &mut inner.stats.ipv6;
-            match e {
-                FragmentError::NoBuffer => stats.fragments_no_buffer += 1,
-                FragmentError::TooBig => stats.fragments_too_big += 1,
-                FragmentError::Overlap => stats.fragments_overlap += 1,
-                FragmentError::Tiny => stats.fragments_tiny += 1,
-            }
-            return;
-        }
-    };
-    inner.stats.ipv6.fragments_reassembled += 1;
+    let Some(index) = inner.stats.ipv6.count_fragment(added, reassembly.take_evictions()) else { return };
     let Some((key, whole)) = reassembly.datagram(index) else { return };
     let mut header = [0u8; ipv6::HEADER_LEN];
     synthesize_header(src, dst, key.protocol, whole.len(), repr.hop_limit, &mut header);
@@ -337,10 +312,7 @@ pub(crate) fn process_ipv6<T: TxTokens>(
         sockets,
         tokens,
     );
-    match delivery {
-        Delivery::Done => reassembly.release(index),
-        Delivery::HoldForReply => {}
-    }
+    delivery.settle(reassembly, index);
 }
 
 /// The header a reassembled datagram would have had unfragmented.
@@ -458,16 +430,7 @@ fn deliver<T: TxTokens>(
                     pointer: datagram.next_header_pointer,
                     data: &[],
                 };
-                inner.send_icmpv6_error(
-                    now,
-                    pending,
-                    tokens,
-                    datagram.src,
-                    datagram.dst,
-                    &error,
-                    datagram.quote_header,
-                    datagram.quote_rest,
-                );
+                send_error_about(inner, pending, now, tokens, datagram, &error);
             }
             Delivery::Done
         }
@@ -755,33 +718,8 @@ fn process_udp6<T: TxTokens>(
     sockets: &mut SocketSet<'_>,
     tokens: &mut T,
 ) {
-    let stats = &mut inner.stats.udp;
-    let packet = match udp::Packet::new_checked(datagram.payload) {
-        Ok(p) => p,
-        Err(crate::wire::Error::Truncated) => {
-            stats.truncated += 1;
-            return;
-        }
-        Err(_) => {
-            stats.malformed += 1;
-            return;
-        }
-    };
     let (src, dst) = (IpAddress::V6(datagram.src), IpAddress::V6(datagram.dst));
-    // Over IPv6 the checksum is mandatory (RFC 8200 8.1): a zero one never
-    // verifies. (Not checked when the device vouched for it.)
-    let repr = match udp::Repr::parse(&packet, &src, &dst, inner.caps.checksum.udp.rx()) {
-        Ok(r) => r,
-        Err(crate::wire::Error::Checksum) => {
-            stats.bad_checksum += 1;
-            return;
-        }
-        Err(_) => {
-            stats.malformed += 1;
-            return;
-        }
-    };
-    stats.rx_datagrams += 1;
+    let Some(repr) = super::ingress::parse_udp(inner, datagram.payload, &src, &dst) else { return };
     let local = IpEndpoint::new(dst, repr.dst_port);
     let remote = IpEndpoint::new(src, repr.src_port);
     for (_, socket) in sockets.iter_mut() {
@@ -797,17 +735,21 @@ fn process_udp6<T: TxTokens>(
     inner.stats.udp.no_socket += 1;
     if !datagram.dst.is_multicast() && datagram.src.is_unicast() {
         let error = icmpv6::Repr::DstUnreachable { reason: DstUnreachable::PortUnreachable, data: &[] };
-        inner.send_icmpv6_error(
-            now,
-            pending,
-            tokens,
-            datagram.src,
-            datagram.dst,
-            &error,
-            datagram.quote_header,
-            datagram.quote_rest,
-        );
+        send_error_about(inner, pending, now, tokens, datagram, &error);
     }
+}
+
+/// Sends the ICMPv6 `error` about `datagram` back to its source.
+fn send_error_about<T: TxTokens>(
+    inner: &mut Inner<'_>,
+    pending: &mut PendingQueue<'_>,
+    now: Instant,
+    tokens: &mut T,
+    datagram: &Datagram6,
+    error: &icmpv6::Repr,
+) {
+    let (quote_header, quote_rest) = (datagram.quote_header, datagram.quote_rest);
+    inner.send_icmpv6_error(now, pending, tokens, datagram.src, datagram.dst, error, quote_header, quote_rest);
 }
 
 /// Answers an echo request held because its reply needs several frames.
@@ -1036,20 +978,9 @@ impl<'a> Inner<'a> {
                     self.stats.ipv6.tx_too_big += 1;
                     return Err(SendError::Dropped);
                 }
-                let header = PendingPacket {
-                    src: packet.src.into(),
-                    dst: packet.dst.into(),
-                    protocol: packet.protocol,
-                    ttl: packet.ttl,
-                    dont_frag: false,
-                    next_hop: hop.into(),
-                };
-                match pending.enqueue(packet.payload_len(), header) {
-                    Ok(buf) => packet.write_payload(buf),
-                    Err(_) => {
-                        self.stats.ndp.pending_queue_full += 1;
-                        return Err(SendError::Dropped);
-                    }
+                if !packet.queue_until_resolved(pending, hop, false) {
+                    self.stats.ndp.pending_queue_full += 1;
+                    return Err(SendError::Dropped);
                 }
                 match lookup {
                     Lookup::Pending => {}
@@ -1109,22 +1040,17 @@ impl<'a> Inner<'a> {
         }
         let Some(v6) = self.ipv6.as_mut() else { return Err(SendError::Dropped) };
         let ident = v6.take_ident();
-        let mut offset = 0;
-        while offset < payload_len {
-            let len = step.min(payload_len - offset);
-            let more = offset + len < payload_len;
-            let Some(token) = tokens.next() else {
-                self.stats.tx.device_busy += 1;
-                return Err(SendError::DeviceBusy);
-            };
-            let frame_len = link.eth_header_len() + ipv6::HEADER_LEN + ipv6fragment::HEADER_LEN + len;
-            token.consume(frame_len, |buf| {
-                write_ipv6_frame(&link, buf, dst_mac, packet, Some((ident, more)), offset, len)
-            });
-            tokens.count();
-            self.stats.ipv6.tx_fragments += 1;
-            offset += len;
-        }
+        let headers_len = link.eth_header_len() + ipv6::HEADER_LEN + ipv6fragment::HEADER_LEN;
+        let stats = &mut self.stats;
+        send_fragments(
+            tokens,
+            &mut stats.tx,
+            &mut stats.ipv6.tx_fragments,
+            payload_len,
+            step,
+            headers_len,
+            |buf, offset, len, more| write_ipv6_frame(&link, buf, dst_mac, packet, Some((ident, more)), offset, len),
+        )?;
         self.stats.ipv6.tx_fragmented += 1;
         self.stats.ipv6.tx_packets += 1;
         Ok(())

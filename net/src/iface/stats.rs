@@ -4,6 +4,8 @@
 //! [`Stats::iter`] yields `(layer, counter, value)` triples so an embedder
 //! can print them (JSON, Prometheus text) without naming every field.
 
+use super::reassembly::{Accepted, FragmentError};
+
 macro_rules! counters {
     ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident,)* }) => {
         $(#[$meta])*
@@ -344,6 +346,40 @@ counters!(
         reply_dropped,
     }
 );
+
+/// The reassembly counters both IP families keep under the same names.
+pub(crate) trait FragmentCounters {
+    /// Counts what became of a fragment handed to reassembly, and the
+    /// incomplete datagrams evicted to take it; the slot of the datagram it
+    /// completed, if it did.
+    fn count_fragment(&mut self, outcome: Result<Accepted, FragmentError>, evictions: u64) -> Option<usize>;
+}
+
+macro_rules! fragment_counters {
+    ($($stats:ty),*) => {$(
+        impl FragmentCounters for $stats {
+            fn count_fragment(&mut self, outcome: Result<Accepted, FragmentError>, evictions: u64) -> Option<usize> {
+                self.fragments_evicted += evictions;
+                let counter = match outcome {
+                    Ok(Accepted::Incomplete) => return None,
+                    Ok(Accepted::Complete(index)) => {
+                        self.fragments_reassembled += 1;
+                        return Some(index);
+                    }
+                    Ok(Accepted::Duplicate) => &mut self.fragments_duplicate,
+                    Err(FragmentError::NoBuffer) => &mut self.fragments_no_buffer,
+                    Err(FragmentError::TooBig) => &mut self.fragments_too_big,
+                    Err(FragmentError::Overlap) => &mut self.fragments_overlap,
+                    Err(FragmentError::Tiny) => &mut self.fragments_tiny,
+                };
+                *counter += 1;
+                None
+            }
+        }
+    )*};
+}
+
+fragment_counters!(Ipv4Stats, Ipv6Stats);
 
 /// All counters of an interface.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
