@@ -284,7 +284,7 @@ fn frames_per_second(
     iface.add_address(Ipv4Cidr::new(OUR_IP, 24).unwrap()).unwrap();
     let mut learn = vec![arp_request()];
     if stack == Stack::DualStack {
-        let quiet = Ipv6Config { dad_transmits: 0, router_solicitations: false, ..Ipv6Config::new() };
+        let quiet = Ipv6Config { dad_transmits: 0, router_solicitations: false, mld: false, ..Ipv6Config::new() };
         iface.enable_ipv6(quiet, &mut ndp_neighbours, Instant::ZERO);
         iface.add_ipv6_address(Instant::ZERO, Ipv6Cidr::new(OUR_IP6, 64).unwrap()).unwrap();
         learn.push(neighbour_solicitation());
