@@ -145,9 +145,9 @@ pub fn discover(dtb: usize) -> Platform {
     if magic != FDT_MAGIC {
         return platform;
     }
-    // SAFETY: a DTB header is present (magic checked) in mapped RAM; its
-    // totalsize (bounded: a tree is at most a few MiB) says how far it goes,
-    // and nothing else uses it yet.
+    // A DTB header (magic checked) lies in mapped RAM and nothing else uses
+    // it yet; its totalsize, read here, is checked below before use.
+    // SAFETY: reads one aligned word of that mapped header.
     let total = u32::from_be(unsafe { core::ptr::read_volatile((address + 4) as *const u32) }) as usize;
     if !(40..=MAX_DTB_SIZE).contains(&total) {
         return platform;
@@ -412,8 +412,9 @@ fn blob_of(fdt: &fdt::Fdt<'static>) -> Option<&'static [u8]> {
     if address == 0 {
         return None;
     }
-    // SAFETY: `discover` stored the address of the blob `fdt` parses, whose
-    // header says it is `size` bytes; it stays in place for the whole run.
+    // `discover` stored the address of the blob `fdt` parses; its header
+    // says it is `size` bytes.
+    // SAFETY: that blob stays in place, unmodified, for the whole run.
     Some(unsafe { core::slice::from_raw_parts(address as *const u8, size) })
 }
 

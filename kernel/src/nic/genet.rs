@@ -37,9 +37,9 @@ pub fn probe(platform: &Platform, _offload: bool) -> Option<Nic<GenetNic>> {
             mac
         }
     };
-    // SAFETY: the GENET window from the device tree or board defaults, mapped
-    // as device memory (MEMORY_MAP); only this driver uses it, and its first
-    // register just answered.
+    // The GENET window comes from the device tree or the board defaults and
+    // is mapped as device memory (MEMORY_MAP); its first register just answered.
+    // SAFETY: a mapped MMIO window that only this driver uses.
     let registers = unsafe { MmioRegisters::new(config.base) };
     match Genet::new(registers, RamBuffers::new(), RamBuffers::new(), mac, config.phy_address) {
         Ok(device) => {

@@ -75,8 +75,8 @@ pub unsafe fn zero_memory(ptr: *mut u8, len: usize) {
         core::ptr::write_bytes(last as *mut u8, 0, end - last);
     }
     if first < last {
-        // SAFETY: [first, last) is a whole number of 64-byte blocks inside
-        // the caller's range; the loop writes exactly those bytes.
+        // The loop writes exactly [first, last), whole 64-byte blocks.
+        // SAFETY: that range lies inside the caller's writable range.
         unsafe {
             core::arch::asm!(
                 "2:",
