@@ -497,10 +497,10 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
             return;
         }
     };
-    // Borrowed where it was parsed (moving the header out is a copy).
-    let parsed = TcpRepr::parse(&packet, &src, &dst, inner.caps.checksum.tcp.rx());
-    let repr = match &parsed {
-        Ok(r) => r,
+    // Parsed in place (a header returned by value is moved once more).
+    let mut parsed = TcpRepr::default();
+    let repr = match parsed.parse_in_place(&packet, &src, &dst, inner.caps.checksum.tcp.rx()) {
+        Ok(()) => &parsed,
         Err(Error::Checksum) => {
             stats.bad_checksum += 1;
             return;
