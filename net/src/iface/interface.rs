@@ -1304,7 +1304,9 @@ impl<'a> Inner<'a> {
                         sent = true;
                         self.send_tcp(now, pending, tokens, local, remote, repr, data)
                     })?;
-                    if !sent {
+                    // A socket that went quiet with its last segment would
+                    // only return at once.
+                    if !sent || s.is_quiet(now, mss) {
                         break;
                     }
                 }
