@@ -1369,8 +1369,8 @@ impl<'a> Inner<'a> {
         now: Instant,
         pending: &mut PendingQueue<'_>,
         tokens: &mut T,
-        local: IpEndpoint,
-        remote: IpEndpoint,
+        local: &IpEndpoint,
+        remote: &IpEndpoint,
         repr: &TcpRepr,
         data: &[u8],
     ) -> Result<(), SendError> {
