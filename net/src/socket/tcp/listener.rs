@@ -516,37 +516,42 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     {
         self.mss_limit = mss_limit;
         let n = self.sockets.len();
+        let start = if self.cursor < n { self.cursor } else { 0 };
+        let offload_len = self.offload_len;
         let mut emit = Some(emit);
-        let mut next = if self.cursor < n { self.cursor } else { 0 };
-        for _ in 0..n {
-            let i = next;
-            next = if i + 1 == n { 0 } else { i + 1 };
-            let s = &mut self.sockets[i];
-            // A socket whose last dispatch found nothing due stays quiet
-            // until touched; any other is dispatched, which either sends or
-            // finds nothing due and goes quiet (one planning pass, not a
-            // `poll_at` and then the same planning again).
-            if s.state == State::Closed {
-                continue;
+        // The pool from `start`, then the part before it: plain slice
+        // loops, so the pass over every pool socket (on every call) needs
+        // no index arithmetic or bounds checks.
+        let (wrapped, first) = self.sockets.split_at_mut(start);
+        for (base, part) in [(start, first), (0, wrapped)] {
+            for (k, s) in part.iter_mut().enumerate() {
+                // A socket whose last dispatch found nothing due stays quiet
+                // until touched; any other is dispatched, which either sends
+                // or finds nothing due and goes quiet (one planning pass, not
+                // a `poll_at` and then the same planning again).
+                if s.state == State::Closed {
+                    continue;
+                }
+                // The family without copying the 4-tuple.
+                let v6 = s.remote_ipv6().is_some();
+                let mss = family_mss(mss_limit, v6);
+                if s.is_quiet(now, mss) {
+                    continue;
+                }
+                // Segmentation offload is for IPv4 (the device's TSO4).
+                s.set_segmentation_offload(if v6 { 0 } else { offload_len });
+                let result = s.dispatch(now, mss, |l, r, repr, p| match emit.take() {
+                    Some(f) => f(l, r, repr, p),
+                    None => Ok(()),
+                });
+                if emit.is_none() {
+                    // The next call starts after the socket that sent.
+                    let next = base + k + 1;
+                    self.cursor = if next == n { 0 } else { next };
+                    return result;
+                }
+                result?;
             }
-            // The family without copying the 4-tuple (every pool socket is
-            // looked at on every call).
-            let v6 = s.remote_ipv6().is_some();
-            let mss = family_mss(mss_limit, v6);
-            if s.is_quiet(now, mss) {
-                continue;
-            }
-            // Segmentation offload is for IPv4 (the device's TSO4).
-            s.set_segmentation_offload(if v6 { 0 } else { self.offload_len });
-            let result = s.dispatch(now, mss, |l, r, repr, p| match emit.take() {
-                Some(f) => f(l, r, repr, p),
-                None => Ok(()),
-            });
-            if emit.is_none() {
-                self.cursor = next;
-                return result;
-            }
-            result?;
         }
         Ok(())
     }
