@@ -254,21 +254,32 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             return None;
         }
         // One pass over the pool for both queue lengths and a free socket.
+        // It ends at the first free socket when the sockets after it are too
+        // few to fill either queue: the counts then decide as the full ones
+        // would.
+        let (accept_backlog, syn_backlog) = (self.limits.accept_backlog, self.limits.syn_backlog);
+        let n = self.sockets.len();
         let (mut accept_queue, mut syn_queue, mut free) = (0, 0, None);
         for (i, s) in self.sockets.iter().enumerate() {
             match (s.accepted, s.state) {
                 (false, State::Established | State::CloseWait) => accept_queue += 1,
                 (false, State::SynReceived) => syn_queue += 1,
-                (false, State::Closed) if free.is_none() => free = Some(i),
+                (false, State::Closed) if free.is_none() => {
+                    free = Some(i);
+                    let rest = n - i - 1;
+                    if accept_queue + rest < accept_backlog && syn_queue + rest < syn_backlog {
+                        break;
+                    }
+                }
                 _ => {}
             }
         }
-        if accept_queue >= self.limits.accept_backlog {
+        if accept_queue >= accept_backlog {
             // The application is not keeping up: let the client retry.
             self.stats.dropped += 1;
             return None;
         }
-        if syn_queue < self.limits.syn_backlog {
+        if syn_queue < syn_backlog {
             if let Some(i) = free.or_else(|| self.take_socket(false)) {
                 if self.sockets[i].open_from_syn(now, local, remote, repr).is_ok() {
                     self.stats.syns_queued += 1;
