@@ -149,6 +149,27 @@ fn full_syn_queue_answers_with_cookie() {
 }
 
 #[test]
+fn syn_queue_is_counted_past_a_free_socket() {
+    // The free socket comes first in the pool, the full SYN queue after it.
+    let limits = ListenerConfig { syn_backlog: 2, ..ListenerConfig::default() };
+    let mut l = listener(4, limits);
+    connect(&mut l, ms(0), 5000);
+    let first = l.accept().unwrap();
+    assert_eq!(first, 0);
+    feed(&mut l, ms(1), 5001, &syn_from(5001), &[]);
+    feed(&mut l, ms(1), 5002, &syn_from(5002), &[]);
+    l.release(first);
+    drain(&mut l, ms(2));
+    assert_eq!(l.socket(first).unwrap().state(), State::Closed);
+    assert_eq!(l.syn_queue_len(), 2);
+    let reply = feed(&mut l, ms(3), 5003, &syn_from(5003), &[]).expect("cookie SYN-ACK");
+    let (cookie, _) = cookie::make(&[0; 16], LOCAL, client(5003), REMOTE_SEQ, 1460, ms(3));
+    assert_eq!(reply.seq_number, cookie);
+    assert_eq!(l.syn_queue_len(), 2);
+    assert_eq!(l.stats().cookies_sent, 1);
+}
+
+#[test]
 fn cookie_ack_opens_connection_with_its_data() {
     let limits = ListenerConfig { syn_backlog: 0, ..ListenerConfig::default() };
     let mut l = listener(2, limits);
