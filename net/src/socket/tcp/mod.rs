@@ -292,6 +292,9 @@ pub struct TcpSocket<'a> {
     listen_endpoint: Option<IpListenEndpoint>,
     /// (local, remote) once the 4-tuple is known.
     tuple: Option<(IpEndpoint, IpEndpoint)>,
+    /// The 4-tuple's ports as one word (see [`ports_key`]), 0 without a
+    /// tuple: the searches of every received segment compare it first.
+    tuple_ports: u32,
     rx_buffer: RingBuffer<'a>,
     tx_buffer: RingBuffer<'a>,
     assembler: Assembler,
@@ -410,6 +413,7 @@ impl<'a> TcpSocket<'a> {
             state: State::Closed,
             listen_endpoint: None,
             tuple: None,
+            tuple_ports: 0,
             rx_buffer,
             tx_buffer,
             assembler: Assembler::new(),
@@ -482,6 +486,7 @@ impl<'a> TcpSocket<'a> {
             state: _,
             listen_endpoint,
             tuple,
+            tuple_ports,
             rx_buffer: _,
             tx_buffer: _,
             assembler,
@@ -542,6 +547,7 @@ impl<'a> TcpSocket<'a> {
         } = self;
         *listen_endpoint = None;
         *tuple = None;
+        *tuple_ports = 0;
         assembler.clear();
         *recent_ooo = None;
         *iss = SeqNumber(0);
@@ -715,6 +721,7 @@ impl<'a> TcpSocket<'a> {
     /// Sets the 4-tuple and everything derived from it.
     fn open_tuple(&mut self, local: IpEndpoint, remote: IpEndpoint, now: Instant) {
         self.tuple = Some((local, remote));
+        self.tuple_ports = ports_key(local.port, remote.port);
         (self.iss, self.ts_offset) = isn::isn_and_ts_offset(&self.config.isn_secret, local, remote, now);
         self.snd_una = self.iss;
         self.snd_nxt = self.iss;
@@ -964,6 +971,12 @@ impl<'a> TcpSocket<'a> {
             mss: self.send_mss(),
         }
     }
+}
+
+/// A connection's local and remote ports as one word.
+#[inline]
+fn ports_key(local: u16, remote: u16) -> u32 {
+    u32::from(local) << 16 | u32::from(remote)
 }
 
 /// The RST answering a segment no connection wants (RFC 9293 3.10.7.1),
