@@ -534,7 +534,8 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         // loops, so the pass over every pool socket (on every call) needs
         // no index arithmetic or bounds checks.
         let (wrapped, first) = self.sockets.split_at_mut(start);
-        for (base, part) in [(start, first), (0, wrapped)] {
+        let (mut base, mut part, mut rest) = (start, first, Some(wrapped));
+        loop {
             for (k, s) in part.iter_mut().enumerate() {
                 // A socket whose last dispatch found nothing due stays quiet
                 // until touched; any other is dispatched, which either sends
@@ -563,8 +564,11 @@ impl<'a, 'b> TcpListener<'a, 'b> {
                 }
                 result?;
             }
+            match rest.take() {
+                Some(wrapped) => (base, part) = (0, wrapped),
+                None => return Ok(()),
+            }
         }
-        Ok(())
     }
 
     /// The earliest time any pool socket needs `dispatch`.
