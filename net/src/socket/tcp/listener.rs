@@ -530,44 +530,45 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         let start = if self.cursor < n { self.cursor } else { 0 };
         let offload_len = self.offload_len;
         let mut emit = Some(emit);
-        // The pool from `start`, then the part before it: plain slice
-        // loops, so the pass over every pool socket (on every call) needs
-        // no index arithmetic or bounds checks.
-        let (wrapped, first) = self.sockets.split_at_mut(start);
-        let (mut base, mut part, mut rest) = (start, first, Some(wrapped));
+        // The pool from `start` to its end, then the part before `start`:
+        // two index ranges, so the pass over every pool socket (on every
+        // call) needs no wrap-around arithmetic per socket.
+        let (mut i, mut end, mut wrapped) = (start, n, false);
         loop {
-            for (k, s) in part.iter_mut().enumerate() {
-                // A socket whose last dispatch found nothing due stays quiet
-                // until touched; any other is dispatched, which either sends
-                // or finds nothing due and goes quiet (one planning pass, not
-                // a `poll_at` and then the same planning again).
-                if s.state == State::Closed {
-                    continue;
+            if i == end {
+                if wrapped || start == 0 {
+                    return Ok(());
                 }
-                // The family without copying the 4-tuple.
-                let v6 = s.remote_ipv6().is_some();
-                let mss = family_mss(mss_limit, v6);
-                if s.is_quiet(now, mss) {
-                    continue;
-                }
-                // Segmentation offload is for IPv4 (the device's TSO4).
-                s.set_segmentation_offload(if v6 { 0 } else { offload_len });
-                let result = s.dispatch(now, mss, |l, r, repr, p| match emit.take() {
-                    Some(f) => f(l, r, repr, p),
-                    None => Ok(()),
-                });
-                if emit.is_none() {
-                    // The next call starts after the socket that sent.
-                    let next = base + k + 1;
-                    self.cursor = if next == n { 0 } else { next };
-                    return result;
-                }
-                result?;
+                (i, end, wrapped) = (0, start, true);
+                continue;
             }
-            match rest.take() {
-                Some(wrapped) => (base, part) = (0, wrapped),
-                None => return Ok(()),
+            let s = &mut self.sockets[i];
+            i += 1;
+            // A socket whose last dispatch found nothing due stays quiet
+            // until touched; any other is dispatched, which either sends or
+            // finds nothing due and goes quiet (one planning pass, not a
+            // `poll_at` and then the same planning again).
+            if s.state == State::Closed {
+                continue;
             }
+            // The family without copying the 4-tuple.
+            let v6 = s.remote_ipv6().is_some();
+            let mss = family_mss(mss_limit, v6);
+            if s.is_quiet(now, mss) {
+                continue;
+            }
+            // Segmentation offload is for IPv4 (the device's TSO4).
+            s.set_segmentation_offload(if v6 { 0 } else { offload_len });
+            let result = s.dispatch(now, mss, |l, r, repr, p| match emit.take() {
+                Some(f) => f(l, r, repr, p),
+                None => Ok(()),
+            });
+            if emit.is_none() {
+                // The next call starts after the socket that sent.
+                self.cursor = if i == n { 0 } else { i };
+                return result;
+            }
+            result?;
         }
     }
 
