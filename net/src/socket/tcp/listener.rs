@@ -95,6 +95,11 @@ pub struct TcpListener<'a, 'b> {
     parked_next: usize,
     /// When the last cookie SYN-ACK went out.
     last_cookie_at: Option<Instant>,
+    /// A pool socket may wait for `accept`: set when the listener's input
+    /// may have established one (or `release` left one open), cleared by
+    /// an `accept` that finds none, so polling `accept` with nothing new
+    /// skips the pass over the pool.
+    accept_ready: bool,
 }
 
 impl<'a, 'b> TcpListener<'a, 'b> {
@@ -124,6 +129,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             parked: [None; PARKED_COOKIES],
             parked_next: 0,
             last_cookie_at: None,
+            accept_ready: false,
         }
     }
 
@@ -158,10 +164,22 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     }
 
     /// Takes the next established connection: the index of its socket.
+    /// Connections are those the listener's `process` established (a pool
+    /// socket driven directly is the caller's own).
     pub fn accept(&mut self) -> Option<usize> {
-        let i = self.sockets.iter().position(Self::waiting_for_accept)?;
-        self.sockets[i].accepted = true;
-        Some(i)
+        if !self.accept_ready {
+            return None;
+        }
+        match self.sockets.iter().position(Self::waiting_for_accept) {
+            Some(i) => {
+                self.sockets[i].accepted = true;
+                Some(i)
+            }
+            None => {
+                self.accept_ready = false;
+                None
+            }
+        }
     }
 
     /// A pool socket (for the application, after `accept`).
@@ -183,6 +201,8 @@ impl<'a, 'b> TcpListener<'a, 'b> {
                 s.abort();
             }
             s.accepted = false;
+            // Until its RST is out, an aborted socket still reads as open.
+            self.accept_ready = true;
         }
     }
 
@@ -238,7 +258,11 @@ impl<'a, 'b> TcpListener<'a, 'b> {
                 self.sockets[i].reset_hard();
                 return self.open_from_cookie(now, local, remote, repr, payload, irs, mss);
             }
-            return self.sockets[i].process(now, local, remote, repr, payload);
+            let reply = self.sockets[i].process(now, local, remote, repr, payload);
+            if Self::waiting_for_accept(&self.sockets[i]) {
+                self.accept_ready = true;
+            }
+            return reply;
         }
         match (repr.control, repr.ack_number) {
             (TcpControl::Rst, _) => None,
@@ -443,6 +467,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             return None;
         };
         self.forget_parked(local, remote);
+        self.accept_ready = true;
         let s = &mut self.sockets[i];
         // Rebuild the SYN the cookie stands for, then let the socket take
         // the ACK (and any data) as in SYN-RECEIVED.
