@@ -1350,9 +1350,7 @@ impl<'a> Inner<'a> {
                         sent = true;
                         self.send_tcp(now, pending, tokens, local, remote, repr, data)
                     })?;
-                    // Every pool socket quiet: the next call would only
-                    // find that out again.
-                    if !sent || !l.may_have_due(now, mss) {
+                    if !sent {
                         break;
                     }
                 }

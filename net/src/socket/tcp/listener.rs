@@ -597,20 +597,6 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         }
     }
 
-    /// Whether `dispatch(now, mss_limit, ..)` may still emit: some pool
-    /// socket is open and not quiet (`false` means the call would only
-    /// find every socket quiet).
-    /// Looks from where the next `dispatch` starts, so a burst of due
-    /// sockets is found at once.
-    #[inline]
-    pub(crate) fn may_have_due(&self, now: Instant, mss_limit: usize) -> bool {
-        let (before, after) = self.sockets.split_at(self.cursor.min(self.sockets.len()));
-        after
-            .iter()
-            .chain(before)
-            .any(|s| s.state != State::Closed && !s.is_quiet(now, family_mss(mss_limit, s.remote_ipv6().is_some())))
-    }
-
     /// The earliest time any pool socket needs `dispatch`.
     pub fn poll_at(&self) -> Option<Instant> {
         self.sockets.iter().filter_map(|s| s.poll_at()).min()
