@@ -97,6 +97,11 @@ impl<'a> RingBuffer<'a> {
             (n, ())
         });
         let rest = &data[first..];
+        // Only data that reached the end of the storage goes on at its
+        // start (a copy call of nothing costs as much as a short copy).
+        if rest.is_empty() {
+            return first;
+        }
         let (second, ()) = self.enqueue_many_with(|buf| {
             let n = buf.len().min(rest.len());
             buf[..n].copy_from_slice(&rest[..n]);
@@ -129,7 +134,9 @@ impl<'a> RingBuffer<'a> {
         let start = self.index(offset);
         let first = n.min(self.capacity() - start);
         buf[..first].copy_from_slice(&self.storage[start..start + first]);
-        buf[first..n].copy_from_slice(&self.storage[..n - first]);
+        if first < n {
+            buf[first..n].copy_from_slice(&self.storage[..n - first]);
+        }
         n
     }
 
@@ -155,7 +162,9 @@ impl<'a> RingBuffer<'a> {
         let start = self.index(self.length + offset);
         let first = n.min(self.capacity() - start);
         self.storage[start..start + first].copy_from_slice(&data[..first]);
-        self.storage[..n - first].copy_from_slice(&data[first..n]);
+        if first < n {
+            self.storage[..n - first].copy_from_slice(&data[first..n]);
+        }
         n
     }
 
