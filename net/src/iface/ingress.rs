@@ -334,7 +334,7 @@ fn process_icmp<T: TxTokens>(
             }
         }
         icmpv4::Repr::EchoReply { ident, seq_no, data } => {
-            let socket = sockets.iter_mut().find_map(|(_, s)| match s {
+            let socket = sockets.sockets_mut().find_map(|(_, s)| match s {
                 Socket::Icmp(s) if s.accepts_reply(ident) => Some(s),
                 _ => None,
             });
@@ -367,7 +367,7 @@ fn process_udp<T: TxTokens>(
     let local = v4_endpoint(datagram.dst, repr.dst_port);
     let remote = v4_endpoint(datagram.src, repr.src_port);
     let mut delivered = false;
-    for (_, socket) in sockets.iter_mut() {
+    for (_, socket) in sockets.sockets_mut() {
         match socket {
             Socket::Udp(s) if s.accepts(local, remote) => {
                 if !s.process(local, remote, repr.payload) {
@@ -525,7 +525,7 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
     let payload = packet.payload();
     // A connection that owns the 4-tuple wins over a listener on its port
     // (a socket in LISTEN has no remote endpoint yet).
-    let connected = sockets.iter_mut().find_map(|(_, socket)| match socket {
+    let connected = sockets.sockets_mut().find_map(|(_, socket)| match socket {
         Socket::Tcp(s) if s.owns_tuple(&local, &remote) => Some(s),
         Socket::Tcp(_)
         | Socket::TcpListener(_)
@@ -542,7 +542,7 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
         send_tcp_answer(inner, pending, now, tokens, reply.as_ref());
         return;
     }
-    for (_, socket) in sockets.iter_mut() {
+    for (_, socket) in sockets.sockets_mut() {
         match socket {
             Socket::Tcp(s) if s.accepts(local, remote, repr) => {
                 let reply = s.process(now, local, remote, repr, payload);
