@@ -569,23 +569,38 @@ impl Repr {
     }
 
     /// Fills the option fields from a header's option bytes.
-    fn parse_options(&mut self, mut options: &[u8]) -> Result<()> {
+    #[inline]
+    fn parse_options(&mut self, options: &[u8]) -> Result<()> {
         // The option list of nearly every segment after the handshake: a
         // timestamp alone, as NOP, NOP, TS (Linux, BSD) or TS, EOL, pad
-        // (ours). Both are fully checked here; anything else is walked.
-        if let [a, b, c, d, e, f, g, h, i, j, k, l] = *options {
-            let ts = match (a, b, c, d, k, l) {
-                (kind::NOP, kind::NOP, kind::TIMESTAMP, 10, _, _) => Some([e, f, g, h, i, j, k, l]),
-                (kind::TIMESTAMP, 10, _, _, kind::EOL, kind::EOL) => Some([c, d, e, f, g, h, i, j]),
-                _ => None,
+        // (ours). Both are fully checked here, in whole words (the byte
+        // patterns compiled to a dozen loads and shifts); anything else is
+        // walked.
+        if let Ok(bytes) = <&[u8; 12]>::try_from(options) {
+            let word = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+            let head = word(0);
+            let (nop, ts) = (u32::from(kind::NOP), u32::from(kind::TIMESTAMP));
+            let at = if head == nop << 24 | nop << 16 | ts << 8 | 10 {
+                Some(4)
+            } else if head >> 16 == ts << 8 | 10 && bytes[10] == kind::EOL && bytes[11] == kind::EOL {
+                Some(2)
+            } else {
+                None
             };
-            if let Some([v0, v1, v2, v3, e0, e1, e2, e3]) = ts {
-                let tsval = u32::from_be_bytes([v0, v1, v2, v3]);
-                let tsecr = u32::from_be_bytes([e0, e1, e2, e3]);
-                self.timestamp = Some(TcpTimestamp { tsval, tsecr });
-                options = &[];
+            if let Some(at) = at {
+                self.timestamp = Some(TcpTimestamp { tsval: word(at), tsecr: word(at + 4) });
+                return Ok(());
             }
         }
+        if options.is_empty() {
+            return Ok(());
+        }
+        self.walk_options(options)
+    }
+
+    /// The general option walk of [`parse_options`](Self::parse_options).
+    #[inline(never)]
+    fn walk_options(&mut self, mut options: &[u8]) -> Result<()> {
         while !options.is_empty() {
             let (rest, option) = TcpOption::parse(options)?;
             match option {
@@ -988,6 +1003,28 @@ mod tests {
         let b = with_options(&[30, 4, 0xff, 0xff, 2, 4, 0x02, 0x18, 1, 1, 1, 0]);
         let repr = parse(&b).unwrap();
         assert_eq!(repr.max_seg_size, Some(536));
+    }
+
+    #[test]
+    fn lone_timestamp_layouts_and_their_near_misses() {
+        let ts = Some(TcpTimestamp { tsval: 0x0102_0304, tsecr: 0x0506_0708 });
+        // NOP, NOP, TS (Linux) and TS, EOL, EOL (ours): the fast path.
+        let linux = [1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8];
+        let ours = [8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0];
+        // TS then two NOPs, and TS then EOL and garbage: walked, same result.
+        let nops_after = [8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 1];
+        let garbage_after_eol = [8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 0, 9];
+        for options in [linux, ours, nops_after, garbage_after_eol] {
+            let repr = parse(&with_options(&options)).unwrap();
+            assert_eq!((repr.timestamp, repr.max_seg_size), (ts, None), "{options:?}");
+        }
+        // A timestamp of the wrong length in either layout is malformed.
+        for options in [[1, 1, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8], [8, 11, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0]] {
+            assert_eq!(parse(&with_options(&options)), Err(Error::Malformed), "{options:?}");
+        }
+        // NOP, NOP, MSS-shaped bytes: not a timestamp.
+        let repr = parse(&with_options(&[1, 1, 2, 4, 5, 0xb4, 1, 1, 1, 1, 1, 0])).unwrap();
+        assert_eq!((repr.timestamp, repr.max_seg_size), (None, Some(1460)));
     }
 
     #[test]
