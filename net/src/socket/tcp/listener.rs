@@ -545,16 +545,18 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     /// Emits the next segment any pool socket has due (at most one per
     /// call, round-robin across sockets). `mss_limit` is for IPv4
     /// connections; IPv6 ones get 20 bytes less (their IP header is 20
-    /// bytes longer), so one listener serves both families.
-    pub fn dispatch<E, F>(&mut self, now: Instant, mss_limit: usize, emit: F) -> Result<(), E>
+    /// bytes longer), so one listener serves both families. `emit` is
+    /// called at most once; it is `FnMut` so that it can be lent to each
+    /// pool socket in turn (moving a `FnOnce` in and out of an `Option`
+    /// for every socket looked at cost more).
+    pub fn dispatch<E, F>(&mut self, now: Instant, mss_limit: usize, mut emit: F) -> Result<(), E>
     where
-        F: FnOnce(&IpEndpoint, &IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
+        F: FnMut(&IpEndpoint, &IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
     {
         self.mss_limit = mss_limit;
         let n = self.sockets.len();
         let start = if self.cursor < n { self.cursor } else { 0 };
         let offload_len = self.offload_len;
-        let mut emit = Some(emit);
         // The pool from `start` to its end, then the part before `start`:
         // two index ranges, so the pass over every pool socket (on every
         // call) needs no wrap-around arithmetic per socket.
@@ -584,11 +586,12 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             }
             // Segmentation offload is for IPv4 (the device's TSO4).
             s.set_segmentation_offload(if v6 { 0 } else { offload_len });
-            let result = s.dispatch(now, mss, |l, r, repr, p| match emit.take() {
-                Some(f) => f(l, r, repr, p),
-                None => Ok(()),
+            let mut emitted = false;
+            let result = s.dispatch(now, mss, |l, r, repr, p| {
+                emitted = true;
+                emit(l, r, repr, p)
             });
-            if emit.is_none() {
+            if emitted {
                 // The next call starts after the socket that sent.
                 self.cursor = if i == n { 0 } else { i };
                 return result;
