@@ -606,6 +606,7 @@ impl<'a> TcpSocket<'a> {
         Ok(())
     }
 
+    #[inline]
     pub(super) fn emit_from_buffer<E>(
         &mut self,
         now: Instant,
