@@ -477,6 +477,7 @@ impl<'a> TcpSocket<'a> {
     /// RTO (armed, normally in the future) and the SACK pipe; the segment
     /// carried the current ACK and window, and keepalive needs an idle
     /// connection. The persist timer is disarmed as that pass would.
+    #[inline]
     fn settle_after_data(&mut self, now: Instant) {
         if self.rto_at.is_some_and(|t| now >= t)
             || self.sack_hole_due()
