@@ -322,9 +322,11 @@ impl<'a> TcpSocket<'a> {
         if matches!(self.state, State::Closed | State::Listen) {
             return Ok(());
         }
-        let Some((local, remote)) = self.tuple else {
+        // The 4-tuple is copied out only where a segment is built (most
+        // calls find nothing due).
+        if self.tuple.is_none() {
             return Ok(());
-        };
+        }
         self.mss_limit = mss_limit.max(1);
 
         if self.state == State::TimeWait && self.time_wait_until.is_some_and(|t| now >= t) {
@@ -333,6 +335,7 @@ impl<'a> TcpSocket<'a> {
         }
 
         if self.rst_pending {
+            let (local, remote) = self.endpoints();
             let repr = TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.ack_seq()) };
             self.reset_hard();
             return emit(local, remote, &repr, &[]);
@@ -342,6 +345,7 @@ impl<'a> TcpSocket<'a> {
             self.rto_at = None;
             if self.retransmits >= self.config.max_retransmits {
                 let synchronized = self.state != State::SynSent;
+                let (local, remote) = self.endpoints();
                 let repr =
                     TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.ack_seq()) };
                 self.reset_hard();
@@ -372,6 +376,7 @@ impl<'a> TcpSocket<'a> {
         }
 
         if self.syn_due() {
+            let (local, remote) = self.endpoints();
             return self.send_syn(now, local, remote, emit);
         }
 
@@ -382,12 +387,14 @@ impl<'a> TcpSocket<'a> {
                 Some((0, len)) if self.sack_ok => len,
                 _ => self.send_mss(),
             };
+            let (local, remote) = self.endpoints();
             return self.send_retransmission(now, local, remote, 0, len, emit);
         }
 
         // SACK recovery: fill holes while the pipe has room (RFC 6675 5).
         if self.sack_hole_due() {
             if let Some((offset, len)) = self.next_hole() {
+                let (local, remote) = self.endpoints();
                 return self.send_retransmission(now, local, remote, offset, len, emit);
             }
         }
@@ -411,6 +418,7 @@ impl<'a> TcpSocket<'a> {
                 self.persist_at = Some(now + self.persist_interval());
                 let usable = self.snd_wnd.min(self.congestion.window());
                 if usable == 0 {
+                    let (local, remote) = self.endpoints();
                     return self.send_probe(now, local, remote, self.snd_una - 1, emit);
                 }
                 let len = usable.min(unsent).min(self.send_mss());
@@ -423,6 +431,7 @@ impl<'a> TcpSocket<'a> {
         if self.keepalive_due_at().is_some_and(|t| now >= t) {
             if self.keepalive_probes_sent >= self.config.keep_alive_probes {
                 // The peer is gone: give up.
+                let (local, remote) = self.endpoints();
                 let repr =
                     TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.ack_seq()) };
                 self.reset_hard();
@@ -430,12 +439,14 @@ impl<'a> TcpSocket<'a> {
             }
             self.keepalive_probes_sent += 1;
             self.last_keepalive_at = Some(now);
+            let (local, remote) = self.endpoints();
             return self.send_probe(now, local, remote, self.snd_nxt - 1, emit);
         }
 
         if self.ack_at.is_some_and(|t| now >= t) || self.window_update_due() {
             let saved = self.ack_state();
             let repr = self.ack_repr(now);
+            let (local, remote) = self.endpoints();
             let result = emit(local, remote, &repr, &[]);
             match result {
                 // Every check above came out empty and the ACK changed
