@@ -81,8 +81,9 @@ impl<'a> TcpSocket<'a> {
     }
 
     pub(super) fn base_repr(&self, control: TcpControl, seq: SeqNumber) -> TcpRepr {
-        let (local, remote) = self.endpoints();
-        TcpRepr { src_port: local.port, dst_port: remote.port, control, seq_number: seq, ..TcpRepr::default() }
+        // The ports from their word (0 without a 4-tuple, as `endpoints`).
+        let (src_port, dst_port) = ((self.tuple_ports >> 16) as u16, self.tuple_ports as u16);
+        TcpRepr { src_port, dst_port, control, seq_number: seq, ..TcpRepr::default() }
     }
 
     pub(super) fn sack_blocks(&self) -> [Option<SackBlock>; 4] {
