@@ -497,10 +497,10 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
             return;
         }
     };
-    // Borrowed where it was parsed (moving the header out is a copy).
-    let parsed = TcpRepr::parse(&packet, &src, &dst, inner.caps.checksum.tcp.rx());
-    let repr = match &parsed {
-        Ok(r) => r,
+    // Parsed in place (a header returned by value is moved once more).
+    let mut parsed = TcpRepr::default();
+    let repr = match parsed.parse_in_place(&packet, &src, &dst, inner.caps.checksum.tcp.rx()) {
+        Ok(()) => &parsed,
         Err(Error::Checksum) => {
             stats.bad_checksum += 1;
             return;
@@ -534,36 +534,55 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
         | Socket::Dhcpv4(_)
         | Socket::Dns(_) => None,
     });
-    let reply = match connected {
-        Some(s) => Some(s.process(now, local, remote, repr, payload)),
-        None => sockets.iter_mut().find_map(|(_, socket)| match socket {
-            Socket::Tcp(s) if s.accepts(local, remote, repr) => Some(s.process(now, local, remote, repr, payload)),
+    // Each owner's answer is sent where it was returned: an
+    // `Option<Option<TcpReply>>` gathered from both searches was a copy of
+    // the reply (about 150 bytes) on every segment.
+    if let Some(s) = connected {
+        let reply = s.process(now, local, remote, repr, payload);
+        send_tcp_answer(inner, pending, now, tokens, reply.as_ref());
+        return;
+    }
+    for (_, socket) in sockets.iter_mut() {
+        match socket {
+            Socket::Tcp(s) if s.accepts(local, remote, repr) => {
+                let reply = s.process(now, local, remote, repr, payload);
+                send_tcp_answer(inner, pending, now, tokens, reply.as_ref());
+                return;
+            }
             Socket::TcpListener(l) if l.accepts(local, remote, repr) => {
-                Some(l.process(now, local, remote, repr, payload))
+                let reply = l.process(now, local, remote, repr, payload);
+                send_tcp_answer(inner, pending, now, tokens, reply.as_ref());
+                return;
             }
             Socket::Tcp(_)
             | Socket::TcpListener(_)
             | Socket::Udp(_)
             | Socket::Icmp(_)
             | Socket::Dhcpv4(_)
-            | Socket::Dns(_) => None,
-        }),
-    };
-    match reply {
-        Some(Some(reply)) => {
-            if send_tcp_reply(inner, pending, now, tokens, &reply) {
-                inner.stats.tcp.replies_sent += 1;
-            }
+            | Socket::Dns(_) => {}
         }
-        Some(None) => {}
-        None => {
-            inner.stats.tcp.no_socket += 1;
-            // `rst_reply` never answers an RST with an RST.
-            if let Some(rst) = rst_reply(local, remote, repr) {
-                if send_tcp_reply(inner, pending, now, tokens, &rst) {
-                    inner.stats.tcp.rst_sent += 1;
-                }
-            }
+    }
+    inner.stats.tcp.no_socket += 1;
+    // `rst_reply` never answers an RST with an RST.
+    if let Some(rst) = rst_reply(local, remote, repr) {
+        if send_tcp_reply(inner, pending, now, tokens, &rst) {
+            inner.stats.tcp.rst_sent += 1;
+        }
+    }
+}
+
+/// Sends a socket's immediate answer to a segment, if it has one.
+#[inline]
+fn send_tcp_answer<T: TxTokens>(
+    inner: &mut Inner<'_>,
+    pending: &mut PendingQueue<'_>,
+    now: Instant,
+    tokens: &mut T,
+    reply: Option<&TcpReply>,
+) {
+    if let Some(reply) = reply {
+        if send_tcp_reply(inner, pending, now, tokens, reply) {
+            inner.stats.tcp.replies_sent += 1;
         }
     }
 }

@@ -548,7 +548,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     /// bytes longer), so one listener serves both families.
     pub fn dispatch<E, F>(&mut self, now: Instant, mss_limit: usize, emit: F) -> Result<(), E>
     where
-        F: FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
+        F: FnOnce(&IpEndpoint, &IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
     {
         self.mss_limit = mss_limit;
         let n = self.sockets.len();

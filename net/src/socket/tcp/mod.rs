@@ -35,7 +35,7 @@
 //!
 //! Transmit: call `dispatch(now, mss_limit, emit)` on each socket until
 //! it stops calling `emit` (one segment per call), where `mss_limit` is
-//! the path MTU minus the IP header minus 20. `emit(local, remote, repr,
+//! the path MTU minus the IP header minus 20. `emit(&local, &remote, repr,
 //! payload)` builds the frame (`repr.emit(..)` with the IP addresses) and
 //! returns `Err` when the device has no room; the socket then keeps the
 //! segment due.
@@ -69,7 +69,7 @@
 //!     loop {
 //!         let mut out = None;
 //!         from.dispatch(now, 1460, |local, remote, repr, payload| {
-//!             out = Some((local, remote, *repr, payload.to_vec()));
+//!             out = Some((*local, *remote, *repr, payload.to_vec()));
 //!             Ok::<(), ()>(())
 //!         }).unwrap();
 //!         let Some((local, remote, repr, payload)) = out else { break };

@@ -36,7 +36,7 @@ fn drain(l: &mut TcpListener, now: Instant) -> Vec<(u16, TcpRepr, Vec<u8>)> {
     loop {
         let mut got = None;
         l.dispatch(now, MSS, |local, remote, repr, payload| {
-            assert_eq!(local, LOCAL);
+            assert_eq!(*local, LOCAL);
             got = Some((remote.port, *repr, payload.to_vec()));
             Ok::<(), ()>(())
         })
