@@ -257,25 +257,9 @@ impl<T: AsRef<[u8]>> Packet<T> {
     pub fn header_sum(&self, src: &IpAddress, dst: &IpAddress) -> u16 {
         let data = self.buffer.as_ref();
         let header = &data[..self.header_len().min(data.len())];
-        // At most 60 bytes in 32-bit words, summed inline (a call to
-        // `checksum::data` and its loop set-up cost more than the words).
-        let mut words = header.chunks_exact(4);
-        let mut acc = 0u64;
-        for w in &mut words {
-            acc += u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
-        }
-        // A header cut short by the segment: its last bytes, the even ones
-        // as high halves of their 16-bit words (they start at an offset
-        // that is a multiple of four).
-        for (i, b) in words.remainder().iter().enumerate() {
-            acc += u64::from(*b) << if i % 2 == 0 { 8 } else { 0 };
-        }
         checksum::combine(&[
             checksum::pseudo_header(src, dst, IpProtocol::Tcp, data.len() as u32),
-            (acc >> 48) as u16,
-            (acc >> 32) as u16,
-            (acc >> 16) as u16,
-            acc as u16,
+            checksum::data(header),
         ])
     }
 }
