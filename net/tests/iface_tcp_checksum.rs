@@ -169,8 +169,9 @@ fn corrupt_in_order_data_leaves_no_trace() {
         let mut conn = Conn::open(owner);
         let (bad, taken) = conn.counts();
         let payload = data(1000, 7);
-        // In order, so it is summed while being copied: it must still be
-        // dropped whole, without an answer, and counted as a bad checksum.
+        // In order and large enough to be summed while being copied: it
+        // must still be dropped whole, without an answer, and counted as a
+        // bad checksum.
         for at in [0, 1, 500, 999] {
             assert!(conn.exchange_corrupt(&conn.peer(0), &payload, at).is_empty(), "{owner:?}");
         }
@@ -216,13 +217,16 @@ fn corrupt_data_never_overwrites_data_held_out_of_order() {
 
 #[test]
 fn corrupt_headers_and_handshakes_are_dropped_before_acting() {
-    for owner in [Owner::Socket, Owner::Listener] {
+    // Payloads below and above the size from which the socket sums them.
+    for (owner, len) in [(Owner::Socket, 100), (Owner::Listener, 100), (Owner::Socket, 1000), (Owner::Listener, 1000)] {
         let mut conn = Conn::open(owner);
         let (bad, taken) = conn.counts();
         // A flipped sequence-number bit (the header, not the payload).
-        let mut bytes = tcp_bytes(IP_P, IP_B, &conn.peer(0), &data(100, 1));
+        let mut bytes = tcp_bytes(IP_P, IP_B, &conn.peer(0), &data(len, 1));
         bytes[6] ^= 0x01;
         assert!(conn.exchange_bytes(&bytes).is_empty());
+        // A flipped payload bit in a small or large in-order segment.
+        assert!(conn.exchange_corrupt(&conn.peer(0), &data(len, 1), len / 2).is_empty());
         // A corrupt RST does not reset the connection.
         let rst = TcpRepr { control: TcpControl::Rst, ..conn.peer(0) };
         let mut bytes = tcp_bytes(IP_P, IP_B, &rst, &[]);
@@ -236,13 +240,15 @@ fn corrupt_headers_and_handshakes_are_dropped_before_acting() {
         assert!(conn.exchange_bytes(&bytes).is_empty());
         // A corrupt SYN from a new client port is not queued.
         let syn = TcpRepr { src_port: PEER_PORT + 1, control: TcpControl::Syn, ack_number: None, ..conn.peer(0) };
-        let mut bytes = tcp_bytes(IP_P, IP_B, &syn, &[1, 2, 3]);
+        let mut bytes = tcp_bytes(IP_P, IP_B, &syn, &data(len, 2));
         bytes[22] ^= 0x02;
         assert!(conn.exchange_bytes(&bytes).is_empty());
-        assert_eq!(conn.counts(), (bad + 4, taken), "{owner:?}");
+        assert_eq!(conn.counts(), (bad + 5, taken), "{owner:?} {len}");
+        assert_eq!(conn.socket().recv_queue(), 0, "{owner:?} {len}");
         // The connection goes on.
-        conn.exchange(&conn.peer(0), &data(100, 1));
-        assert_eq!(conn.received(), data(100, 1));
+        conn.exchange(&conn.peer(0), &data(len, 1));
+        assert_eq!(conn.received(), data(len, 1));
+        assert_eq!(conn.counts(), (bad + 5, taken + 1), "{owner:?} {len}");
     }
 }
 
@@ -251,14 +257,17 @@ fn segments_to_nobody_and_multicast_are_verified_first() {
     let mut conn = Conn::open(Owner::Socket);
     let (bad, taken) = conn.counts();
     let stray = TcpRepr { src_port: 1234, dst_port: 4321, ..conn.peer(0) };
-    let mut bytes = tcp_bytes(IP_P, IP_B, &stray, &[9; 9]);
-    bytes[20] ^= 0x01;
-    assert!(conn.exchange_bytes(&bytes).is_empty(), "no RST for a corrupt segment");
-    assert_eq!(conn.counts(), (bad + 1, taken));
-    // Intact, the same segment gets its RST.
-    let answers = conn.exchange(&stray, &[9; 9]);
-    assert_eq!(answers.len(), 1);
-    assert_eq!(answers[0].0.control, TcpControl::Rst);
-    assert_eq!(conn.counts(), (bad + 1, taken + 1));
-    assert_eq!(conn.iface.stats().tcp.no_socket, 1);
+    for (i, len) in [9usize, 600].into_iter().enumerate() {
+        let i = i as u64;
+        let mut bytes = tcp_bytes(IP_P, IP_B, &stray, &vec![9; len]);
+        bytes[20] ^= 0x01;
+        assert!(conn.exchange_bytes(&bytes).is_empty(), "no RST for a corrupt segment");
+        assert_eq!(conn.counts(), (bad + 1 + i, taken + i));
+        // Intact, the same segment gets its RST.
+        let answers = conn.exchange(&stray, &vec![9; len]);
+        assert_eq!(answers.len(), 1);
+        assert_eq!(answers[0].0.control, TcpControl::Rst);
+        assert_eq!(conn.counts(), (bad + 1 + i, taken + 1 + i));
+        assert_eq!(conn.iface.stats().tcp.no_socket, 1 + i);
+    }
 }

@@ -371,7 +371,7 @@ impl Link {
         ip.emit(&mut ipv4::Packet::new_unchecked(&mut *ip_header), self.ipv4_checksum);
         let (header, payload) = segment.split_at_mut(header_len);
         repr.emit_header_into(header);
-        if tcp_checksum {
+        if tcp_checksum && data.len() >= checksum::COPY_AND_SUM_MIN {
             // The payload is summed as it is copied (one pass over it, not
             // two); the header length is a multiple of four, so the sums of
             // header and payload combine.
@@ -385,6 +385,14 @@ impl Link {
             TcpPacket::new_unchecked(segment).set_checksum(checksum::finish(sum));
         } else {
             payload.copy_from_slice(data);
+            if tcp_checksum {
+                let len = (header_len + data.len()) as u16;
+                let sum = checksum::combine(&[
+                    checksum::pseudo_header_v4(&ip.src_addr, &ip.dst_addr, IpProtocol::Tcp, len),
+                    checksum::data(segment),
+                ]);
+                TcpPacket::new_unchecked(segment).set_checksum(checksum::finish(sum));
+            }
         }
     }
 
@@ -516,7 +524,7 @@ mod tests {
         // bytes, and 32 with timestamps): the frame is exact and the
         // checksum is the one a plain sum over the segment gives.
         for ts in [None, Some(TcpTimestamp { tsval: 0xfedc_ba98, tsecr: 0x0123_4567 })] {
-            for len in 0..=1448 {
+            for len in (0..=1448).chain([checksum::COPY_AND_SUM_MIN - 1, checksum::COPY_AND_SUM_MIN]) {
                 let repr = TcpRepr {
                     src_port: 49152,
                     dst_port: 80,

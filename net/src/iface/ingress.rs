@@ -497,16 +497,19 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
             return;
         }
     };
-    // With software checksums, a segment for a connection is summed by
-    // the socket that takes it: it sums in-order data while copying it
-    // into its buffer (one pass over the payload, not two) and leaves no
-    // trace when the sum fails. Every other segment is verified here
-    // before anything acts on it. `header_sum` is the part still owed.
-    let header_sum = inner.caps.checksum.tcp.rx().then(|| packet.header_sum(&src, &dst));
+    // With software checksums, a segment for a connection with a payload
+    // worth it is summed by the socket that takes it: it sums in-order data
+    // while copying it into its buffer (one pass over the payload, not two)
+    // and leaves no trace when the sum fails. Every other segment is
+    // verified here before anything acts on it (a small payload at once
+    // with its header). `header_sum` is the part still owed.
+    let verify = inner.caps.checksum.tcp.rx();
+    let deferred = verify && packet.payload().len() >= checksum::COPY_AND_SUM_MIN;
+    let header_sum = deferred.then(|| packet.header_sum(&src, &dst));
     // Borrowed where it was parsed (moving the header out is a copy).
-    let parsed = TcpRepr::parse(&packet, &src, &dst, false);
+    let parsed = TcpRepr::parse(&packet, &src, &dst, verify && !deferred);
     let Ok(repr) = &parsed else {
-        count_tcp_parse_error(stats, &packet, &src, &dst, header_sum.is_some());
+        count_tcp_parse_error(stats, &packet, &src, &dst, verify);
         return;
     };
     let payload = packet.payload();

@@ -173,6 +173,9 @@ impl<'a> RingBuffer<'a> {
         let first = data.len().min(self.capacity() - start);
         let (head, tail) = data.split_at(first);
         let head_sum = checksum::copy_and_sum(&mut self.storage[start..start + first], head);
+        if tail.is_empty() {
+            return Some(head_sum);
+        }
         let tail_sum = checksum::copy_and_sum(&mut self.storage[..tail.len()], tail);
         // Past an odd-length first piece, the second's bytes sit in the
         // other halves of their 16-bit words.

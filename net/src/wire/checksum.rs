@@ -164,6 +164,13 @@ fn data_long(data: &[u8]) -> u16 {
     u16::from_be(folded)
 }
 
+/// Payload length from which the network stack sums a payload while
+/// copying it ([`copy_and_sum`]) rather than copying it and then summing
+/// it with its header in one [`data`] call: below it the separate calls
+/// are as fast (measured on x86-64: equal at 128 bytes, twice as slow at
+/// 256) and the split costs an extra header sum.
+pub(crate) const COPY_AND_SUM_MIN: usize = 256;
+
 /// Copies `src` into the start of `dst` and returns `data(src)`: one pass
 /// over the bytes instead of a copy and then a sum. Copies and sums only
 /// `min(dst.len(), src.len())` bytes (equal lengths are the intended use).
