@@ -293,7 +293,7 @@ impl SocketRun<'_> {
             }
             self.socket
                 .dispatch(self.now, self.mss_limit, |local, remote, repr, payload| {
-                    assert_eq!((local, remote), (LOCAL, REMOTE));
+                    assert_eq!((*local, *remote), (LOCAL, REMOTE));
                     out.push((*repr, payload.to_vec()));
                     Ok::<(), ()>(())
                 })
@@ -552,8 +552,8 @@ fn run_listener(inp: &mut Input) {
             }
             listener
                 .dispatch(now, mss_limit, |local, remote, repr, payload| {
-                    assert_eq!(local, LOCAL);
-                    out.push((remote, *repr, payload.to_vec()));
+                    assert_eq!(*local, LOCAL);
+                    out.push((*remote, *repr, payload.to_vec()));
                     Ok::<(), ()>(())
                 })
                 .unwrap();

@@ -506,12 +506,13 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
     let verify = inner.caps.checksum.tcp.rx();
     let deferred = verify && packet.payload().len() >= checksum::COPY_AND_SUM_MIN;
     let header_sum = deferred.then(|| packet.header_sum(&src, &dst));
-    // Borrowed where it was parsed (moving the header out is a copy).
-    let parsed = TcpRepr::parse(&packet, &src, &dst, verify && !deferred);
-    let Ok(repr) = &parsed else {
+    // Parsed in place (a header returned by value is moved once more).
+    let mut parsed = TcpRepr::default();
+    if parsed.parse_in_place(&packet, &src, &dst, verify && !deferred).is_err() {
         count_tcp_parse_error(stats, &packet, &src, &dst, verify);
         return;
-    };
+    }
+    let repr = &parsed;
     let payload = packet.payload();
     // TCP is unicast only (RFC 9293 3.9.1.1 says to drop the rest).
     if !unicast {

@@ -990,12 +990,22 @@ impl<'a> Inner<'a> {
         }
     }
 
+    // The checks of the egress phase that run on every poll and nearly
+    // always find nothing are inlined; the work behind them is not, so the
+    // poll's own code stays small (fewer registers saved and spilled).
+
     /// Gratuitous ARP for addresses added since the last poll.
+    #[inline]
     fn announce_addresses<T: TxTokens>(&mut self, tokens: &mut T) -> Result<(), SendError> {
         // Checked on every poll; nearly always nothing to announce.
         if !self.announce.contains(&true) {
             return Ok(());
         }
+        self.announce_now(tokens)
+    }
+
+    #[inline(never)]
+    fn announce_now<T: TxTokens>(&mut self, tokens: &mut T) -> Result<(), SendError> {
         for i in 0..MAX_ADDRESSES {
             let Some(cidr) = self.addresses[i] else { continue };
             if !self.announce[i] {
@@ -1016,7 +1026,16 @@ impl<'a> Inner<'a> {
     }
 
     /// ARP requests that are due (one per second per address).
+    #[inline]
     fn send_arp_requests<T: TxTokens>(&mut self, now: Instant, tokens: &mut T) -> Result<(), SendError> {
+        if !self.neighbours.maybe_resolving() {
+            return Ok(());
+        }
+        self.send_arp_requests_now(now, tokens)
+    }
+
+    #[inline(never)]
+    fn send_arp_requests_now<T: TxTokens>(&mut self, now: Instant, tokens: &mut T) -> Result<(), SendError> {
         while let Some(due) = self.neighbours.next_due(now) {
             let Due::Request(ip) = due else { continue };
             let repr = arp::Repr {
@@ -1037,6 +1056,7 @@ impl<'a> Inner<'a> {
 
     /// Sends the waiting packets whose next hop is now known, drops those
     /// whose resolution failed, and keeps the rest in order.
+    #[inline]
     fn flush_pending<T: TxTokens>(
         &mut self,
         now: Instant,
@@ -1047,6 +1067,16 @@ impl<'a> Inner<'a> {
         if pending.slots_in_use() == 0 {
             return Ok(());
         }
+        self.flush_pending_now(now, pending, tokens)
+    }
+
+    #[inline(never)]
+    fn flush_pending_now<T: TxTokens>(
+        &mut self,
+        now: Instant,
+        pending: &mut PendingQueue<'_>,
+        tokens: &mut T,
+    ) -> Result<(), SendError> {
         for _ in 0..pending.packet_count() {
             let Some((&header, _)) = pending.peek() else { break };
             let lookup = match header.next_hop {
@@ -1304,7 +1334,9 @@ impl<'a> Inner<'a> {
                         sent = true;
                         self.send_tcp(now, pending, tokens, local, remote, repr, data)
                     })?;
-                    if !sent {
+                    // A socket that went quiet with its last segment would
+                    // only return at once.
+                    if !sent || s.is_quiet(now, mss) {
                         break;
                     }
                 }
@@ -1337,8 +1369,8 @@ impl<'a> Inner<'a> {
         now: Instant,
         pending: &mut PendingQueue<'_>,
         tokens: &mut T,
-        local: IpEndpoint,
-        remote: IpEndpoint,
+        local: &IpEndpoint,
+        remote: &IpEndpoint,
         repr: &TcpRepr,
         data: &[u8],
     ) -> Result<(), SendError> {

@@ -164,6 +164,13 @@ impl<'a> NeighbourCache<'a> {
         Some(evicted)
     }
 
+    /// Whether an address may be being resolved: `false` means
+    /// [`next_due`](Self::next_due) has nothing.
+    #[inline]
+    pub fn maybe_resolving(&self) -> bool {
+        self.maybe_resolving
+    }
+
     /// The next request due at `now` (marking it sent), or the next
     /// address whose tries ran out (marking it failed). Call until `None`.
     pub fn next_due(&mut self, now: Instant) -> Option<Due> {

@@ -11,15 +11,42 @@ use crate::wire::{IpAddress, IpEndpoint};
 
 /// SipHash-2-4 of `message` under `key`.
 pub fn siphash24(key: &[u8; 16], message: &[u8]) -> u64 {
-    let k0 = u64::from_le_bytes([key[0], key[1], key[2], key[3], key[4], key[5], key[6], key[7]]);
-    let k1 = u64::from_le_bytes([key[8], key[9], key[10], key[11], key[12], key[13], key[14], key[15]]);
-    let mut v = [
-        k0 ^ 0x736f_6d65_7073_6575,
-        k1 ^ 0x646f_7261_6e64_6f6d,
-        k0 ^ 0x6c79_6765_6e65_7261,
-        k1 ^ 0x7465_6462_7974_6573,
-    ];
-    fn round(v: &mut [u64; 4]) {
+    let mut sip = SipHash24::new(key);
+    let mut chunks = message.chunks_exact(8);
+    for c in &mut chunks {
+        sip.compress(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+    }
+    let mut last = [0u8; 8];
+    let rest = chunks.remainder();
+    last[..rest.len()].copy_from_slice(rest);
+    last[7] = message.len() as u8;
+    sip.finish(u64::from_le_bytes(last))
+}
+
+/// SipHash-2-4 fed whole little-endian 64-bit words, so a caller whose
+/// message has a fixed layout builds the words without a byte buffer.
+struct SipHash24 {
+    v: [u64; 4],
+}
+
+impl SipHash24 {
+    #[inline]
+    fn new(key: &[u8; 16]) -> SipHash24 {
+        let k0 = u64::from_le_bytes([key[0], key[1], key[2], key[3], key[4], key[5], key[6], key[7]]);
+        let k1 = u64::from_le_bytes([key[8], key[9], key[10], key[11], key[12], key[13], key[14], key[15]]);
+        SipHash24 {
+            v: [
+                k0 ^ 0x736f_6d65_7073_6575,
+                k1 ^ 0x646f_7261_6e64_6f6d,
+                k0 ^ 0x6c79_6765_6e65_7261,
+                k1 ^ 0x7465_6462_7974_6573,
+            ],
+        }
+    }
+
+    #[inline]
+    fn round(&mut self) {
+        let v = &mut self.v;
         v[0] = v[0].wrapping_add(v[1]);
         v[1] = v[1].rotate_left(13) ^ v[0];
         v[0] = v[0].rotate_left(32);
@@ -31,33 +58,45 @@ pub fn siphash24(key: &[u8; 16], message: &[u8]) -> u64 {
         v[1] = v[1].rotate_left(17) ^ v[2];
         v[2] = v[2].rotate_left(32);
     }
-    let compress = |v: &mut [u64; 4], m: u64| {
-        v[3] ^= m;
-        round(v);
-        round(v);
-        v[0] ^= m;
-    };
-    let mut chunks = message.chunks_exact(8);
-    for c in &mut chunks {
-        compress(&mut v, u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+
+    /// One full 8-byte block of the message.
+    #[inline]
+    fn compress(&mut self, m: u64) {
+        self.v[3] ^= m;
+        self.round();
+        self.round();
+        self.v[0] ^= m;
     }
-    let mut last = [0u8; 8];
-    let rest = chunks.remainder();
-    last[..rest.len()].copy_from_slice(rest);
-    last[7] = message.len() as u8;
-    compress(&mut v, u64::from_le_bytes(last));
-    v[2] ^= 0xff;
-    for _ in 0..4 {
-        round(&mut v);
+
+    /// The hash, given the last block: the message's final 0 to 7 bytes,
+    /// zero-padded, with its length (mod 256) in the top byte.
+    #[inline]
+    fn finish(mut self, last: u64) -> u64 {
+        self.compress(last);
+        self.v[2] ^= 0xff;
+        for _ in 0..4 {
+            self.round();
+        }
+        self.v[0] ^ self.v[1] ^ self.v[2] ^ self.v[3]
     }
-    v[0] ^ v[1] ^ v[2] ^ v[3]
 }
 
 /// Hash of a connection's 4-tuple with a one-byte purpose tag (so the same
 /// secret can key several independent values). The message is as short as
-/// the addresses allow (13 bytes for IPv4: two SipHash blocks), with the
+/// the addresses allow (14 bytes for IPv4: two SipHash blocks), with the
 /// families in it so no two tuples share a message.
 pub fn tuple_hash(secret: &[u8; 16], local: IpEndpoint, remote: IpEndpoint, tag: u8) -> u64 {
+    if let (IpAddress::V4(l), IpAddress::V4(r)) = (&local.addr, &remote.addr) {
+        // The IPv4 message as its two words (the same bytes as below:
+        // tag, no family bits, then each address and port, and the length).
+        let [l0, l1, l2, l3] = l.0;
+        let [r0, r1, r2, r3] = r.0;
+        let [lp0, lp1] = local.port.to_be_bytes();
+        let [rp0, rp1] = remote.port.to_be_bytes();
+        let mut sip = SipHash24::new(secret);
+        sip.compress(u64::from_le_bytes([tag, 0, l0, l1, l2, l3, lp0, lp1]));
+        return sip.finish(u64::from_le_bytes([r0, r1, r2, r3, rp0, rp1, 0, 14]));
+    }
     let mut message = [0u8; 2 + 2 * (16 + 2)];
     message[0] = tag;
     let mut at = 2;
@@ -134,6 +173,13 @@ mod tests {
         // 4 us ticks: 400 us later is 100 further on.
         let later = initial_sequence_number(&KEY, ep(1, 80), ep(2, 5000), t + crate::time::Duration::from_micros(400));
         assert_eq!(later.diff(a), 100);
+    }
+
+    #[test]
+    fn ipv4_tuple_hash_is_siphash_of_the_tuple_message() {
+        let (local, remote) = (ep(1, 80), IpEndpoint::new(Ipv4Address::new(192, 168, 7, 9).into(), 0xa1b2));
+        let message = [3, 0, 10, 0, 0, 1, 0, 80, 192, 168, 7, 9, 0xa1, 0xb2];
+        assert_eq!(tuple_hash(&KEY, local, remote, 3), siphash24(&KEY, &message));
     }
 
     #[test]

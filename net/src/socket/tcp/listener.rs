@@ -95,6 +95,11 @@ pub struct TcpListener<'a, 'b> {
     parked_next: usize,
     /// When the last cookie SYN-ACK went out.
     last_cookie_at: Option<Instant>,
+    /// A pool socket may wait for `accept`: set when the listener's input
+    /// may have established one (or `release` left one open), cleared by
+    /// an `accept` that finds none, so polling `accept` with nothing new
+    /// skips the pass over the pool.
+    accept_ready: bool,
 }
 
 impl<'a, 'b> TcpListener<'a, 'b> {
@@ -124,6 +129,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             parked: [None; PARKED_COOKIES],
             parked_next: 0,
             last_cookie_at: None,
+            accept_ready: false,
         }
     }
 
@@ -158,10 +164,22 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     }
 
     /// Takes the next established connection: the index of its socket.
+    /// Connections are those the listener's `process` established (a pool
+    /// socket driven directly is the caller's own).
     pub fn accept(&mut self) -> Option<usize> {
-        let i = self.sockets.iter().position(Self::waiting_for_accept)?;
-        self.sockets[i].accepted = true;
-        Some(i)
+        if !self.accept_ready {
+            return None;
+        }
+        match self.sockets.iter().position(Self::waiting_for_accept) {
+            Some(i) => {
+                self.sockets[i].accepted = true;
+                Some(i)
+            }
+            None => {
+                self.accept_ready = false;
+                None
+            }
+        }
     }
 
     /// A pool socket (for the application, after `accept`).
@@ -183,6 +201,8 @@ impl<'a, 'b> TcpListener<'a, 'b> {
                 s.abort();
             }
             s.accepted = false;
+            // Until its RST is out, an aborted socket still reads as open.
+            self.accept_ready = true;
         }
     }
 
@@ -277,10 +297,14 @@ impl<'a, 'b> TcpListener<'a, 'b> {
                 self.sockets[i].reset_hard();
                 return self.open_from_cookie(now, local, remote, repr, payload, irs, mss);
             }
-            return match header_sum {
+            let reply = match header_sum {
                 Some(sum) => self.sockets[i].process_unverified(now, local, remote, repr, payload, sum, verified),
                 None => self.sockets[i].process(now, local, remote, repr, payload),
             };
+            if Self::waiting_for_accept(&self.sockets[i]) {
+                self.accept_ready = true;
+            }
+            return reply;
         }
         if !payload_verifies(header_sum, payload) {
             *verified = false;
@@ -300,21 +324,32 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             return None;
         }
         // One pass over the pool for both queue lengths and a free socket.
+        // It ends at the first free socket when the sockets after it are too
+        // few to fill either queue: the counts then decide as the full ones
+        // would.
+        let (accept_backlog, syn_backlog) = (self.limits.accept_backlog, self.limits.syn_backlog);
+        let n = self.sockets.len();
         let (mut accept_queue, mut syn_queue, mut free) = (0, 0, None);
         for (i, s) in self.sockets.iter().enumerate() {
             match (s.accepted, s.state) {
                 (false, State::Established | State::CloseWait) => accept_queue += 1,
                 (false, State::SynReceived) => syn_queue += 1,
-                (false, State::Closed) if free.is_none() => free = Some(i),
+                (false, State::Closed) if free.is_none() => {
+                    free = Some(i);
+                    let rest = n - i - 1;
+                    if accept_queue + rest < accept_backlog && syn_queue + rest < syn_backlog {
+                        break;
+                    }
+                }
                 _ => {}
             }
         }
-        if accept_queue >= self.limits.accept_backlog {
+        if accept_queue >= accept_backlog {
             // The application is not keeping up: let the client retry.
             self.stats.dropped += 1;
             return None;
         }
-        if syn_queue < self.limits.syn_backlog {
+        if syn_queue < syn_backlog {
             if let Some(i) = free.or_else(|| self.take_socket(false)) {
                 if self.sockets[i].open_from_syn(now, local, remote, repr).is_ok() {
                     self.stats.syns_queued += 1;
@@ -478,6 +513,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             return None;
         };
         self.forget_parked(local, remote);
+        self.accept_ready = true;
         let s = &mut self.sockets[i];
         // Rebuild the SYN the cookie stands for, then let the socket take
         // the ACK (and any data) as in SYN-RECEIVED.
@@ -558,16 +594,27 @@ impl<'a, 'b> TcpListener<'a, 'b> {
     /// bytes longer), so one listener serves both families.
     pub fn dispatch<E, F>(&mut self, now: Instant, mss_limit: usize, emit: F) -> Result<(), E>
     where
-        F: FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
+        F: FnOnce(&IpEndpoint, &IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
     {
         self.mss_limit = mss_limit;
         let n = self.sockets.len();
+        let start = if self.cursor < n { self.cursor } else { 0 };
+        let offload_len = self.offload_len;
         let mut emit = Some(emit);
-        let mut next = if self.cursor < n { self.cursor } else { 0 };
-        for _ in 0..n {
-            let i = next;
-            next = if i + 1 == n { 0 } else { i + 1 };
+        // The pool from `start` to its end, then the part before `start`:
+        // two index ranges, so the pass over every pool socket (on every
+        // call) needs no wrap-around arithmetic per socket.
+        let (mut i, mut end, mut wrapped) = (start, n, false);
+        loop {
+            if i == end {
+                if wrapped || start == 0 {
+                    return Ok(());
+                }
+                (i, end, wrapped) = (0, start, true);
+                continue;
+            }
             let s = &mut self.sockets[i];
+            i += 1;
             // A socket whose last dispatch found nothing due stays quiet
             // until touched; any other is dispatched, which either sends or
             // finds nothing due and goes quiet (one planning pass, not a
@@ -575,26 +622,25 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             if s.state == State::Closed {
                 continue;
             }
-            // The family without copying the 4-tuple (every pool socket is
-            // looked at on every call).
+            // The family without copying the 4-tuple.
             let v6 = s.remote_ipv6().is_some();
             let mss = family_mss(mss_limit, v6);
             if s.is_quiet(now, mss) {
                 continue;
             }
             // Segmentation offload is for IPv4 (the device's TSO4).
-            s.set_segmentation_offload(if v6 { 0 } else { self.offload_len });
+            s.set_segmentation_offload(if v6 { 0 } else { offload_len });
             let result = s.dispatch(now, mss, |l, r, repr, p| match emit.take() {
                 Some(f) => f(l, r, repr, p),
                 None => Ok(()),
             });
             if emit.is_none() {
-                self.cursor = next;
+                // The next call starts after the socket that sent.
+                self.cursor = if i == n { 0 } else { i };
                 return result;
             }
             result?;
         }
-        Ok(())
     }
 
     /// The earliest time any pool socket needs `dispatch`.

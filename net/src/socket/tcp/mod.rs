@@ -35,7 +35,7 @@
 //!
 //! Transmit: call `dispatch(now, mss_limit, emit)` on each socket until
 //! it stops calling `emit` (one segment per call), where `mss_limit` is
-//! the path MTU minus the IP header minus 20. `emit(local, remote, repr,
+//! the path MTU minus the IP header minus 20. `emit(&local, &remote, repr,
 //! payload)` builds the frame (`repr.emit(..)` with the IP addresses) and
 //! returns `Err` when the device has no room; the socket then keeps the
 //! segment due.
@@ -69,7 +69,7 @@
 //!     loop {
 //!         let mut out = None;
 //!         from.dispatch(now, 1460, |local, remote, repr, payload| {
-//!             out = Some((local, remote, *repr, payload.to_vec()));
+//!             out = Some((*local, *remote, *repr, payload.to_vec()));
 //!             Ok::<(), ()>(())
 //!         }).unwrap();
 //!         let Some((local, remote, repr, payload)) = out else { break };
@@ -292,6 +292,9 @@ pub struct TcpSocket<'a> {
     listen_endpoint: Option<IpListenEndpoint>,
     /// (local, remote) once the 4-tuple is known.
     tuple: Option<(IpEndpoint, IpEndpoint)>,
+    /// The 4-tuple's ports as one word (see [`ports_key`]), 0 without a
+    /// tuple: the searches of every received segment compare it first.
+    tuple_ports: u32,
     rx_buffer: RingBuffer<'a>,
     tx_buffer: RingBuffer<'a>,
     assembler: Assembler,
@@ -416,6 +419,7 @@ impl<'a> TcpSocket<'a> {
             state: State::Closed,
             listen_endpoint: None,
             tuple: None,
+            tuple_ports: 0,
             rx_buffer,
             tx_buffer,
             assembler: Assembler::new(),
@@ -475,17 +479,138 @@ impl<'a> TcpSocket<'a> {
         }
     }
 
-    /// Returns every connection variable to its closed value, keeping the
-    /// buffers' contents (unread data stays readable after a close).
+    /// Returns every connection variable to its closed value (what `new`
+    /// sets), keeping the buffers' contents (unread data stays readable
+    /// after a close), the config and the listener's mark. Field by field
+    /// rather than a whole new socket: the reassembly and SACK ranges only
+    /// need emptying, and what is kept is not copied out and back, which
+    /// saves a fair share of the stores of every connection. The pattern
+    /// names every field, so a new one cannot be forgotten here.
     fn reset_connection(&mut self) {
         self.set_state(State::Closed);
-        let (config, accepted) = (self.config, self.accepted);
-        let (rx, tx) = (
-            core::mem::replace(&mut self.rx_buffer, RingBuffer::new(&mut [])),
-            core::mem::replace(&mut self.tx_buffer, RingBuffer::new(&mut [])),
-        );
-        *self = TcpSocket::new(rx, tx, config);
-        self.accepted = accepted;
+        let TcpSocket {
+            config,
+            state: _,
+            listen_endpoint,
+            tuple,
+            tuple_ports,
+            rx_buffer: _,
+            tx_buffer: _,
+            assembler,
+            recent_ooo,
+            iss,
+            syn_acked,
+            snd_una,
+            snd_nxt,
+            snd_max,
+            snd_wnd,
+            max_snd_wnd,
+            snd_wl1,
+            snd_wl2,
+            snd_shift,
+            window_scaling,
+            close_pending,
+            rst_pending,
+            accepted: _,
+            passive,
+            irs,
+            rcv_nxt,
+            rcv_shift,
+            rcv_adv_edge,
+            last_ack_sent,
+            rcv_mss,
+            unacked_bytes,
+            remote_mss,
+            mss_limit,
+            offload_len,
+            sack_ok,
+            timestamps,
+            ts_recent,
+            ts_recent_at,
+            ts_offset,
+            rtt,
+            rtt_timed,
+            rto_at,
+            retransmits,
+            total_retransmits,
+            handshake_timed_out,
+            persist_at,
+            persist_backoff,
+            ack_at,
+            time_wait_until,
+            last_rx_at,
+            last_keepalive_at,
+            keepalive_probes_sent,
+            challenge_window_start,
+            challenge_acks,
+            congestion,
+            dup_acks,
+            recovery,
+            recover,
+            fast_retransmit,
+            scoreboard,
+            high_rxt,
+            quiet,
+            rx_staged,
+        } = self;
+        *listen_endpoint = None;
+        *tuple = None;
+        *tuple_ports = 0;
+        assembler.clear();
+        *recent_ooo = None;
+        *iss = SeqNumber(0);
+        *syn_acked = false;
+        *snd_una = SeqNumber(0);
+        *snd_nxt = SeqNumber(0);
+        *snd_max = SeqNumber(0);
+        *snd_wnd = 0;
+        *max_snd_wnd = 0;
+        *snd_wl1 = SeqNumber(0);
+        *snd_wl2 = SeqNumber(0);
+        *snd_shift = 0;
+        *window_scaling = false;
+        *close_pending = false;
+        *rst_pending = false;
+        *passive = false;
+        *irs = SeqNumber(0);
+        *rcv_nxt = SeqNumber(0);
+        *rcv_shift = 0;
+        *rcv_adv_edge = SeqNumber(0);
+        *last_ack_sent = SeqNumber(0);
+        *rcv_mss = DEFAULT_MSS_V4;
+        *unacked_bytes = 0;
+        *remote_mss = DEFAULT_MSS_V4;
+        *mss_limit = DEFAULT_MSS_V4;
+        *offload_len = 0;
+        *sack_ok = false;
+        *timestamps = false;
+        *ts_recent = 0;
+        *ts_recent_at = Instant::ZERO;
+        *ts_offset = 0;
+        *rtt = RttEstimator::new(config.rto_initial, config.rto_min, config.rto_max);
+        *rtt_timed = None;
+        *rto_at = None;
+        *retransmits = 0;
+        *total_retransmits = 0;
+        *handshake_timed_out = false;
+        *persist_at = None;
+        *persist_backoff = 0;
+        *ack_at = None;
+        *time_wait_until = None;
+        *last_rx_at = Instant::ZERO;
+        *last_keepalive_at = None;
+        *keepalive_probes_sent = 0;
+        *challenge_window_start = Instant::ZERO;
+        *challenge_acks = 0;
+        *congestion = Congestion::new(config.congestion, DEFAULT_MSS_V4);
+        *dup_acks = 0;
+        *recovery = None;
+        *recover = SeqNumber(0);
+        *fast_retransmit = false;
+        scoreboard.clear();
+        *high_rxt = SeqNumber(0);
+        *quiet = None;
+        *rx_staged = None;
     }
 
     /// Moves to `state` (logging the transition with feature `log`).
@@ -605,6 +730,7 @@ impl<'a> TcpSocket<'a> {
     /// Sets the 4-tuple and everything derived from it.
     fn open_tuple(&mut self, local: IpEndpoint, remote: IpEndpoint, now: Instant) {
         self.tuple = Some((local, remote));
+        self.tuple_ports = ports_key(local.port, remote.port);
         (self.iss, self.ts_offset) = isn::isn_and_ts_offset(&self.config.isn_secret, local, remote, now);
         self.snd_una = self.iss;
         self.snd_nxt = self.iss;
@@ -854,6 +980,12 @@ impl<'a> TcpSocket<'a> {
             mss: self.send_mss(),
         }
     }
+}
+
+/// A connection's local and remote ports as one word.
+#[inline]
+fn ports_key(local: u16, remote: u16) -> u32 {
+    u32::from(local) << 16 | u32::from(remote)
 }
 
 /// The RST answering a segment no connection wants (RFC 9293 3.10.7.1),

@@ -80,8 +80,19 @@ impl<'a> TcpSocket<'a> {
         })
     }
 
+    /// (local, remote), borrowed: what `dispatch` hands to `emit` (a copy
+    /// of both endpoints per segment otherwise); only called once the
+    /// 4-tuple is known.
+    #[inline]
+    pub(super) fn tuple_ref(&self) -> (&IpEndpoint, &IpEndpoint) {
+        match &self.tuple {
+            Some((local, remote)) => (local, remote),
+            None => (&NO_ENDPOINT, &NO_ENDPOINT),
+        }
+    }
+
     pub(super) fn base_repr(&self, control: TcpControl, seq: SeqNumber) -> TcpRepr {
-        let (local, remote) = self.endpoints();
+        let (local, remote) = self.tuple_ref();
         TcpRepr { src_port: local.port, dst_port: remote.port, control, seq_number: seq, ..TcpRepr::default() }
     }
 
@@ -301,7 +312,8 @@ impl<'a> TcpSocket<'a> {
     }
 
     /// Emits the next segment that is due at `now`, if any, by calling
-    /// `emit(local, remote, header, payload)`. At most one segment per
+    /// `emit(&local, &remote, header, payload)` (the endpoints borrowed
+    /// from the socket, not copied per segment). At most one segment per
     /// call: the interface calls again while segments come out (and stops
     /// when `emit` is not called or fails). `mss_limit` is the payload one
     /// segment with a 20-byte header can carry on the route (MTU - IP
@@ -310,7 +322,7 @@ impl<'a> TcpSocket<'a> {
         &mut self,
         now: Instant,
         mss_limit: usize,
-        emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
+        emit: impl FnOnce(&IpEndpoint, &IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
         if self.is_quiet(now, mss_limit) {
             return Ok(());
@@ -319,9 +331,9 @@ impl<'a> TcpSocket<'a> {
         if matches!(self.state, State::Closed | State::Listen) {
             return Ok(());
         }
-        let Some((local, remote)) = self.tuple else {
+        if self.tuple.is_none() {
             return Ok(());
-        };
+        }
         self.mss_limit = mss_limit.max(1);
 
         if self.state == State::TimeWait && self.time_wait_until.is_some_and(|t| now >= t) {
@@ -331,8 +343,9 @@ impl<'a> TcpSocket<'a> {
 
         if self.rst_pending {
             let repr = TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.ack_seq()) };
+            let (local, remote) = self.endpoints();
             self.reset_hard();
-            return emit(local, remote, &repr, &[]);
+            return emit(&local, &remote, &repr, &[]);
         }
 
         if self.rto_at.is_some_and(|t| now >= t) {
@@ -341,8 +354,9 @@ impl<'a> TcpSocket<'a> {
                 let synchronized = self.state != State::SynSent;
                 let repr =
                     TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.ack_seq()) };
+                let (local, remote) = self.endpoints();
                 self.reset_hard();
-                return if synchronized { emit(local, remote, &repr, &[]) } else { Ok(()) };
+                return if synchronized { emit(&local, &remote, &repr, &[]) } else { Ok(()) };
             }
             self.retransmits += 1;
             if !self.syn_acked {
@@ -369,7 +383,7 @@ impl<'a> TcpSocket<'a> {
         }
 
         if self.syn_due() {
-            return self.send_syn(now, local, remote, emit);
+            return self.send_syn(now, emit);
         }
 
         if self.fast_retransmit && self.syn_acked {
@@ -379,13 +393,13 @@ impl<'a> TcpSocket<'a> {
                 Some((0, len)) if self.sack_ok => len,
                 _ => self.send_mss(),
             };
-            return self.send_retransmission(now, local, remote, 0, len, emit);
+            return self.send_retransmission(now, 0, len, emit);
         }
 
         // SACK recovery: fill holes while the pipe has room (RFC 6675 5).
         if self.sack_hole_due() {
             if let Some((offset, len)) = self.next_hole() {
-                return self.send_retransmission(now, local, remote, offset, len, emit);
+                return self.send_retransmission(now, offset, len, emit);
             }
         }
 
@@ -408,7 +422,7 @@ impl<'a> TcpSocket<'a> {
                 self.persist_at = Some(now + self.persist_interval());
                 let usable = self.snd_wnd.min(self.congestion.window());
                 if usable == 0 {
-                    return self.send_probe(now, local, remote, self.snd_una - 1, emit);
+                    return self.send_probe(now, self.snd_una - 1, emit);
                 }
                 let len = usable.min(unsent).min(self.send_mss());
                 return self.send_data(now, 0, len, false, emit);
@@ -422,17 +436,19 @@ impl<'a> TcpSocket<'a> {
                 // The peer is gone: give up.
                 let repr =
                     TcpRepr { ack_number: Some(self.rcv_nxt), ..self.base_repr(TcpControl::Rst, self.ack_seq()) };
+                let (local, remote) = self.endpoints();
                 self.reset_hard();
-                return emit(local, remote, &repr, &[]);
+                return emit(&local, &remote, &repr, &[]);
             }
             self.keepalive_probes_sent += 1;
             self.last_keepalive_at = Some(now);
-            return self.send_probe(now, local, remote, self.snd_nxt - 1, emit);
+            return self.send_probe(now, self.snd_nxt - 1, emit);
         }
 
         if self.ack_at.is_some_and(|t| now >= t) || self.window_update_due() {
             let saved = self.ack_state();
             let repr = self.ack_repr(now);
+            let (local, remote) = self.tuple_ref();
             let result = emit(local, remote, &repr, &[]);
             match result {
                 // Every check above came out empty and the ACK changed
@@ -496,9 +512,7 @@ impl<'a> TcpSocket<'a> {
     pub(super) fn send_syn<E>(
         &mut self,
         now: Instant,
-        local: IpEndpoint,
-        remote: IpEndpoint,
-        emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
+        emit: impl FnOnce(&IpEndpoint, &IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
         let mut repr = self.base_repr(TcpControl::Syn, self.iss);
         repr.max_seg_size = Some(self.advertised_mss() as u16);
@@ -516,6 +530,7 @@ impl<'a> TcpSocket<'a> {
             self.rcv_adv_edge = self.rcv_nxt + usize::from(repr.window_len);
             self.ack_at = None;
         }
+        let (local, remote) = self.tuple_ref();
         emit(local, remote, &repr, &[])?;
         self.snd_nxt = self.iss + 1;
         self.snd_max = self.snd_max.max(self.snd_nxt);
@@ -534,16 +549,15 @@ impl<'a> TcpSocket<'a> {
         offset: usize,
         len: usize,
         fin: bool,
-        emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
+        emit: impl FnOnce(&IpEndpoint, &IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
-        let (local, remote) = self.endpoints();
         let seq = self.snd_nxt;
         let control = if fin { TcpControl::Fin } else { TcpControl::None };
         let mut repr = self.base_repr(control, seq);
         repr.payload_len = len;
         repr.push = len > 0 && offset + len == self.tx_buffer.len();
         let retransmission = seq < self.snd_max;
-        self.emit_from_buffer(now, local, remote, &mut repr, offset, emit)?;
+        self.emit_from_buffer(now, &mut repr, offset, emit)?;
         let fin = repr.control == TcpControl::Fin;
         self.snd_nxt = seq + repr.payload_len + usize::from(fin);
         if self.snd_nxt > self.snd_max {
@@ -566,11 +580,9 @@ impl<'a> TcpSocket<'a> {
     pub(super) fn send_retransmission<E>(
         &mut self,
         now: Instant,
-        local: IpEndpoint,
-        remote: IpEndpoint,
         offset: usize,
         max_len: usize,
-        emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
+        emit: impl FnOnce(&IpEndpoint, &IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
         let outstanding = self.snd_max.distance_from(self.snd_una);
         let len = self.tx_buffer.len().saturating_sub(offset).min(max_len).min(outstanding.saturating_sub(offset));
@@ -584,7 +596,7 @@ impl<'a> TcpSocket<'a> {
         let control = if fin { TcpControl::Fin } else { TcpControl::None };
         let mut repr = self.base_repr(control, seq);
         repr.payload_len = len;
-        self.emit_from_buffer(now, local, remote, &mut repr, offset, emit)?;
+        self.emit_from_buffer(now, &mut repr, offset, emit)?;
         self.high_rxt = self.high_rxt.max(seq + repr.payload_len);
         self.total_retransmits = self.total_retransmits.saturating_add(1);
         self.rtt_timed = None;
@@ -597,11 +609,9 @@ impl<'a> TcpSocket<'a> {
     pub(super) fn emit_from_buffer<E>(
         &mut self,
         now: Instant,
-        local: IpEndpoint,
-        remote: IpEndpoint,
         repr: &mut TcpRepr,
         offset: usize,
-        emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
+        emit: impl FnOnce(&IpEndpoint, &IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
         // Undo on failure: `stamp_ack` records an ACK as sent.
         let saved = self.ack_state();
@@ -616,6 +626,7 @@ impl<'a> TcpSocket<'a> {
                 repr.control = TcpControl::None;
             }
         }
+        let (local, remote) = self.tuple_ref();
         let result = emit(local, remote, repr, data);
         if result.is_err() {
             self.restore_ack_state(saved);
@@ -637,14 +648,13 @@ impl<'a> TcpSocket<'a> {
     pub(super) fn send_probe<E>(
         &mut self,
         now: Instant,
-        local: IpEndpoint,
-        remote: IpEndpoint,
         seq: SeqNumber,
-        emit: impl FnOnce(IpEndpoint, IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
+        emit: impl FnOnce(&IpEndpoint, &IpEndpoint, &TcpRepr, &[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
         let saved = self.ack_state();
         let mut repr = self.base_repr(TcpControl::None, seq);
         self.stamp_ack(now, &mut repr);
+        let (local, remote) = self.tuple_ref();
         let result = emit(local, remote, &repr, &[]);
         if result.is_err() {
             self.restore_ack_state(saved);
@@ -652,6 +662,10 @@ impl<'a> TcpSocket<'a> {
         result
     }
 }
+
+/// What [`TcpSocket::tuple_ref`] gives a socket without a 4-tuple (never
+/// emitted: `dispatch` checks for the tuple first).
+static NO_ENDPOINT: IpEndpoint = IpEndpoint { addr: IpAddress::V4(crate::wire::Ipv4Address::UNSPECIFIED), port: 0 };
 
 /// The earlier of two optional deadlines.
 #[inline]

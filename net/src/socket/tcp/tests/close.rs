@@ -368,3 +368,23 @@ fn time_wait_not_reused_by_equal_timestamp_and_old_sequence() {
     assert_eq!(reply.control, TcpControl::None);
     assert_eq!(s.state(), State::TimeWait);
 }
+
+#[test]
+fn reset_leaves_every_connection_variable_as_a_new_socket_has_it() {
+    let mut s = established();
+    // Out-of-order data (a reassembly range), data of our own in flight,
+    // an RTT sample and timers armed.
+    let ooo = TcpRepr { seq_number: REMOTE_SEQ + 1 + 100, ..SEND };
+    assert!(send(&mut s, ms(1), &ooo, b"later").is_some());
+    s.send_slice(b"hello").unwrap();
+    assert!(recv_all(&mut s, ms(2)).iter().any(|(repr, data)| repr.payload_len == 5 && data == b"hello"));
+    assert!(s.poll_at().is_some());
+    s.abort();
+    assert_eq!(recv_all(&mut s, ms(3)).last().map(|(repr, _)| repr.control), Some(TcpControl::Rst));
+    assert_eq!(s.state(), State::Closed);
+    // The buffers are the caller's (their bytes stay): compare the rest.
+    s.rx_buffer = RingBuffer::new(vec![0u8; BUF].leak());
+    s.tx_buffer = RingBuffer::new(vec![0u8; BUF].leak());
+    let fresh = socket_with(*s.config(), BUF, BUF);
+    assert_eq!(std::format!("{s:?}"), std::format!("{fresh:?}"));
+}

@@ -36,7 +36,7 @@ fn drain(l: &mut TcpListener, now: Instant) -> Vec<(u16, TcpRepr, Vec<u8>)> {
     loop {
         let mut got = None;
         l.dispatch(now, MSS, |local, remote, repr, payload| {
-            assert_eq!(local, LOCAL);
+            assert_eq!(*local, LOCAL);
             got = Some((remote.port, *repr, payload.to_vec()));
             Ok::<(), ()>(())
         })
@@ -103,6 +103,30 @@ fn accept_after_handshake_and_exchange_data() {
 }
 
 #[test]
+fn accept_finds_each_connection_after_polls_that_found_none() {
+    let mut l = listener(3, ListenerConfig::default());
+    assert_eq!(l.accept(), None);
+    feed(&mut l, ms(0), 5000, &syn_from(5000), &[]);
+    let syn_ack = drain(&mut l, ms(0))[0].1;
+    assert_eq!(l.accept(), None);
+    // The handshake's last ACK establishes it.
+    feed(&mut l, ms(1), 5000, &TcpRepr { ack_number: Some(syn_ack.seq_number + 1), ..SEND }, &[]);
+    let first = l.accept().unwrap();
+    assert_eq!(l.accept(), None);
+    // A second client, whose FIN comes with its handshake's ACK (CLOSE-WAIT
+    // before any accept).
+    feed(&mut l, ms(2), 5001, &syn_from(5001), &[]);
+    let syn_ack = drain(&mut l, ms(2)).iter().find(|o| o.0 == 5001).unwrap().1;
+    assert_eq!(l.accept(), None);
+    let fin = TcpRepr { control: TcpControl::Fin, ack_number: Some(syn_ack.seq_number + 1), ..SEND };
+    feed(&mut l, ms(3), 5001, &fin, &[]);
+    let second = l.accept().unwrap();
+    assert_ne!(second, first);
+    assert_eq!(l.socket(second).unwrap().state(), State::CloseWait);
+    assert_eq!(l.accept(), None);
+}
+
+#[test]
 fn released_connection_is_not_accepted_again_while_in_time_wait() {
     let mut l = listener(2, ListenerConfig::default());
     let iss = connect(&mut l, ms(0), 5000);
@@ -145,6 +169,27 @@ fn full_syn_queue_answers_with_cookie() {
     );
     // No state was kept for it.
     assert_eq!(l.syn_queue_len(), 1);
+    assert_eq!(l.stats().cookies_sent, 1);
+}
+
+#[test]
+fn syn_queue_is_counted_past_a_free_socket() {
+    // The free socket comes first in the pool, the full SYN queue after it.
+    let limits = ListenerConfig { syn_backlog: 2, ..ListenerConfig::default() };
+    let mut l = listener(4, limits);
+    connect(&mut l, ms(0), 5000);
+    let first = l.accept().unwrap();
+    assert_eq!(first, 0);
+    feed(&mut l, ms(1), 5001, &syn_from(5001), &[]);
+    feed(&mut l, ms(1), 5002, &syn_from(5002), &[]);
+    l.release(first);
+    drain(&mut l, ms(2));
+    assert_eq!(l.socket(first).unwrap().state(), State::Closed);
+    assert_eq!(l.syn_queue_len(), 2);
+    let reply = feed(&mut l, ms(3), 5003, &syn_from(5003), &[]).expect("cookie SYN-ACK");
+    let (cookie, _) = cookie::make(&[0; 16], LOCAL, client(5003), REMOTE_SEQ, 1460, ms(3));
+    assert_eq!(reply.seq_number, cookie);
+    assert_eq!(l.syn_queue_len(), 2);
     assert_eq!(l.stats().cookies_sent, 1);
 }
 

@@ -188,7 +188,7 @@ fn run(seed: u32, clients: usize, pool_size: usize, syn_backlog: usize, faults: 
             let mut out = None;
             server
                 .dispatch(now, 1460, |l, r, repr, p| {
-                    out = Some((r, bytes_of(l, r, repr, p)));
+                    out = Some((*r, bytes_of(*l, *r, repr, p)));
                     Ok::<(), ()>(())
                 })
                 .unwrap();
@@ -201,7 +201,7 @@ fn run(seed: u32, clients: usize, pool_size: usize, syn_backlog: usize, faults: 
                 let mut out = None;
                 c.socket
                     .dispatch(now, 1460, |l, r, repr, p| {
-                        out = Some(bytes_of(l, r, repr, p));
+                        out = Some(bytes_of(*l, *r, repr, p));
                         Ok::<(), ()>(())
                     })
                     .unwrap();

@@ -133,7 +133,7 @@ pub fn recv_all_mss(s: &mut TcpSocket, now: Instant, mss: usize) -> Vec<(TcpRepr
     for _ in 0..1000 {
         let mut got = None;
         s.dispatch(now, mss, |local, remote, repr, payload| {
-            assert_eq!((local, remote), (LOCAL, REMOTE));
+            assert_eq!((*local, *remote), (LOCAL, REMOTE));
             assert_eq!(repr.payload_len, payload.len());
             got = Some((*repr, payload.to_vec()));
             Ok::<(), ()>(())

@@ -138,7 +138,7 @@ fn flush(peer: &mut Peer, now: Instant, link: &mut Link, to_b: bool) {
         let mut out = None;
         peer.socket
             .dispatch(now, MTU_PAYLOAD, |l, r, repr, payload| {
-                out = Some(emit_bytes(l, r, repr, payload));
+                out = Some(emit_bytes(*l, *r, repr, payload));
                 Ok::<(), ()>(())
             })
             .unwrap();
