@@ -804,7 +804,7 @@ impl<'a> Inner<'a> {
             servers[n] = IpAddress::V4(*s);
             n += 1;
         }
-        for (_, socket) in sockets.iter_mut() {
+        for (_, socket) in sockets.sockets_mut() {
             if let Socket::Dns(r) = socket {
                 if dirty || r.servers().next().is_none() {
                     r.set_servers(&servers[..n]);
@@ -1165,8 +1165,13 @@ impl<'a> Inner<'a> {
         tokens: &mut T,
         sockets: &mut SocketSet<'_>,
     ) -> Result<(), SendError> {
+        // Only TCP sockets, the common case for a server: no pass for
+        // the others on every poll.
+        if !sockets.has_other_sockets() {
+            return self.dispatch_tcp(now, pending, tokens, sockets);
+        }
         let ttl = self.config.ttl;
-        for (_, socket) in sockets.iter_mut() {
+        for (_, socket) in sockets.sockets_mut() {
             match socket {
                 Socket::Udp(s) => loop {
                     let sent = s.dispatch(|port, meta, data| {

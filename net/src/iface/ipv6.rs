@@ -511,7 +511,7 @@ fn process_icmpv6<T: TxTokens>(
             }
         }
         icmpv6::Repr::EchoReply { ident, seq_no, data } => {
-            let socket = sockets.iter_mut().find_map(|(_, s)| match s {
+            let socket = sockets.sockets_mut().find_map(|(_, s)| match s {
                 Socket::Icmp(s) if s.accepts_reply(ident) => Some(s),
                 _ => None,
             });
@@ -722,7 +722,7 @@ fn process_udp6<T: TxTokens>(
     let Some(repr) = super::ingress::parse_udp(inner, datagram.payload, &src, &dst) else { return };
     let local = IpEndpoint::new(dst, repr.dst_port);
     let remote = IpEndpoint::new(src, repr.src_port);
-    for (_, socket) in sockets.iter_mut() {
+    for (_, socket) in sockets.sockets_mut() {
         if let Socket::Udp(s) = socket {
             if s.accepts(local, remote) {
                 if !s.process(local, remote, repr.payload) {

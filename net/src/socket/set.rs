@@ -121,6 +121,14 @@ impl_any_socket!(Dns, DnsResolver<'a>);
 impl_any_socket!(Tcp, TcpSocket<'a>);
 impl_any_socket!(TcpListener, TcpListener<'a, 'a>);
 
+/// A socket the egress phase serves in its pass before TCP's.
+fn is_other(socket: &Socket<'_>) -> bool {
+    match socket {
+        Socket::Udp(_) | Socket::Icmp(_) | Socket::Dhcpv4(_) | Socket::Dns(_) => true,
+        Socket::Tcp(_) | Socket::TcpListener(_) => false,
+    }
+}
+
 /// Every slot is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SetFull;
@@ -132,19 +140,27 @@ pub struct SocketSet<'a> {
     /// One past the highest taken slot: every pass over the set stops
     /// there (a set sized for the worst case is mostly empty slots).
     used: usize,
+    /// Sockets other than TCP ones (UDP, ICMP, DHCP, DNS): without any,
+    /// the egress phase skips its pass for them on every poll. Recounted
+    /// after [`iter_mut`](Self::iter_mut), through which a socket may be
+    /// replaced by one of another kind.
+    others: usize,
+    others_stale: bool,
 }
 
 impl<'a> SocketSet<'a> {
     /// A set over caller storage; its length bounds the socket count.
     pub fn new(slots: &'a mut [SocketStorage<'a>]) -> SocketSet<'a> {
         let used = slots.iter().rposition(|s| s.socket.is_some()).map_or(0, |i| i + 1);
-        SocketSet { slots, used }
+        SocketSet { slots, used, others: 0, others_stale: true }
     }
 
     /// Adds a socket; `SetFull` when every slot is taken.
     pub fn try_add<T: AnySocket<'a>>(&mut self, socket: T) -> Result<SocketHandle, SetFull> {
         let index = self.slots.iter().position(|s| s.socket.is_none()).ok_or(SetFull)?;
-        self.slots[index].socket = Some(socket.upcast());
+        let socket = socket.upcast();
+        self.others += usize::from(is_other(&socket));
+        self.slots[index].socket = Some(socket);
         self.used = self.used.max(index + 1);
         Ok(SocketHandle(index))
     }
@@ -188,6 +204,9 @@ impl<'a> SocketSet<'a> {
     /// Takes a socket out, freeing its slot.
     pub fn remove(&mut self, handle: SocketHandle) -> Option<Socket<'a>> {
         let socket = self.slots.get_mut(handle.0)?.socket.take();
+        if socket.as_ref().is_some_and(is_other) {
+            self.others = self.others.saturating_sub(1);
+        }
         while self.used > 0 && self.slots[self.used - 1].socket.is_none() {
             self.used -= 1;
         }
@@ -201,7 +220,26 @@ impl<'a> SocketSet<'a> {
 
     /// Every socket with its handle, mutably.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (SocketHandle, &mut Socket<'a>)> {
+        // The caller may put a socket of another kind in a slot.
+        self.others_stale = true;
+        self.sockets_mut()
+    }
+
+    /// [`iter_mut`](Self::iter_mut) for the interface, which changes
+    /// sockets only through their methods (never their kind).
+    pub(crate) fn sockets_mut(&mut self) -> impl Iterator<Item = (SocketHandle, &mut Socket<'a>)> {
         self.slots[..self.used].iter_mut().enumerate().filter_map(|(i, s)| Some((SocketHandle(i), s.socket.as_mut()?)))
+    }
+
+    /// Whether the set holds a socket other than TCP ones (UDP, ICMP,
+    /// DHCP, DNS).
+    #[inline]
+    pub(crate) fn has_other_sockets(&mut self) -> bool {
+        if self.others_stale {
+            self.others = self.slots[..self.used].iter().filter(|s| s.socket.as_ref().is_some_and(is_other)).count();
+            self.others_stale = false;
+        }
+        self.others > 0
     }
 
     /// The socket in slot `index`, if any (for passes that start at a
@@ -264,6 +302,32 @@ mod tests {
         let dhcp = set.add(DhcpClient::new(EthernetAddress([2, 0, 0, 0, 0, 1]), 1));
         assert_eq!(dhcp, udp, "the freed slot is reused");
         assert_eq!(set.iter_mut().count(), 2);
+    }
+
+    #[test]
+    fn knows_whether_sockets_other_than_tcp_are_in() {
+        use crate::socket::tcp::TcpConfig;
+        use crate::storage::RingBuffer;
+        let mac = EthernetAddress([2, 0, 0, 0, 0, 1]);
+        let (mut rx, mut tx) = ([0u8; 8], [0u8; 8]);
+        let mut storage = [SocketStorage::EMPTY, SocketStorage::EMPTY];
+        let mut set = SocketSet::new(&mut storage);
+        assert!(!set.has_other_sockets());
+        let tcp = set.add(TcpSocket::new(RingBuffer::new(&mut rx), RingBuffer::new(&mut tx), TcpConfig::default()));
+        assert!(!set.has_other_sockets(), "TCP only");
+        let dhcp = set.add(DhcpClient::new(mac, 1));
+        assert!(set.has_other_sockets());
+        set.remove(dhcp);
+        assert!(!set.has_other_sockets());
+        // A socket of another kind put in a slot through `iter_mut`.
+        for (handle, socket) in set.iter_mut() {
+            if handle == tcp {
+                *socket = Socket::Dhcpv4(DhcpClient::new(mac, 1));
+            }
+        }
+        assert!(set.has_other_sockets());
+        set.remove(tcp);
+        assert!(!set.has_other_sockets());
     }
 
     #[test]

@@ -115,6 +115,10 @@ impl<T: AsRef<[u8]>> Packet<T> {
         if len < total_len {
             return Err(Error::Truncated);
         }
+        // Nearly every header has no options: no call to walk none.
+        if header_len == HEADER_LEN {
+            return Ok(());
+        }
         check_options(self.options())
     }
 
@@ -178,10 +182,12 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Ipv4Address::from_bytes(&self.buffer.as_ref()[field::DST_ADDR])
     }
     /// The raw option bytes (empty when IHL is 5).
+    #[inline]
     pub fn options(&self) -> &[u8] {
         &self.buffer.as_ref()[HEADER_LEN..self.header_len()]
     }
     /// The whole header, options included.
+    #[inline]
     pub fn header(&self) -> &[u8] {
         &self.buffer.as_ref()[..self.header_len()]
     }
@@ -193,6 +199,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
     /// The payload, cut to the total length, with the buffer's lifetime.
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         let data = self.buffer.as_ref();
         &data[self.header_len()..usize::from(self.total_len())]

@@ -247,6 +247,21 @@ impl<T: AsRef<[u8]>> Packet<T> {
         let data = self.buffer.as_ref();
         checksum::is_valid(segment_sum(src, dst, data))
     }
+
+    /// The sum of the pseudo-header and the header, options included: the
+    /// checksum verifies when this and the payload's sum
+    /// ([`checksum::data`]) combine to a valid sum. The header length is
+    /// a multiple of four, so the two sums combine exactly. For a
+    /// receiver that sums the payload as it copies it.
+    #[inline]
+    pub fn header_sum(&self, src: &IpAddress, dst: &IpAddress) -> u16 {
+        let data = self.buffer.as_ref();
+        let header = &data[..self.header_len().min(data.len())];
+        checksum::combine(&[
+            checksum::pseudo_header(src, dst, IpProtocol::Tcp, data.len() as u32),
+            checksum::data(header),
+        ])
+    }
 }
 
 impl<T: AsRef<[u8]>> AsRef<[u8]> for Packet<T> {
@@ -569,23 +584,38 @@ impl Repr {
     }
 
     /// Fills the option fields from a header's option bytes.
-    fn parse_options(&mut self, mut options: &[u8]) -> Result<()> {
+    #[inline]
+    fn parse_options(&mut self, options: &[u8]) -> Result<()> {
         // The option list of nearly every segment after the handshake: a
         // timestamp alone, as NOP, NOP, TS (Linux, BSD) or TS, EOL, pad
-        // (ours). Both are fully checked here; anything else is walked.
-        if let [a, b, c, d, e, f, g, h, i, j, k, l] = *options {
-            let ts = match (a, b, c, d, k, l) {
-                (kind::NOP, kind::NOP, kind::TIMESTAMP, 10, _, _) => Some([e, f, g, h, i, j, k, l]),
-                (kind::TIMESTAMP, 10, _, _, kind::EOL, kind::EOL) => Some([c, d, e, f, g, h, i, j]),
-                _ => None,
+        // (ours). Both are fully checked here, in whole words (the byte
+        // patterns compiled to a dozen loads and shifts); anything else is
+        // walked.
+        if let Ok(bytes) = <&[u8; 12]>::try_from(options) {
+            let word = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+            let head = word(0);
+            let (nop, ts) = (u32::from(kind::NOP), u32::from(kind::TIMESTAMP));
+            let at = if head == nop << 24 | nop << 16 | ts << 8 | 10 {
+                Some(4)
+            } else if head >> 16 == ts << 8 | 10 && bytes[10] == kind::EOL && bytes[11] == kind::EOL {
+                Some(2)
+            } else {
+                None
             };
-            if let Some([v0, v1, v2, v3, e0, e1, e2, e3]) = ts {
-                let tsval = u32::from_be_bytes([v0, v1, v2, v3]);
-                let tsecr = u32::from_be_bytes([e0, e1, e2, e3]);
-                self.timestamp = Some(TcpTimestamp { tsval, tsecr });
-                options = &[];
+            if let Some(at) = at {
+                self.timestamp = Some(TcpTimestamp { tsval: word(at), tsecr: word(at + 4) });
+                return Ok(());
             }
         }
+        if options.is_empty() {
+            return Ok(());
+        }
+        self.walk_options(options)
+    }
+
+    /// The general option walk of [`parse_options`](Self::parse_options).
+    #[inline(never)]
+    fn walk_options(&mut self, mut options: &[u8]) -> Result<()> {
         while !options.is_empty() {
             let (rest, option) = TcpOption::parse(options)?;
             match option {
@@ -801,6 +831,54 @@ mod tests {
         !(sum as u16)
     }
 
+    #[test]
+    fn header_sum_completes_to_the_checksum() {
+        // Every header length (20 to 60 bytes, random option bytes) and
+        // several payload lengths, odd ones included: the header sum and
+        // the payload's sum verify exactly when the whole segment does.
+        let mut seed = 0x1234_5678u32;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as u8
+        };
+        for words in 5..=15u8 {
+            for payload_len in [0usize, 1, 2, 3, 7, 100, 1447] {
+                let mut seg: Vec<u8> = (0..usize::from(words) * 4 + payload_len).map(|_| next() | 0x80).collect();
+                seg[12] = words << 4;
+                seg[16] = 0;
+                seg[17] = 0;
+                let sum = reference_checksum(&seg);
+                seg[16..18].copy_from_slice(&sum.to_be_bytes());
+                let packet = Packet::new_checked(&seg[..]).unwrap();
+                assert!(packet.verify_checksum(&SRC, &DST));
+                let header_sum = packet.header_sum(&SRC, &DST);
+                let whole = checksum::combine(&[header_sum, checksum::data(packet.payload())]);
+                assert!(checksum::is_valid(whole), "{words} words, payload {payload_len}");
+                // Any flipped bit, in the header or the payload, fails.
+                for at in [0, 5, 17, seg.len() - 1] {
+                    seg[at] ^= 0x10;
+                    let packet = Packet::new_unchecked(&seg[..]);
+                    let whole = checksum::combine(&[packet.header_sum(&SRC, &DST), checksum::data(packet.payload())]);
+                    assert!(!checksum::is_valid(whole), "{words} words, payload {payload_len}, byte {at}");
+                    seg[at] ^= 0x10;
+                }
+            }
+        }
+        // A header longer than the segment is summed as far as it goes
+        // (the bytes there are all the segment has).
+        let mut seg = vec![0u8; 23];
+        seg[12] = 0xf0;
+        seg[20] = 0x12;
+        seg[21] = 0x34;
+        seg[22] = 0x56;
+        let packet = Packet::new_unchecked(&seg[..]);
+        let expected =
+            checksum::combine(&[checksum::pseudo_header(&SRC, &DST, IpProtocol::Tcp, 23), checksum::data(&seg)]);
+        assert_eq!(packet.header_sum(&SRC, &DST), expected);
+    }
+
     fn emit(repr: &Repr, payload: &[u8]) -> Vec<u8> {
         let mut buf = vec![0xa5; repr.buffer_len()];
         repr.emit(&mut Packet::new_unchecked(&mut buf[..]), &SRC, &DST, payload, true);
@@ -988,6 +1066,28 @@ mod tests {
         let b = with_options(&[30, 4, 0xff, 0xff, 2, 4, 0x02, 0x18, 1, 1, 1, 0]);
         let repr = parse(&b).unwrap();
         assert_eq!(repr.max_seg_size, Some(536));
+    }
+
+    #[test]
+    fn lone_timestamp_layouts_and_their_near_misses() {
+        let ts = Some(TcpTimestamp { tsval: 0x0102_0304, tsecr: 0x0506_0708 });
+        // NOP, NOP, TS (Linux) and TS, EOL, EOL (ours): the fast path.
+        let linux = [1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8];
+        let ours = [8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0];
+        // TS then two NOPs, and TS then EOL and garbage: walked, same result.
+        let nops_after = [8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 1];
+        let garbage_after_eol = [8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 0, 9];
+        for options in [linux, ours, nops_after, garbage_after_eol] {
+            let repr = parse(&with_options(&options)).unwrap();
+            assert_eq!((repr.timestamp, repr.max_seg_size), (ts, None), "{options:?}");
+        }
+        // A timestamp of the wrong length in either layout is malformed.
+        for options in [[1, 1, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8], [8, 11, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0]] {
+            assert_eq!(parse(&with_options(&options)), Err(Error::Malformed), "{options:?}");
+        }
+        // NOP, NOP, MSS-shaped bytes: not a timestamp.
+        let repr = parse(&with_options(&[1, 1, 2, 4, 5, 0xb4, 1, 1, 1, 1, 1, 0])).unwrap();
+        assert_eq!((repr.timestamp, repr.max_seg_size), (None, Some(1460)));
     }
 
     #[test]

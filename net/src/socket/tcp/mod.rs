@@ -394,6 +394,12 @@ pub struct TcpSocket<'a> {
     /// Set by a `dispatch` that found nothing to send; cleared by every
     /// call that can change what is due (input, application calls).
     quiet: Option<Quiet>,
+    /// For the segment being processed (set as each one enters): the
+    /// sequence number and length of an in-order payload that
+    /// [`process_unverified`](Self::process_unverified) already copied
+    /// into the receive buffer's free space while summing it, which
+    /// `process_data_and_fin` then queues without copying it again.
+    rx_staged: Option<(SeqNumber, usize)>,
 }
 
 /// What a `dispatch` that sent nothing learnt: no segment is due before
@@ -473,6 +479,7 @@ impl<'a> TcpSocket<'a> {
             scoreboard: Assembler::new(),
             high_rxt: SeqNumber(0),
             quiet: None,
+            rx_staged: None,
         }
     }
 
@@ -549,6 +556,7 @@ impl<'a> TcpSocket<'a> {
             scoreboard,
             high_rxt,
             quiet,
+            rx_staged,
         } = self;
         *listen_endpoint = None;
         *tuple = None;
@@ -608,6 +616,7 @@ impl<'a> TcpSocket<'a> {
         scoreboard.clear();
         *high_rxt = SeqNumber(0);
         *quiet = None;
+        *rx_staged = None;
     }
 
     /// Moves to `state` (logging the transition with feature `log`).
