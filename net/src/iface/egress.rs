@@ -371,14 +371,28 @@ impl Link {
         ip.emit(&mut ipv4::Packet::new_unchecked(&mut *ip_header), self.ipv4_checksum);
         let (header, payload) = segment.split_at_mut(header_len);
         repr.emit_header_into(header);
-        payload.copy_from_slice(data);
-        if tcp_checksum {
+        if tcp_checksum && data.len() >= checksum::COPY_AND_SUM_MIN {
+            // The payload is summed as it is copied (one pass over it, not
+            // two); the header length is a multiple of four, so the sums of
+            // header and payload combine.
+            let payload_sum = checksum::copy_and_sum(payload, data);
             let len = (header_len + data.len()) as u16;
             let sum = checksum::combine(&[
                 checksum::pseudo_header_v4(&ip.src_addr, &ip.dst_addr, IpProtocol::Tcp, len),
-                checksum::data(segment),
+                checksum::data(header),
+                payload_sum,
             ]);
             TcpPacket::new_unchecked(segment).set_checksum(checksum::finish(sum));
+        } else {
+            payload.copy_from_slice(data);
+            if tcp_checksum {
+                let len = (header_len + data.len()) as u16;
+                let sum = checksum::combine(&[
+                    checksum::pseudo_header_v4(&ip.src_addr, &ip.dst_addr, IpProtocol::Tcp, len),
+                    checksum::data(segment),
+                ]);
+                TcpPacket::new_unchecked(segment).set_checksum(checksum::finish(sum));
+            }
         }
     }
 
@@ -491,6 +505,76 @@ mod tests {
         let p = OutPacket::tcp(src, dst, 64, &repr, &data, false);
         p.write_payload(&mut buf);
         assert_eq!(TcpPacket::new_checked(&buf[..]).unwrap().checksum(), 0);
+    }
+
+    #[test]
+    fn tcp_frame_checksum_is_summed_while_copying() {
+        use crate::wire::tcp::{SeqNumber, TcpTimestamp};
+        let link = Link {
+            mac: EthernetAddress([2, 0, 0, 0, 0, 1]),
+            vlan_id: None,
+            ip_mtu: 1500,
+            ipv4_checksum: true,
+            tso_max_len: 0,
+        };
+        let (src, dst) = (Ipv4Address::new(10, 0, 0, 1), Ipv4Address::new(10, 0, 0, 2));
+        let data: std::vec::Vec<u8> =
+            (0..1460u32).map(|i| (i * 131 + i / 7) as u8 | if i % 5 == 0 { 0xf0 } else { 0 }).collect();
+        // Every payload length up to one MSS with both header sizes (20
+        // bytes, and 32 with timestamps): the frame is exact and the
+        // checksum is the one a plain sum over the segment gives.
+        for ts in [None, Some(TcpTimestamp { tsval: 0xfedc_ba98, tsecr: 0x0123_4567 })] {
+            for len in (0..=1448).chain([checksum::COPY_AND_SUM_MIN - 1, checksum::COPY_AND_SUM_MIN]) {
+                let repr = TcpRepr {
+                    src_port: 49152,
+                    dst_port: 80,
+                    seq_number: SeqNumber(0x89ab_cdef),
+                    ack_number: Some(SeqNumber(7)),
+                    window_len: 0xffff,
+                    timestamp: ts,
+                    payload_len: len,
+                    ..TcpRepr::default()
+                };
+                let header_len = repr.header_len();
+                let ip = ipv4::Repr::new(src, dst, IpProtocol::Tcp, header_len + len, 64);
+                let mut frame = vec![0u8; 14 + 20 + header_len + len];
+                link.write_tcp_frame(
+                    &mut frame,
+                    EthernetAddress([2, 0, 0, 0, 0, 2]),
+                    &ip,
+                    &repr,
+                    header_len,
+                    &data[..len],
+                    true,
+                );
+                let segment = &frame[34..];
+                assert_eq!(&segment[header_len..], &data[..len]);
+                let packet = TcpPacket::new_checked(segment).unwrap();
+                assert!(packet.verify_checksum(&src.into(), &dst.into()), "len {len}");
+                let mut zeroed = segment.to_vec();
+                zeroed[16] = 0;
+                zeroed[17] = 0;
+                let expected = checksum::finish(checksum::combine(&[
+                    checksum::pseudo_header_v4(&src, &dst, IpProtocol::Tcp, (header_len + len) as u16),
+                    checksum::data(&zeroed),
+                ]));
+                assert_eq!(packet.checksum(), expected, "len {len}");
+                // Without checksum computation the field stays zero and
+                // the payload is still copied.
+                let mut plain = vec![0u8; frame.len()];
+                link.write_tcp_frame(
+                    &mut plain,
+                    EthernetAddress([2, 0, 0, 0, 0, 2]),
+                    &ip,
+                    &repr,
+                    header_len,
+                    &data[..len],
+                    false,
+                );
+                assert_eq!(TcpPacket::new_checked(&plain[34..]).unwrap().checksum(), 0);
+                assert_eq!(plain[34 + header_len..], data[..len]);
+            }
+        }
     }
 
     #[test]

@@ -12,12 +12,12 @@ use crate::time::Instant;
 use crate::wire::icmpv4::{self, Message};
 use crate::wire::tcp::{Packet as TcpPacket, Repr as TcpRepr};
 use crate::wire::{arp, ethernet, ipv4, udp};
-use crate::wire::{Error, IpAddress, IpEndpoint, IpProtocol, Ipv4Address};
+use crate::wire::{checksum, Error, IpAddress, IpEndpoint, IpProtocol, Ipv4Address};
 
 use super::egress::{OutPacket, TxTokens};
 use super::interface::{is_icmp_error, v4_endpoint, Inner, PendingQueue, SendError};
 use super::reassembly::{FragmentKey, Reassembler};
-use super::stats::FragmentCounters;
+use super::stats::{FragmentCounters, TcpStats};
 
 /// What the interface must do with a datagram after delivering it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -497,32 +497,34 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
             return;
         }
     };
+    // With software checksums, a segment for a connection with a payload
+    // worth it is summed by the socket that takes it: it sums in-order data
+    // while copying it into its buffer (one pass over the payload, not two)
+    // and leaves no trace when the sum fails. Every other segment is
+    // verified here before anything acts on it (a small payload at once
+    // with its header). `header_sum` is the part still owed.
+    let verify = inner.caps.checksum.tcp.rx();
+    let deferred = verify && packet.payload().len() >= checksum::COPY_AND_SUM_MIN;
+    let header_sum = deferred.then(|| packet.header_sum(&src, &dst));
     // Parsed in place (a header returned by value is moved once more).
     let mut parsed = TcpRepr::default();
-    let repr = match parsed.parse_in_place(&packet, &src, &dst, inner.caps.checksum.tcp.rx()) {
-        Ok(()) => &parsed,
-        Err(Error::Checksum) => {
-            stats.bad_checksum += 1;
-            return;
-        }
-        Err(Error::Truncated) => {
-            stats.truncated += 1;
-            return;
-        }
-        Err(Error::Malformed | Error::Unsupported) => {
-            stats.malformed += 1;
-            return;
-        }
-    };
-    // TCP is unicast only (RFC 9293 3.9.1.1 says to drop the rest).
-    if !unicast {
-        inner.stats.tcp.not_unicast += 1;
+    if parsed.parse_in_place(&packet, &src, &dst, verify && !deferred).is_err() {
+        count_tcp_parse_error(stats, &packet, &src, &dst, verify);
         return;
     }
-    inner.stats.tcp.rx_segments += 1;
+    let repr = &parsed;
+    let payload = packet.payload();
+    // TCP is unicast only (RFC 9293 3.9.1.1 says to drop the rest).
+    if !unicast {
+        if payload_verifies(header_sum, payload) {
+            stats.not_unicast += 1;
+        } else {
+            stats.bad_checksum += 1;
+        }
+        return;
+    }
     let local = IpEndpoint::new(dst, repr.dst_port);
     let remote = IpEndpoint::new(src, repr.src_port);
-    let payload = packet.payload();
     // A connection that owns the 4-tuple wins over a listener on its port
     // (a socket in LISTEN has no remote endpoint yet).
     let connected = sockets.sockets_mut().find_map(|(_, socket)| match socket {
@@ -534,24 +536,30 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
         | Socket::Dhcpv4(_)
         | Socket::Dns(_) => None,
     });
-    // Each owner's answer is sent where it was returned: an
-    // `Option<Option<TcpReply>>` gathered from both searches was a copy of
-    // the reply (about 150 bytes) on every segment.
+    // Each owner's answer is sent where it is returned.
+    let mut verified = true;
     if let Some(s) = connected {
-        let reply = s.process(now, local, remote, repr, payload);
-        send_tcp_answer(inner, pending, now, tokens, reply.as_ref());
+        let reply = match header_sum {
+            Some(sum) => s.process_unverified(now, local, remote, repr, payload, sum, &mut verified),
+            None => s.process(now, local, remote, repr, payload),
+        };
+        send_tcp_answer(inner, pending, now, tokens, verified, reply.as_ref());
         return;
     }
     for (_, socket) in sockets.sockets_mut() {
         match socket {
             Socket::Tcp(s) if s.accepts(local, remote, repr) => {
-                let reply = s.process(now, local, remote, repr, payload);
-                send_tcp_answer(inner, pending, now, tokens, reply.as_ref());
+                verified = payload_verifies(header_sum, payload);
+                let reply = if verified { s.process(now, local, remote, repr, payload) } else { None };
+                send_tcp_answer(inner, pending, now, tokens, verified, reply.as_ref());
                 return;
             }
             Socket::TcpListener(l) if l.accepts(local, remote, repr) => {
-                let reply = l.process(now, local, remote, repr, payload);
-                send_tcp_answer(inner, pending, now, tokens, reply.as_ref());
+                let reply = match header_sum {
+                    Some(sum) => l.process_unverified(now, local, remote, repr, payload, sum, &mut verified),
+                    None => l.process(now, local, remote, repr, payload),
+                };
+                send_tcp_answer(inner, pending, now, tokens, verified, reply.as_ref());
                 return;
             }
             Socket::Tcp(_)
@@ -562,7 +570,13 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
             | Socket::Dns(_) => {}
         }
     }
-    inner.stats.tcp.no_socket += 1;
+    let stats = &mut inner.stats.tcp;
+    if !payload_verifies(header_sum, payload) {
+        stats.bad_checksum += 1;
+        return;
+    }
+    stats.rx_segments += 1;
+    stats.no_socket += 1;
     // `rst_reply` never answers an RST with an RST.
     if let Some(rst) = rst_reply(local, remote, repr) {
         if send_tcp_reply(inner, pending, now, tokens, &rst) {
@@ -571,20 +585,51 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
     }
 }
 
-/// Sends a socket's immediate answer to a segment, if it has one.
+/// Counts a segment whose header did not parse, as a parse that verifies
+/// the checksum (when it is computed in software) would: a bad checksum
+/// before a bad flag or option.
+#[cold]
+fn count_tcp_parse_error(
+    stats: &mut TcpStats,
+    packet: &TcpPacket<&[u8]>,
+    src: &IpAddress,
+    dst: &IpAddress,
+    verify: bool,
+) {
+    match TcpRepr::parse(packet, src, dst, verify) {
+        Err(Error::Checksum) => stats.bad_checksum += 1,
+        Err(Error::Truncated) => stats.truncated += 1,
+        Err(Error::Malformed | Error::Unsupported) | Ok(_) => stats.malformed += 1,
+    }
+}
+
+/// Counts a segment a socket took (or that failed its checksum there:
+/// not `verified`) and sends the socket's immediate answer, if it has one.
 #[inline]
 fn send_tcp_answer<T: TxTokens>(
     inner: &mut Inner<'_>,
     pending: &mut PendingQueue<'_>,
     now: Instant,
     tokens: &mut T,
+    verified: bool,
     reply: Option<&TcpReply>,
 ) {
+    if !verified {
+        inner.stats.tcp.bad_checksum += 1;
+        return;
+    }
+    inner.stats.tcp.rx_segments += 1;
     if let Some(reply) = reply {
         if send_tcp_reply(inner, pending, now, tokens, reply) {
             inner.stats.tcp.replies_sent += 1;
         }
     }
+}
+
+/// Whether a segment verifies, when its checksum is still owed
+/// (`header_sum`: its pseudo-header and header summed).
+fn payload_verifies(header_sum: Option<u16>, payload: &[u8]) -> bool {
+    header_sum.is_none_or(|sum| checksum::is_valid(checksum::combine(&[sum, checksum::data(payload)])))
 }
 
 /// Sends a header-only segment; whether it went out (or waits for ARP).

@@ -6,6 +6,8 @@
 //! to write free bytes ahead of the write pointer without committing them
 //! (out-of-order segments waiting for a hole to fill).
 
+use crate::wire::checksum;
+
 /// A fixed-capacity FIFO of bytes.
 #[derive(Debug)]
 pub struct RingBuffer<'a> {
@@ -168,6 +170,27 @@ impl<'a> RingBuffer<'a> {
         n
     }
 
+    /// [`write_unallocated`](Self::write_unallocated) of all of `data`,
+    /// summing it as it is copied (one pass over the bytes): returns the
+    /// Internet checksum sum of `data` ([`checksum::data`]), or `None`
+    /// with nothing written when `data` does not fit whole.
+    pub fn write_unallocated_summed(&mut self, offset: usize, data: &[u8]) -> Option<u16> {
+        if offset.checked_add(data.len())? > self.window() {
+            return None;
+        }
+        let start = self.index(self.length + offset);
+        let first = data.len().min(self.capacity() - start);
+        let (head, tail) = data.split_at(first);
+        let head_sum = checksum::copy_and_sum(&mut self.storage[start..start + first], head);
+        if tail.is_empty() {
+            return Some(head_sum);
+        }
+        let tail_sum = checksum::copy_and_sum(&mut self.storage[..tail.len()], tail);
+        // Past an odd-length first piece, the second's bytes sit in the
+        // other halves of their 16-bit words.
+        Some(checksum::combine(&[head_sum, checksum::at_offset(tail_sum, first)]))
+    }
+
     /// Queues `count` bytes already written past the write pointer (by
     /// [`write_unallocated`](Self::write_unallocated)); returns the count.
     pub fn enqueue_unallocated(&mut self, count: usize) -> usize {
@@ -245,6 +268,45 @@ mod tests {
         assert_eq!(ring.get_allocated(3, 2), b"de");
         assert_eq!(ring.get_allocated(7, 2), b"");
         assert_eq!(ring.len(), 6);
+    }
+
+    #[test]
+    fn write_unallocated_summed_across_the_wrap() {
+        // Every capacity parity, write pointer position and length: the
+        // bytes land where `write_unallocated` puts them and the sum is
+        // that of the data, also when the wrap splits it at an odd point.
+        let data: [u8; 23] = core::array::from_fn(|i| (i as u8).wrapping_mul(97) | 0x81);
+        for cap in [1usize, 2, 7, 8, 13, 16] {
+            for pos in 0..cap {
+                for offset in 0..3 {
+                    for len in 0..=data.len().min(cap + 1) {
+                        let mut storage = [0u8; 16];
+                        let mut ring = RingBuffer::new(&mut storage[..cap]);
+                        ring.enqueue_slice(&data[..pos]);
+                        ring.dequeue_allocated(pos);
+                        let mut expected = [0u8; 16];
+                        let mut plain = RingBuffer::new(&mut expected[..cap]);
+                        plain.enqueue_slice(&data[..pos]);
+                        plain.dequeue_allocated(pos);
+                        let piece = &data[..len];
+                        let fits = offset + len <= cap;
+                        let summed = ring.write_unallocated_summed(offset, piece);
+                        assert_eq!(
+                            summed,
+                            fits.then(|| checksum::data(piece)),
+                            "cap {cap} pos {pos} off {offset} len {len}"
+                        );
+                        if fits {
+                            assert_eq!(plain.write_unallocated(offset, piece), len);
+                        }
+                        assert_eq!(ring.len(), 0);
+                        // The borrows end here; the storage is compared.
+                        let _ = (ring, plain);
+                        assert_eq!(storage, expected, "cap {cap} pos {pos} off {offset} len {len}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -235,41 +235,43 @@ impl Congestion {
             CongestionKind::Cubic => Congestion::Cubic(Cubic::new(mss)),
         }
     }
-    fn inner(&self) -> &dyn Controller {
-        match self {
-            Congestion::NewReno(c) => c,
-            Congestion::Cubic(c) => c,
+}
+
+/// Calls the same method on whichever controller runs: a static call per
+/// variant (inlined where it is small, as the window read on every send
+/// plan is), not one through a trait object.
+macro_rules! each_controller {
+    ($self:ident, $c:ident => $call:expr) => {
+        match $self {
+            Congestion::NewReno($c) => $call,
+            Congestion::Cubic($c) => $call,
         }
-    }
-    fn inner_mut(&mut self) -> &mut dyn Controller {
-        match self {
-            Congestion::NewReno(c) => c,
-            Congestion::Cubic(c) => c,
-        }
-    }
+    };
 }
 
 impl Controller for Congestion {
+    #[inline]
     fn window(&self) -> usize {
-        self.inner().window()
+        each_controller!(self, c => c.window())
     }
+    #[inline]
     fn ssthresh(&self) -> usize {
-        self.inner().ssthresh()
+        each_controller!(self, c => c.ssthresh())
     }
     fn set_window(&mut self, cwnd: usize) {
-        self.inner_mut().set_window(cwnd)
+        each_controller!(self, c => c.set_window(cwnd))
     }
     fn on_ack(&mut self, now: Instant, acked: usize, mss: usize, srtt: Duration) {
-        self.inner_mut().on_ack(now, acked, mss, srtt)
+        each_controller!(self, c => c.on_ack(now, acked, mss, srtt))
     }
     fn on_loss(&mut self, now: Instant, flight: usize, mss: usize) {
-        self.inner_mut().on_loss(now, flight, mss)
+        each_controller!(self, c => c.on_loss(now, flight, mss))
     }
     fn on_recovery_end(&mut self, now: Instant, flight: usize, mss: usize) {
-        self.inner_mut().on_recovery_end(now, flight, mss)
+        each_controller!(self, c => c.on_recovery_end(now, flight, mss))
     }
     fn on_timeout(&mut self, now: Instant, flight: usize, mss: usize) {
-        self.inner_mut().on_timeout(now, flight, mss)
+        each_controller!(self, c => c.on_timeout(now, flight, mss))
     }
 }
 

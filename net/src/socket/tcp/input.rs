@@ -2,6 +2,7 @@
 //! (RFC 9293 section 3.10.7, with RFC 5961 and RFC 7323 checks).
 
 use super::*;
+use crate::wire::checksum;
 
 impl<'a> TcpSocket<'a> {
     /// Whether a segment from `remote` to `local` belongs to this socket.
@@ -57,7 +58,61 @@ impl<'a> TcpSocket<'a> {
         repr: &TcpRepr,
         payload: &[u8],
     ) -> Option<TcpReply> {
+        self.process_staged(now, local, remote, repr, payload, None)
+    }
+
+    /// [`process`](Self::process) for a segment whose checksum is not
+    /// verified yet: `header_sum` is the sum of its pseudo-header and TCP
+    /// header (options included), and the payload is summed here. An
+    /// in-order payload is summed while it is copied into the receive
+    /// buffer, where `process` would put it (one pass over the bytes
+    /// instead of a verifying pass and then a copy); any other payload is
+    /// summed first. A segment that does not verify clears `verified`,
+    /// returns `None` and leaves the socket as it was: the copy went only
+    /// to free buffer space, which holds nothing while no out-of-order data
+    /// is held (and when some is, nothing is copied before the sum).
+    ///
+    /// (`verified` rather than a `Result`: wrapping the answer costs a copy
+    /// of it on every segment.)
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn process_unverified(
+        &mut self,
+        now: Instant,
+        local: IpEndpoint,
+        remote: IpEndpoint,
+        repr: &TcpRepr,
+        payload: &[u8],
+        header_sum: u16,
+        verified: &mut bool,
+    ) -> Option<TcpReply> {
+        let staged = self.stage_in_order(repr, payload);
+        let payload_sum = match staged {
+            Some(sum) => sum,
+            None => checksum::data(payload),
+        };
+        if !checksum::is_valid(checksum::combine(&[header_sum, payload_sum])) {
+            *verified = false;
+            return None;
+        }
+        let staged = staged.map(|_| (repr.seq_number, payload.len()));
+        self.process_staged(now, local, remote, repr, payload, staged)
+    }
+
+    /// [`process`](Self::process), with `staged` saying which in-order
+    /// payload (sequence number, length) is already in place in the
+    /// receive buffer's free space.
+    fn process_staged(
+        &mut self,
+        now: Instant,
+        local: IpEndpoint,
+        remote: IpEndpoint,
+        repr: &TcpRepr,
+        payload: &[u8],
+        staged: Option<(SeqNumber, usize)>,
+    ) -> Option<TcpReply> {
         self.quiet = None;
+        // Set on every entry, so that it never outlives its segment.
+        self.rx_staged = staged;
         // The payload slice is the truth about the segment's length (a
         // copy only when the two disagree).
         let corrected;
@@ -80,6 +135,18 @@ impl<'a> TcpSocket<'a> {
             | State::LastAck
             | State::TimeWait => self.process_synchronized(now, local, remote, repr, payload),
         }
+    }
+
+    /// Copies and sums the payload of an in-order segment into the free
+    /// space at the receive buffer's write pointer, when `process` would
+    /// take it whole there: a receiving state, nothing held out of order,
+    /// room for all of it. Returns its sum, or `None` with nothing copied.
+    fn stage_in_order(&mut self, repr: &TcpRepr, payload: &[u8]) -> Option<u16> {
+        let receiving = matches!(self.state, State::Established | State::FinWait1 | State::FinWait2);
+        if !receiving || payload.is_empty() || repr.seq_number != self.rcv_nxt || !self.assembler.is_empty() {
+            return None;
+        }
+        self.rx_buffer.write_unallocated_summed(0, payload)
     }
 
     pub(super) fn process_listen(
@@ -499,7 +566,14 @@ impl<'a> TcpSocket<'a> {
 
         if !data.is_empty() {
             self.rcv_mss = self.rcv_mss.max(data.len()).min(self.advertised_mss().max(DEFAULT_MSS_V4));
-            self.rx_buffer.write_unallocated(offset, data);
+            // Already in place when `process_unverified` copied exactly
+            // these bytes to exactly this place (untrimmed, at RCV.NXT).
+            let staged = self.rx_staged.take().is_some_and(|(seq, len)| {
+                seq == repr.seq_number && seq == self.rcv_nxt && len == data.len() && self.assembler.is_empty()
+            });
+            if !staged {
+                self.rx_buffer.write_unallocated(offset, data);
+            }
             let filled_hole = !self.assembler.is_empty() && offset == 0;
             if offset == 0 && self.assembler.is_empty() {
                 // In order with nothing held out of order (the common

@@ -24,7 +24,7 @@ use super::isn;
 use super::{rst_reply, State, TcpConfig, TcpReply, TcpSocket};
 use crate::time::Instant;
 use crate::wire::tcp::{Repr as TcpRepr, SeqNumber, TcpControl, TcpTimestamp};
-use crate::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
+use crate::wire::{checksum, IpAddress, IpEndpoint, IpListenEndpoint};
 
 /// Queue limits and SYN cookie switch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,6 +242,41 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         repr: &TcpRepr,
         payload: &[u8],
     ) -> Option<TcpReply> {
+        // Without a sum to complete nothing is verified (nor fails).
+        self.process_with_sum(now, local, remote, repr, payload, None, &mut true)
+    }
+
+    /// [`process`](Self::process) for a segment whose checksum is not
+    /// verified yet, `header_sum` being the sum of its pseudo-header and
+    /// TCP header: a connection's segment goes to its socket's
+    /// [`TcpSocket::process_unverified`] (which sums in-order data while
+    /// copying it); any other is verified before anything acts on it. A
+    /// segment that does not verify clears `verified` and changes nothing.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn process_unverified(
+        &mut self,
+        now: Instant,
+        local: IpEndpoint,
+        remote: IpEndpoint,
+        repr: &TcpRepr,
+        payload: &[u8],
+        header_sum: u16,
+        verified: &mut bool,
+    ) -> Option<TcpReply> {
+        self.process_with_sum(now, local, remote, repr, payload, Some(header_sum), verified)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn process_with_sum(
+        &mut self,
+        now: Instant,
+        local: IpEndpoint,
+        remote: IpEndpoint,
+        repr: &TcpRepr,
+        payload: &[u8],
+        header_sum: Option<u16>,
+        verified: &mut bool,
+    ) -> Option<TcpReply> {
         let ports_match = repr.dst_port == local.port && repr.src_port == remote.port;
         // `accepts`, with the 4-tuple test inlined (a pool socket put in
         // LISTEN by hand still takes what it accepts).
@@ -251,6 +286,10 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         };
         if let Some(i) = self.sockets.iter().position(owner) {
             if let Some((irs, mss)) = self.cookie_over_half_open(now, i, local, remote, repr) {
+                if !payload_verifies(header_sum, payload) {
+                    *verified = false;
+                    return None;
+                }
                 // The client answered our cookie SYN-ACK, not this socket's:
                 // the socket came from a duplicate of its SYN that arrived
                 // once the SYN queue had room. The cookie is what the client
@@ -258,11 +297,18 @@ impl<'a, 'b> TcpListener<'a, 'b> {
                 self.sockets[i].reset_hard();
                 return self.open_from_cookie(now, local, remote, repr, payload, irs, mss);
             }
-            let reply = self.sockets[i].process(now, local, remote, repr, payload);
+            let reply = match header_sum {
+                Some(sum) => self.sockets[i].process_unverified(now, local, remote, repr, payload, sum, verified),
+                None => self.sockets[i].process(now, local, remote, repr, payload),
+            };
             if Self::waiting_for_accept(&self.sockets[i]) {
                 self.accept_ready = true;
             }
             return reply;
+        }
+        if !payload_verifies(header_sum, payload) {
+            *verified = false;
+            return None;
         }
         match (repr.control, repr.ack_number) {
             (TcpControl::Rst, _) => None,
@@ -578,8 +624,9 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             if s.state == State::Closed {
                 continue;
             }
-            // The family without copying the 4-tuple.
-            let v6 = s.remote_ipv6().is_some();
+            // The family from its flag (every pool socket is looked at on
+            // every call).
+            let v6 = s.tuple_v6;
             let mss = family_mss(mss_limit, v6);
             if s.is_quiet(now, mss) {
                 continue;
@@ -614,4 +661,10 @@ fn family_mss(mss_limit_v4: usize, v6: bool) -> usize {
     } else {
         mss_limit_v4
     }
+}
+
+/// Whether a segment verifies, when its checksum is still owed
+/// (`header_sum`: pseudo-header and TCP header summed, the payload not yet).
+fn payload_verifies(header_sum: Option<u16>, payload: &[u8]) -> bool {
+    header_sum.is_none_or(|sum| checksum::is_valid(checksum::combine(&[sum, checksum::data(payload)])))
 }

@@ -295,6 +295,9 @@ pub struct TcpSocket<'a> {
     /// The 4-tuple's ports as one word (see [`ports_key`]), 0 without a
     /// tuple: the searches of every received segment compare it first.
     tuple_ports: u32,
+    /// The 4-tuple is IPv6 (a byte to test, for the listener's pass over
+    /// its pool on every dispatch).
+    tuple_v6: bool,
     rx_buffer: RingBuffer<'a>,
     tx_buffer: RingBuffer<'a>,
     assembler: Assembler,
@@ -391,6 +394,12 @@ pub struct TcpSocket<'a> {
     /// Set by a `dispatch` that found nothing to send; cleared by every
     /// call that can change what is due (input, application calls).
     quiet: Option<Quiet>,
+    /// For the segment being processed (set as each one enters): the
+    /// sequence number and length of an in-order payload that
+    /// [`process_unverified`](Self::process_unverified) already copied
+    /// into the receive buffer's free space while summing it, which
+    /// `process_data_and_fin` then queues without copying it again.
+    rx_staged: Option<(SeqNumber, usize)>,
 }
 
 /// What a `dispatch` that sent nothing learnt: no segment is due before
@@ -414,6 +423,7 @@ impl<'a> TcpSocket<'a> {
             listen_endpoint: None,
             tuple: None,
             tuple_ports: 0,
+            tuple_v6: false,
             rx_buffer,
             tx_buffer,
             assembler: Assembler::new(),
@@ -469,6 +479,7 @@ impl<'a> TcpSocket<'a> {
             scoreboard: Assembler::new(),
             high_rxt: SeqNumber(0),
             quiet: None,
+            rx_staged: None,
         }
     }
 
@@ -487,6 +498,7 @@ impl<'a> TcpSocket<'a> {
             listen_endpoint,
             tuple,
             tuple_ports,
+            tuple_v6,
             rx_buffer: _,
             tx_buffer: _,
             assembler,
@@ -544,10 +556,12 @@ impl<'a> TcpSocket<'a> {
             scoreboard,
             high_rxt,
             quiet,
+            rx_staged,
         } = self;
         *listen_endpoint = None;
         *tuple = None;
         *tuple_ports = 0;
+        *tuple_v6 = false;
         assembler.clear();
         *recent_ooo = None;
         *iss = SeqNumber(0);
@@ -602,6 +616,7 @@ impl<'a> TcpSocket<'a> {
         scoreboard.clear();
         *high_rxt = SeqNumber(0);
         *quiet = None;
+        *rx_staged = None;
     }
 
     /// Moves to `state` (logging the transition with feature `log`).
@@ -722,6 +737,7 @@ impl<'a> TcpSocket<'a> {
     fn open_tuple(&mut self, local: IpEndpoint, remote: IpEndpoint, now: Instant) {
         self.tuple = Some((local, remote));
         self.tuple_ports = ports_key(local.port, remote.port);
+        self.tuple_v6 = matches!(remote.addr, IpAddress::V6(_));
         (self.iss, self.ts_offset) = isn::isn_and_ts_offset(&self.config.isn_secret, local, remote, now);
         self.snd_una = self.iss;
         self.snd_nxt = self.iss;

@@ -92,8 +92,9 @@ impl<'a> TcpSocket<'a> {
     }
 
     pub(super) fn base_repr(&self, control: TcpControl, seq: SeqNumber) -> TcpRepr {
-        let (local, remote) = self.tuple_ref();
-        TcpRepr { src_port: local.port, dst_port: remote.port, control, seq_number: seq, ..TcpRepr::default() }
+        // The ports from their word (0 without a 4-tuple, as `endpoints`).
+        let (src_port, dst_port) = ((self.tuple_ports >> 16) as u16, self.tuple_ports as u16);
+        TcpRepr { src_port, dst_port, control, seq_number: seq, ..TcpRepr::default() }
     }
 
     pub(super) fn sack_blocks(&self) -> [Option<SackBlock>; 4] {
@@ -165,10 +166,13 @@ impl<'a> TcpSocket<'a> {
     /// buffer, payload length, FIN), if one may be sent now.
     #[inline]
     pub(super) fn plan_data(&self) -> Option<(usize, usize, bool)> {
-        // Nothing queued beyond what is in flight and no FIN wanted (the
-        // common case once the last segment went out): answered inline.
-        let unsent = self.tx_buffer.len().saturating_sub(self.snd_nxt.distance_from(self.snd_una));
-        if !self.syn_acked || (unsent == 0 && !self.fin_wanted()) {
+        // Nothing queued beyond what is in flight, and no FIN wanted or it
+        // went out already (SND.NXT past the data: the common cases once
+        // the last segment went out): answered inline.
+        let offset = self.snd_nxt.distance_from(self.snd_una);
+        let queued = self.tx_buffer.len();
+        let unsent = queued.saturating_sub(offset);
+        if !self.syn_acked || (unsent == 0 && (offset > queued || !self.fin_wanted())) {
             return None;
         }
         self.plan_data_with_queue()

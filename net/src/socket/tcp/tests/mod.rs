@@ -7,6 +7,7 @@
 //! after a handshake we send from 1001 and expect 10001. `mss_limit` is
 //! 1460 unless a test says otherwise.
 
+mod checksum;
 mod close;
 mod congestion;
 mod established;
