@@ -622,8 +622,9 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             if s.state == State::Closed {
                 continue;
             }
-            // The family without copying the 4-tuple.
-            let v6 = s.remote_ipv6().is_some();
+            // The family from its flag (every pool socket is looked at on
+            // every call).
+            let v6 = s.tuple_v6;
             let mss = family_mss(mss_limit, v6);
             if s.is_quiet(now, mss) {
                 continue;

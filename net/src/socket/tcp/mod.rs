@@ -295,6 +295,9 @@ pub struct TcpSocket<'a> {
     /// The 4-tuple's ports as one word (see [`ports_key`]), 0 without a
     /// tuple: the searches of every received segment compare it first.
     tuple_ports: u32,
+    /// The 4-tuple is IPv6 (a byte to test, for the listener's pass over
+    /// its pool on every dispatch).
+    tuple_v6: bool,
     rx_buffer: RingBuffer<'a>,
     tx_buffer: RingBuffer<'a>,
     assembler: Assembler,
@@ -420,6 +423,7 @@ impl<'a> TcpSocket<'a> {
             listen_endpoint: None,
             tuple: None,
             tuple_ports: 0,
+            tuple_v6: false,
             rx_buffer,
             tx_buffer,
             assembler: Assembler::new(),
@@ -494,6 +498,7 @@ impl<'a> TcpSocket<'a> {
             listen_endpoint,
             tuple,
             tuple_ports,
+            tuple_v6,
             rx_buffer: _,
             tx_buffer: _,
             assembler,
@@ -556,6 +561,7 @@ impl<'a> TcpSocket<'a> {
         *listen_endpoint = None;
         *tuple = None;
         *tuple_ports = 0;
+        *tuple_v6 = false;
         assembler.clear();
         *recent_ooo = None;
         *iss = SeqNumber(0);
@@ -731,6 +737,7 @@ impl<'a> TcpSocket<'a> {
     fn open_tuple(&mut self, local: IpEndpoint, remote: IpEndpoint, now: Instant) {
         self.tuple = Some((local, remote));
         self.tuple_ports = ports_key(local.port, remote.port);
+        self.tuple_v6 = matches!(remote.addr, IpAddress::V6(_));
         (self.iss, self.ts_offset) = isn::isn_and_ts_offset(&self.config.isn_secret, local, remote, now);
         self.snd_una = self.iss;
         self.snd_nxt = self.iss;
