@@ -355,11 +355,14 @@ impl<'a> TcpSocket<'a> {
         // peer sending data of its own (an echo) or whose window moves
         // with every read (Linux) would otherwise rarely make three, and
         // losses would wait for the RTO.
+        // `&` and `|`, not `&&` and `||`: cheap tests, combined without a
+        // branch each (on every ACK, and their outcomes vary).
         let plain_duplicate = payload.is_empty()
-            && repr.control == TcpControl::None
-            && usize::from(repr.window_len) << self.snd_shift == old_wnd;
+            & (repr.control == TcpControl::None)
+            & (usize::from(repr.window_len) << self.snd_shift == old_wnd);
         let sack_duplicate = self.scoreboard.covered() > sacked_before;
-        if !advanced && ack == self.snd_una && self.snd_max > self.snd_una && (plain_duplicate || sack_duplicate) {
+        let duplicate = !advanced & (ack == self.snd_una) & (self.snd_max > self.snd_una);
+        if duplicate && (plain_duplicate | sack_duplicate) {
             self.on_duplicate_ack(now);
         }
         // RFC 6675 IsLost(SND.UNA): more than two segments SACKed above it
