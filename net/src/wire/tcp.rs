@@ -425,6 +425,9 @@ impl<'a> TcpOption<'a> {
 
     /// Writes the option at the start of `buffer` (at least
     /// [`buffer_len`](Self::buffer_len) long) and returns the rest.
+    /// Inlined: the header writer calls it with a known variant, so the
+    /// match folds away (not a jump through a table per option).
+    #[inline(always)]
     pub fn emit<'b>(&self, buffer: &'b mut [u8]) -> &'b mut [u8] {
         let len = self.buffer_len();
         let (out, rest) = buffer.split_at_mut(len);
