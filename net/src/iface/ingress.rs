@@ -516,7 +516,7 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
     let payload = packet.payload();
     // TCP is unicast only (RFC 9293 3.9.1.1 says to drop the rest).
     if !unicast {
-        if payload_verifies(header_sum, payload) {
+        if checksum::owed_sum_verifies(header_sum, payload) {
             stats.not_unicast += 1;
         } else {
             stats.bad_checksum += 1;
@@ -549,7 +549,7 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
     for (_, socket) in sockets.sockets_mut() {
         match socket {
             Socket::Tcp(s) if s.accepts(local, remote, repr) => {
-                verified = payload_verifies(header_sum, payload);
+                verified = checksum::owed_sum_verifies(header_sum, payload);
                 let reply = if verified { s.process(now, local, remote, repr, payload) } else { None };
                 send_tcp_answer(inner, pending, now, tokens, verified, reply.as_ref());
                 return;
@@ -571,7 +571,7 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
         }
     }
     let stats = &mut inner.stats.tcp;
-    if !payload_verifies(header_sum, payload) {
+    if !checksum::owed_sum_verifies(header_sum, payload) {
         stats.bad_checksum += 1;
         return;
     }
@@ -624,12 +624,6 @@ fn send_tcp_answer<T: TxTokens>(
             inner.stats.tcp.replies_sent += 1;
         }
     }
-}
-
-/// Whether a segment verifies, when its checksum is still owed
-/// (`header_sum`: its pseudo-header and header summed).
-fn payload_verifies(header_sum: Option<u16>, payload: &[u8]) -> bool {
-    header_sum.is_none_or(|sum| checksum::is_valid(checksum::combine(&[sum, checksum::data(payload)])))
 }
 
 /// Sends a header-only segment; whether it went out (or waits for ARP).

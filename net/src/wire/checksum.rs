@@ -232,6 +232,15 @@ pub const fn is_valid(sum: u16) -> bool {
     sum == 0xffff
 }
 
+/// Whether a message verifies whose checksum is still owed: `head_sum`
+/// is the sum of everything before `rest` (for TCP the pseudo-header and
+/// the header, `rest` the payload), `None` when the message was verified
+/// already.
+#[inline]
+pub(crate) fn owed_sum_verifies(head_sum: Option<u16>, rest: &[u8]) -> bool {
+    head_sum.is_none_or(|sum| is_valid(combine(&[sum, data(rest)])))
+}
+
 /// The checksum of `bytes`: `finish(data(bytes))`.
 pub fn checksum(bytes: &[u8]) -> u16 {
     finish(data(bytes))
@@ -515,6 +524,23 @@ mod tests {
                 assert_eq!(out[..len], bytes[..len]);
             }
         }
+    }
+
+    #[test]
+    fn owed_sum_verifies_only_a_message_whose_sum_completes() {
+        // A message with its checksum in the first two bytes, checked as a
+        // head already summed and the rest still owed.
+        let mut msg = [0u8, 0, 0x45, 0x00, 0x12, 0x34, 0xab];
+        let sum = checksum(&msg);
+        msg[..2].copy_from_slice(&sum.to_be_bytes());
+        let (head, rest) = msg.split_at(4);
+        assert!(owed_sum_verifies(Some(data(head)), rest));
+        let mut bad = [0u8; 3];
+        bad.copy_from_slice(rest);
+        bad[2] ^= 0x01;
+        assert!(!owed_sum_verifies(Some(data(head)), &bad));
+        // Nothing owed: verified before.
+        assert!(owed_sum_verifies(None, &bad));
     }
 
     #[test]

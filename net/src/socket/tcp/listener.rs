@@ -286,7 +286,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         };
         if let Some(i) = self.sockets.iter().position(owner) {
             if let Some((irs, mss)) = self.cookie_over_half_open(now, i, local, remote, repr) {
-                if !payload_verifies(header_sum, payload) {
+                if !checksum::owed_sum_verifies(header_sum, payload) {
                     *verified = false;
                     return None;
                 }
@@ -306,7 +306,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
             }
             return reply;
         }
-        if !payload_verifies(header_sum, payload) {
+        if !checksum::owed_sum_verifies(header_sum, payload) {
             *verified = false;
             return None;
         }
@@ -661,10 +661,4 @@ fn family_mss(mss_limit_v4: usize, v6: bool) -> usize {
     } else {
         mss_limit_v4
     }
-}
-
-/// Whether a segment verifies, when its checksum is still owed
-/// (`header_sum`: pseudo-header and TCP header summed, the payload not yet).
-fn payload_verifies(header_sum: Option<u16>, payload: &[u8]) -> bool {
-    header_sum.is_none_or(|sum| checksum::is_valid(checksum::combine(&[sum, checksum::data(payload)])))
 }
