@@ -539,10 +539,7 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
     // Each owner's answer is sent where it is returned.
     let mut verified = true;
     if let Some(s) = connected {
-        let reply = match header_sum {
-            Some(sum) => s.process_unverified(now, local, remote, repr, payload, sum, &mut verified),
-            None => s.process(now, local, remote, repr, payload),
-        };
+        let reply = s.process_with_sum(now, local, remote, repr, payload, header_sum, &mut verified);
         send_tcp_answer(inner, pending, now, tokens, verified, reply.as_ref());
         return;
     }
@@ -555,10 +552,7 @@ pub(crate) fn process_tcp_segment<T: TxTokens>(
                 return;
             }
             Socket::TcpListener(l) if l.accepts(local, remote, repr) => {
-                let reply = match header_sum {
-                    Some(sum) => l.process_unverified(now, local, remote, repr, payload, sum, &mut verified),
-                    None => l.process(now, local, remote, repr, payload),
-                };
+                let reply = l.process_with_sum(now, local, remote, repr, payload, header_sum, &mut verified);
                 send_tcp_answer(inner, pending, now, tokens, verified, reply.as_ref());
                 return;
             }

@@ -61,40 +61,47 @@ impl<'a> TcpSocket<'a> {
         self.process_staged(now, local, remote, repr, payload, None)
     }
 
-    /// [`process`](Self::process) for a segment whose checksum is not
-    /// verified yet: `header_sum` is the sum of its pseudo-header and TCP
-    /// header (options included), and the payload is summed here. An
-    /// in-order payload is summed while it is copied into the receive
-    /// buffer, where `process` would put it (one pass over the bytes
-    /// instead of a verifying pass and then a copy); any other payload is
-    /// summed first. A segment that does not verify clears `verified`,
-    /// returns `None` and leaves the socket as it was: the copy went only
-    /// to free buffer space, which holds nothing while no out-of-order data
-    /// is held (and when some is, nothing is copied before the sum).
+    /// [`process`](Self::process) for a segment whose checksum may still
+    /// be owed: `header_sum` is then the sum of its pseudo-header and TCP
+    /// header (options included), and the payload is summed here (`None`:
+    /// verified already, exactly `process`). An in-order payload is summed
+    /// while it is copied into the receive buffer, where `process` would
+    /// put it (one pass over the bytes instead of a verifying pass and then
+    /// a copy); any other payload is summed first. A segment that does not
+    /// verify clears `verified`, returns `None` and leaves the socket as it
+    /// was: the copy went only to free buffer space, which holds nothing
+    /// while no out-of-order data is held (and when some is, nothing is
+    /// copied before the sum).
     ///
     /// (`verified` rather than a `Result`: wrapping the answer costs a copy
     /// of it on every segment.)
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn process_unverified(
+    #[inline]
+    pub(crate) fn process_with_sum(
         &mut self,
         now: Instant,
         local: IpEndpoint,
         remote: IpEndpoint,
         repr: &TcpRepr,
         payload: &[u8],
-        header_sum: u16,
+        header_sum: Option<u16>,
         verified: &mut bool,
     ) -> Option<TcpReply> {
-        let staged = self.stage_in_order(repr, payload);
-        let payload_sum = match staged {
-            Some(sum) => sum,
-            None => checksum::data(payload),
+        let staged = match header_sum {
+            None => None,
+            Some(header_sum) => {
+                let staged = self.stage_in_order(repr, payload);
+                let payload_sum = match staged {
+                    Some(sum) => sum,
+                    None => checksum::data(payload),
+                };
+                if !checksum::is_valid(checksum::combine(&[header_sum, payload_sum])) {
+                    *verified = false;
+                    return None;
+                }
+                staged.map(|_| (repr.seq_number, payload.len()))
+            }
         };
-        if !checksum::is_valid(checksum::combine(&[header_sum, payload_sum])) {
-            *verified = false;
-            return None;
-        }
-        let staged = staged.map(|_| (repr.seq_number, payload.len()));
         self.process_staged(now, local, remote, repr, payload, staged)
     }
 
@@ -572,7 +579,7 @@ impl<'a> TcpSocket<'a> {
 
         if !data.is_empty() {
             self.rcv_mss = self.rcv_mss.max(data.len()).min(self.advertised_mss().max(DEFAULT_MSS_V4));
-            // Already in place when `process_unverified` copied exactly
+            // Already in place when `process_with_sum` copied exactly
             // these bytes to exactly this place (untrimmed, at RCV.NXT).
             let staged = self.rx_staged.take().is_some_and(|(seq, len)| {
                 seq == repr.seq_number && seq == self.rcv_nxt && len == data.len() && self.assembler.is_empty()

@@ -246,28 +246,15 @@ impl<'a, 'b> TcpListener<'a, 'b> {
         self.process_with_sum(now, local, remote, repr, payload, None, &mut true)
     }
 
-    /// [`process`](Self::process) for a segment whose checksum is not
-    /// verified yet, `header_sum` being the sum of its pseudo-header and
-    /// TCP header: a connection's segment goes to its socket's
-    /// [`TcpSocket::process_unverified`] (which sums in-order data while
+    /// [`process`](Self::process) for a segment whose checksum may still
+    /// be owed, `header_sum` being then the sum of its pseudo-header and
+    /// TCP header (`None`: verified already, exactly `process`): a
+    /// connection's segment goes to its socket's
+    /// [`TcpSocket::process_with_sum`] (which sums in-order data while
     /// copying it); any other is verified before anything acts on it. A
     /// segment that does not verify clears `verified` and changes nothing.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn process_unverified(
-        &mut self,
-        now: Instant,
-        local: IpEndpoint,
-        remote: IpEndpoint,
-        repr: &TcpRepr,
-        payload: &[u8],
-        header_sum: u16,
-        verified: &mut bool,
-    ) -> Option<TcpReply> {
-        self.process_with_sum(now, local, remote, repr, payload, Some(header_sum), verified)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn process_with_sum(
+    pub(crate) fn process_with_sum(
         &mut self,
         now: Instant,
         local: IpEndpoint,
@@ -297,10 +284,7 @@ impl<'a, 'b> TcpListener<'a, 'b> {
                 self.sockets[i].reset_hard();
                 return self.open_from_cookie(now, local, remote, repr, payload, irs, mss);
             }
-            let reply = match header_sum {
-                Some(sum) => self.sockets[i].process_unverified(now, local, remote, repr, payload, sum, verified),
-                None => self.sockets[i].process(now, local, remote, repr, payload),
-            };
+            let reply = self.sockets[i].process_with_sum(now, local, remote, repr, payload, header_sum, verified);
             if Self::waiting_for_accept(&self.sockets[i]) {
                 self.accept_ready = true;
             }

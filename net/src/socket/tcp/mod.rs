@@ -396,7 +396,7 @@ pub struct TcpSocket<'a> {
     quiet: Option<Quiet>,
     /// For the segment being processed (set as each one enters): the
     /// sequence number and length of an in-order payload that
-    /// [`process_unverified`](Self::process_unverified) already copied
+    /// [`process_with_sum`](Self::process_with_sum) already copied
     /// into the receive buffer's free space while summing it, which
     /// `process_data_and_fin` then queues without copying it again.
     rx_staged: Option<(SeqNumber, usize)>,

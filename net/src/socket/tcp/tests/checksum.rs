@@ -1,4 +1,4 @@
-//! `process_unverified`: the socket sums a payload itself (in order: while
+//! `process_with_sum`: the socket sums a payload itself (in order: while
 //! copying it into the receive buffer). Fed the same segments, it must
 //! answer, send and deliver exactly what `process` does after a verified
 //! checksum, and a segment whose sum fails must change nothing.
@@ -14,7 +14,7 @@ fn header_sum(repr: &TcpRepr, payload: &[u8]) -> u16 {
     TcpPacket::new_checked(&bytes[..]).unwrap().header_sum(&REMOTE.addr, &LOCAL.addr)
 }
 
-/// Feeds one segment through `process_unverified`: (verified, answer).
+/// Feeds one segment through `process_with_sum`: (verified, answer).
 fn send_unverified(
     s: &mut TcpSocket,
     now: Instant,
@@ -24,7 +24,7 @@ fn send_unverified(
 ) -> (bool, Option<TcpRepr>) {
     let repr = TcpRepr { payload_len: payload.len(), ..*repr };
     let mut verified = true;
-    let reply = s.process_unverified(now, LOCAL, REMOTE, &repr, payload, sum, &mut verified);
+    let reply = s.process_with_sum(now, LOCAL, REMOTE, &repr, payload, Some(sum), &mut verified);
     (verified, reply.map(|r| r.repr))
 }
 
@@ -51,7 +51,7 @@ fn script() -> Vec<(TcpRepr, Vec<u8>)> {
 }
 
 #[test]
-fn process_unverified_does_what_process_does() {
+fn process_with_sum_does_what_process_does() {
     let (mut plain, mut summed) = (established(), established());
     for (i, (repr, payload)) in script().into_iter().enumerate() {
         let now = ms(10 * i as i64);
